@@ -1,0 +1,1 @@
+"""Pure domain values: standard library and Decimal only, no I/O."""
