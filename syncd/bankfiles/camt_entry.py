@@ -1,0 +1,319 @@
+"""One camt ``Ntry`` element → bank transactions (batches split into their ``TxDtls``).
+
+Namespace-agnostic: element paths are written without a namespace and qualified with the
+document's own namespace by :class:`Xml`, so camt.053/054 versions .02 to .08 share one reader.
+Every value is checked before it is trusted; a value that cannot be read raises
+:class:`~syncd.errors.ParseError` with the XPath of the element.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from xml.etree.ElementTree import Element
+from zoneinfo import ZoneInfo
+
+from syncd.bankfiles.model import BankTransaction, Direction, ProblemLog, Reference, RefKind, Status
+from syncd.domain.references import candidate_tokens
+from syncd.errors import ParseError
+
+STOCKHOLM = ZoneInfo("Europe/Stockholm")
+_AMOUNT = re.compile(r"\d{1,18}(\.\d{1,5})?")
+_CCY = re.compile(r"[A-Z]{3}")
+_STATUS = {"BOOK": Status.BOOKED, "PDNG": Status.PENDING, "FUTR": Status.PENDING, "INFO": Status.INFO}
+_DIRECTION = {"CRDT": Direction.CREDIT, "DBIT": Direction.DEBIT}
+
+
+class Xml:
+    """Namespace-qualified lookups with the document's namespace, cached per path."""
+
+    def __init__(self, namespace: str, source: str) -> None:
+        self.prefix = f"{{{namespace}}}" if namespace else ""
+        self.source = source
+        self._cache: dict[str, str] = {}
+
+    def q(self, path: str) -> str:
+        """``"A/B"`` → ``"{ns}A/{ns}B"``."""
+        found = self._cache.get(path)
+        if found is None:
+            found = "/".join(self.prefix + part for part in path.split("/"))
+            self._cache[path] = found
+        return found
+
+    def find(self, el: Element, path: str) -> Element | None:
+        """First element at ``path`` below ``el``."""
+        return el.find(self.q(path))
+
+    def findall(self, el: Element, path: str) -> list[Element]:
+        """All elements at ``path`` below ``el``."""
+        return el.findall(self.q(path))
+
+    def text(self, el: Element | None, path: str) -> str:
+        """Stripped text at ``path`` or ''."""
+        if el is None:
+            return ""
+        return (el.findtext(self.q(path)) or "").strip()
+
+    def fail(self, location: str, message: str) -> ParseError:
+        """A ParseError for this document."""
+        return ParseError(message, location=location, source=self.source)
+
+    def amount(self, el: Element, path: str, loc: str) -> tuple[Decimal, str] | None:
+        """Amount and ``Ccy`` at ``path``; None when absent, ParseError when malformed."""
+        node = self.find(el, path)
+        if node is None:
+            return None
+        text = (node.text or "").strip()
+        if not _AMOUNT.fullmatch(text):
+            raise self.fail(f"{loc}/{path}", f"not a camt amount: {text[:40]!r}")
+        ccy = node.get("Ccy", "").strip()
+        if not _CCY.fullmatch(ccy):
+            raise self.fail(f"{loc}/{path}", f"missing or invalid currency Ccy={ccy[:10]!r}")
+        return Decimal(text), ccy
+
+    def date(self, el: Element, path: str, loc: str) -> date | None:
+        """``path/Dt`` or ``path/DtTm`` as a Stockholm business date."""
+        day = self.text(el, f"{path}/Dt")
+        stamp = self.text(el, f"{path}/DtTm")
+        try:
+            if day:
+                return date.fromisoformat(day[:10])
+            if stamp:
+                moment = datetime.fromisoformat(stamp)
+                return moment.astimezone(STOCKHOLM).date() if moment.tzinfo else moment.date()
+        except ValueError as exc:
+            raise self.fail(f"{loc}/{path}", f"not a date: {(day or stamp)[:40]!r}") from exc
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class EntryContext:
+    """Statement-level facts every entry inherits."""
+
+    account: str
+    location: str
+
+
+def _charges(x: Xml, el: Element, loc: str) -> Decimal | None:
+    """Total of ``Chrgs`` (v04+ ``Rcrd`` list, v02 ``Amt`` directly under ``Chrgs``)."""
+    total: Decimal | None = None
+    for i, chrgs in enumerate(x.findall(el, "Chrgs"), 1):
+        here = f"{loc}/Chrgs[{i}]"
+        for path in ("TtlChrgsAndTaxAmt", "Amt"):
+            found = x.amount(chrgs, path, here)
+            if found is not None:
+                total = (total or Decimal(0)) + found[0]
+                break
+        else:
+            for j, rcrd in enumerate(x.findall(chrgs, "Rcrd"), 1):
+                found = x.amount(rcrd, "Amt", f"{here}/Rcrd[{j}]")
+                if found is not None:
+                    total = (total or Decimal(0)) + found[0]
+    return total
+
+
+def _bank_tx_code(x: Xml, el: Element) -> str:
+    parts = [x.text(el, p) for p in ("BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd")]
+    return "/".join(p for p in parts if p) or x.text(el, "BkTxCd/Prtry/Cd")
+
+
+def _party(x: Xml, tx: Element, role: str) -> dict[str, str]:
+    """Counterparty fields (``Dbtr`` for credits, ``Cdtr`` for debits); v08 nests them in ``Pty``."""
+    party = x.find(tx, f"RltdPties/{role}/Pty")
+    if party is None:
+        party = x.find(tx, f"RltdPties/{role}")
+    acct = x.find(tx, f"RltdPties/{role}Acct/Id")
+    out = {"payer_name": "", "payer_address": "", "payer_account": "", "payer_bankgiro": "", "payer_org_no": ""}
+    if party is not None:
+        out["payer_name"] = x.text(party, "Nm")
+        adr = x.find(party, "PstlAdr")
+        if adr is not None:
+            lines = [(line.text or "").strip() for line in x.findall(adr, "AdrLine")]
+            street = " ".join(p for p in (x.text(adr, "StrtNm"), x.text(adr, "BldgNb")) if p)
+            town = " ".join(p for p in (x.text(adr, "PstCd"), x.text(adr, "TwnNm")) if p)
+            out["payer_address"] = ", ".join(p for p in [*lines, street, town, x.text(adr, "Ctry")] if p)
+        out["payer_org_no"] = x.text(party, "Id/OrgId/Othr/Id")
+    if acct is not None:
+        other = x.text(acct, "Othr/Id")
+        scheme = x.text(acct, "Othr/SchmeNm/Prtry") or x.text(acct, "Othr/SchmeNm/Cd")
+        if scheme == "BGNR":
+            out["payer_bankgiro"] = other
+        else:
+            out["payer_account"] = x.text(acct, "IBAN") or other
+    return out
+
+
+def _remittance(x: Xml, tx: Element, loc: str) -> tuple[list[Reference], list[str]]:
+    """Structured references (OCR/RF/invoice numbers) and unstructured text lines."""
+    refs: list[Reference] = []
+    texts: list[str] = []
+    for rmt in x.findall(tx, "RmtInf"):
+        texts += [(u.text or "").strip() for u in x.findall(rmt, "Ustrd")]
+        for strd in x.findall(rmt, "Strd"):
+            amount = x.amount(strd, "RfrdDocAmt/RmtdAmt", f"{loc}/RmtInf/Strd")
+            ref = x.text(strd, "CdtrRefInf/Ref")
+            if ref:
+                scheme = x.text(strd, "CdtrRefInf/Tp/CdOrPrtry/Cd") or x.text(
+                    strd, "CdtrRefInf/Tp/CdOrPrtry/Prtry"
+                )
+                refs.append(Reference.classify(ref, amount=amount and amount[0], scheme=scheme))
+            for doc in x.findall(strd, "RfrdDocInf"):
+                number = x.text(doc, "Nb")
+                if number:
+                    refs.append(Reference(number, RefKind.INVOICE_NUMBER, True, amount and amount[0]))
+            texts += [(a.text or "").strip() for a in x.findall(strd, "AddtlRmtInf")]
+    return refs, [t for t in texts if t]
+
+
+def _details(x: Xml, tx: Element | None, direction: Direction, loc: str) -> dict[str, object]:
+    """Fields that come from one ``TxDtls`` (all empty when the entry has none)."""
+    if tx is None:
+        return {}
+    refs, texts = _remittance(x, tx, loc)
+    texts.append(x.text(tx, "AddtlTxInf"))
+    out: dict[str, object] = {
+        "references": tuple(refs),
+        "end_to_end_id": x.text(tx, "Refs/EndToEndId"),
+        "tx_id": x.text(tx, "Refs/TxId"),
+        "instr_id": x.text(tx, "Refs/InstrId"),
+        "_texts": [t for t in texts if t],
+        **_party(x, tx, "Dbtr" if direction is Direction.CREDIT else "Cdtr"),
+    }
+    if x.text(tx, "Refs/AcctSvcrRef"):
+        out["acct_svcr_ref"] = x.text(tx, "Refs/AcctSvcrRef")
+    return out
+
+
+def _finish(fields: dict[str, object], extra_texts: list[str]) -> dict[str, object]:
+    texts = [*fields.pop("_texts", []), *extra_texts]  # type: ignore[misc]
+    free_text = "\n".join(texts)
+    fields["free_text"] = free_text
+    fields["tokens"] = tuple(candidate_tokens(free_text))
+    return fields
+
+
+def entry_transactions(x: Xml, ntry: Element, ctx: EntryContext, loc: str, log: ProblemLog) -> list[BankTransaction]:
+    """Turn one ``Ntry`` into one transaction, or one per ``TxDtls`` when it is a batch."""
+    found = x.amount(ntry, "Amt", loc)
+    if found is None:
+        raise x.fail(f"{loc}/Amt", "entry has no amount")
+    amount, currency = found
+    direction = _DIRECTION.get(x.text(ntry, "CdtDbtInd"))
+    if direction is None:
+        raise x.fail(f"{loc}/CdtDbtInd", f"expected CRDT or DBIT, got {x.text(ntry, 'CdtDbtInd')[:20]!r}")
+    sts = x.text(ntry, "Sts/Cd") or x.text(ntry, "Sts")
+    status = _STATUS.get(sts)
+    if status is None:
+        raise x.fail(f"{loc}/Sts", f"unknown entry status {sts[:20]!r}")
+    booking = x.date(ntry, "BookgDt", loc)
+    if booking is None and status is Status.BOOKED:
+        raise x.fail(f"{loc}/BookgDt", "booked entry without booking date")
+    acct_svcr_ref, entry_ref = x.text(ntry, "AcctSvcrRef"), x.text(ntry, "NtryRef")
+    base: dict[str, object] = {
+        "account": ctx.account,
+        "booking_date": booking,
+        "value_date": x.date(ntry, "ValDt", loc),
+        "status": status,
+        "is_reversal": x.text(ntry, "RvslInd").lower() in {"true", "1"},
+        "acct_svcr_ref": acct_svcr_ref,
+        "entry_ref": entry_ref,
+        "bank_tx_code": _bank_tx_code(x, ntry),
+    }
+    batch = x.find(ntry, "NtryDtls/Btch")
+    count_text = x.text(ntry, "NtryDtls/Btch/NbOfTxs")
+    if count_text and not (count_text.isdigit() and len(count_text) <= 9):
+        raise x.fail(f"{loc}/NtryDtls/Btch/NbOfTxs", f"not a count: {count_text[:20]!r}")
+    count = int(count_text) if count_text else None
+    txs = [
+        (f"{loc}/NtryDtls[{i}]/TxDtls[{j}]", tx)
+        for i, dtls in enumerate(x.findall(ntry, "NtryDtls"), 1)
+        for j, tx in enumerate(x.findall(dtls, "TxDtls"), 1)
+    ]
+    batch_id = acct_svcr_ref or entry_ref or x.text(batch, "PmtInfId") or x.text(batch, "MsgId")
+    batch_key = f"camt:{ctx.account}:{booking}:{amount}:{currency}:{batch_id}"
+    entry_text = [x.text(ntry, "AddtlNtryInf")] if x.text(ntry, "AddtlNtryInf") else []
+    entry_charges = _charges(x, ntry, loc)
+    if count is not None and txs and count != len(txs):
+        log.warn(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
+
+    if len(txs) > 1 or (txs and (count or 0) > 1):
+        split = _split(x, txs, base, direction, currency, amount, batch_key, loc, log)
+        if split is not None:
+            return split
+    if not txs and batch is not None and count != 1:
+        return [
+            BankTransaction(
+                **_finish(base, entry_text),  # type: ignore[arg-type]
+                amount=amount,
+                currency=currency,
+                direction=direction,
+                charges=entry_charges,
+                batch_key=batch_key,
+                is_batch=True,
+                batch_count=count,
+                deposit_total=amount,
+                source_location=loc,
+            )
+        ]
+    tx_loc, tx = txs[0] if len(txs) == 1 else (loc, None)
+    fields = {**base, **_details(x, tx, direction, tx_loc)}
+    charges = entry_charges
+    if charges is None and tx is not None:
+        charges = _charges(x, tx, tx_loc)
+    return [
+        BankTransaction(
+            **_finish(fields, entry_text),  # type: ignore[arg-type]
+            amount=amount,
+            currency=currency,
+            direction=direction,
+            charges=charges,
+            source_location=loc,
+        )
+    ]
+
+
+def _split(
+    x: Xml,
+    txs: list[tuple[str, Element]],
+    base: dict[str, object],
+    direction: Direction,
+    currency: str,
+    total: Decimal,
+    batch_key: str,
+    loc: str,
+    log: ProblemLog,
+) -> list[BankTransaction] | None:
+    """One transaction per ``TxDtls``; None (keep the entry as a batch) if a detail has no amount."""
+    out: list[BankTransaction] = []
+    signed_sum = Decimal(0)
+    same_currency = True
+    for tx_loc, tx in txs:
+        found = x.amount(tx, "Amt", tx_loc) or x.amount(tx, "AmtDtls/TxAmt/Amt", tx_loc)
+        if found is None:
+            log.error(tx_loc, "batch detail without amount; the batch is kept unsplit")
+            return None
+        amount, ccy = found
+        tx_dir = _DIRECTION.get(x.text(tx, "CdtDbtInd"), direction)
+        signed_sum += amount if tx_dir is direction else -amount
+        same_currency = same_currency and ccy == currency
+        fields = {**base, **_details(x, tx, tx_dir, tx_loc)}
+        out.append(
+            BankTransaction(
+                **_finish(fields, []),  # type: ignore[arg-type]
+                amount=amount,
+                currency=ccy,
+                direction=tx_dir,
+                charges=_charges(x, tx, tx_loc),
+                batch_key=batch_key,
+                batch_count=len(txs),
+                deposit_total=total,
+                source_location=tx_loc,
+            )
+        )
+    if not same_currency:
+        log.warn(loc, "batch details are in another currency than the entry; sum not checked")
+    elif signed_sum != total:
+        log.error(loc, f"batch details sum to {signed_sum} but the entry amount is {total}")
+    return out

@@ -1,0 +1,48 @@
+"""Decoding bank text files whose encoding nobody declares.
+
+Swedish bank exports come as UTF-8 with a BOM, plain UTF-8, or Windows-1252 / Latin-1 (older
+portals). A BOM is decisive; otherwise strict UTF-8 is tried first because cp1252 text is almost
+never valid UTF-8 by accident, while the reverse mis-decodes silently.
+"""
+
+from __future__ import annotations
+
+import codecs
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+
+def sniff_encoding(data: bytes, default: str = "cp1252") -> str:
+    """Pick an encoding from a BOM, else UTF-8 if it decodes, else ``default``.
+
+    >>> sniff_encoding(b"\\xef\\xbb\\xbfBokf\\xc3\\xb6ringsdag")
+    'utf-8-sig'
+    >>> sniff_encoding("Bokföringsdag".encode("cp1252"))
+    'cp1252'
+    """
+    for bom, name in _BOMS:
+        if data.startswith(bom):
+            return name
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        # a multi-byte sequence cut off by a bounded head is still UTF-8
+        if exc.start < len(data) - 3:
+            return default
+    return "utf-8"
+
+
+def decode(data: bytes, encoding: str | None = None, default: str = "cp1252") -> tuple[str, str]:
+    """Decode ``data`` (sniffing when ``encoding`` is None); bytes cp1252 lacks map via Latin-1."""
+    name = encoding or sniff_encoding(data, default)
+    try:
+        return data.decode(name), name
+    except UnicodeDecodeError:
+        if name == "cp1252":
+            # five bytes are undefined in cp1252; Latin-1 accepts every byte
+            return data.decode("latin-1"), "latin-1"
+        raise
