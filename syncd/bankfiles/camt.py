@@ -21,8 +21,8 @@ from defusedxml.ElementTree import iterparse
 from syncd.bankfiles.camt_entry import EntryContext, Xml, entry_transactions
 from syncd.bankfiles.model import (
     BankTransaction,
-    Fingerprinter,
     FileFormat,
+    Fingerprinter,
     ParseResult,
     ProblemLog,
     StatementInfo,
@@ -85,6 +85,13 @@ class CamtStream:
         self._reader = _ChunkReader(chunks, max_bytes, source)
         self._x = Xml("", source)
         self._stamp = Fingerprinter()
+        self._depth = 0
+        self._statement: Element | None = None
+        self._stmt_loc = ""
+        self._stmt_index = 0
+        self._ntry_index = 0
+        self._ctx: EntryContext | None = None
+        self._root_tag = ""
 
     def _events(self) -> Iterator[tuple[str, Element]]:
         """iterparse events, with XML and safety errors turned into ParseError."""
@@ -108,51 +115,52 @@ class CamtStream:
             yield item
 
     def __iter__(self) -> Iterator[BankTransaction]:
-        depth = 0
-        statement: Element | None = None
-        stmt_loc = ""
-        ctx: EntryContext | None = None
-        index = {"stmt": 0, "ntry": 0}
         for event, elem in self._events():
-            local = _local(elem.tag)
             if event == "start":
-                depth += 1
-                if depth == 1:
-                    self._start_document(elem.tag)
-                elif depth == 2:
-                    self.format = _ROOTS.get(local)
-                    self._root_tag = local
-                    if self.format is None:
-                        raise ParseError(
-                            f"not a camt.053/054 document (root {local[:40]!r})",
-                            location=f"/Document/{local[:40]}",
-                            source=self.source,
-                        )
-                elif depth == 3 and local in _STATEMENTS:
-                    index["stmt"] += 1
-                    index["ntry"] = 0
-                    statement, ctx = elem, None
-                    stmt_loc = f"/Document/{self._root_tag}/{local}[{index['stmt']}]"
-                continue
-            depth -= 1
-            if depth == 3 and statement is not None:
-                if local == "Ntry":
-                    index["ntry"] += 1
-                    if ctx is None:
-                        ctx = EntryContext(self._account(statement, stmt_loc), stmt_loc)
-                    loc = f"{stmt_loc}/Ntry[{index['ntry']}]"
-                    for tx in entry_transactions(self._x, elem, ctx, loc, self.log):
-                        yield self._stamp(tx)
-                if local not in _KEEP:
-                    statement.remove(elem)
-            elif depth == 2 and statement is not None and elem is statement:
-                self.statements.append(self._statement_info(statement, stmt_loc))
-                statement.clear()
-                statement = None
+                self._depth += 1
+                self._on_start(_local(elem.tag), elem)
+            else:
+                self._depth -= 1
+                yield from self._on_end(_local(elem.tag), elem)
         if self.format is None or not self.statements:
             raise ParseError("no Stmt or Ntfctn in the document", location="/Document", source=self.source)
 
-    _root_tag = "BkToCstmrStmt"
+    def _on_start(self, local: str, elem: Element) -> None:
+        if self._depth == 1:
+            self._start_document(elem.tag)
+        elif self._depth == 2:
+            self.format = _ROOTS.get(local)
+            self._root_tag = local
+            if self.format is None:
+                raise ParseError(
+                    f"not a camt.053/054 document (root {local[:40]!r})",
+                    location=f"/Document/{local[:40]}",
+                    source=self.source,
+                )
+        elif self._depth == 3 and local in _STATEMENTS:
+            self._stmt_index += 1
+            self._ntry_index = 0
+            self._statement, self._ctx = elem, None
+            self._stmt_loc = f"/Document/{self._root_tag}/{local}[{self._stmt_index}]"
+
+    def _on_end(self, local: str, elem: Element) -> Iterator[BankTransaction]:
+        statement = self._statement
+        if statement is None:
+            return
+        if self._depth == 3:
+            if local == "Ntry":
+                self._ntry_index += 1
+                if self._ctx is None:
+                    self._ctx = EntryContext(self._account(statement, self._stmt_loc), self._stmt_loc)
+                loc = f"{self._stmt_loc}/Ntry[{self._ntry_index}]"
+                for tx in entry_transactions(self._x, elem, self._ctx, loc, self.log):
+                    yield self._stamp(tx)
+            if local not in _KEEP:
+                statement.remove(elem)  # the memory-flat part: a finished entry is dropped at once
+        elif self._depth == 2 and elem is statement:
+            self.statements.append(self._statement_info(statement, self._stmt_loc))
+            statement.clear()
+            self._statement = None
 
     def _start_document(self, tag: str) -> None:
         if _local(tag) != "Document":
@@ -167,7 +175,9 @@ class CamtStream:
         x = self._x
         account = x.text(statement, "Acct/Id/IBAN") or x.text(statement, "Acct/Id/Othr/Id")
         if not account:
-            raise ParseError("statement without account (Acct/Id)", location=f"{loc}/Acct", source=self.source)
+            raise ParseError(
+                "statement without account (Acct/Id)", location=f"{loc}/Acct", source=self.source
+            )
         return account
 
     def _statement_info(self, statement: Element, loc: str) -> StatementInfo:

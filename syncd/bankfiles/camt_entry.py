@@ -125,7 +125,13 @@ def _party(x: Xml, tx: Element, role: str) -> dict[str, str]:
     if party is None:
         party = x.find(tx, f"RltdPties/{role}")
     acct = x.find(tx, f"RltdPties/{role}Acct/Id")
-    out = {"payer_name": "", "payer_address": "", "payer_account": "", "payer_bankgiro": "", "payer_org_no": ""}
+    out = {
+        "payer_name": "",
+        "payer_address": "",
+        "payer_account": "",
+        "payer_bankgiro": "",
+        "payer_org_no": "",
+    }
     if party is not None:
         out["payer_name"] = x.text(party, "Nm")
         adr = x.find(party, "PstlAdr")
@@ -194,7 +200,9 @@ def _finish(fields: dict[str, object], extra_texts: list[str]) -> dict[str, obje
     return fields
 
 
-def entry_transactions(x: Xml, ntry: Element, ctx: EntryContext, loc: str, log: ProblemLog) -> list[BankTransaction]:
+def entry_transactions(
+    x: Xml, ntry: Element, ctx: EntryContext, loc: str, log: ProblemLog
+) -> list[BankTransaction]:
     """Turn one ``Ntry`` into one transaction, or one per ``TxDtls`` when it is a batch."""
     found = x.amount(ntry, "Amt", loc)
     if found is None:
@@ -236,7 +244,7 @@ def entry_transactions(x: Xml, ntry: Element, ctx: EntryContext, loc: str, log: 
     entry_text = [x.text(ntry, "AddtlNtryInf")] if x.text(ntry, "AddtlNtryInf") else []
     entry_charges = _charges(x, ntry, loc)
     if count is not None and txs and count != len(txs):
-        log.warn(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
+        log.warning(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
 
     if len(txs) > 1 or (txs and (count or 0) > 1):
         split = _split(x, txs, base, direction, currency, amount, batch_key, loc, log)
@@ -274,7 +282,7 @@ def entry_transactions(x: Xml, ntry: Element, ctx: EntryContext, loc: str, log: 
     ]
 
 
-def _split(
+def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
     x: Xml,
     txs: list[tuple[str, Element]],
     base: dict[str, object],
@@ -313,7 +321,7 @@ def _split(
             )
         )
     if not same_currency:
-        log.warn(loc, "batch details are in another currency than the entry; sum not checked")
+        log.warning(loc, "batch details are in another currency than the entry; sum not checked")
     elif signed_sum != total:
         log.error(loc, f"batch details sum to {signed_sum} but the entry amount is {total}")
     return out

@@ -286,7 +286,7 @@ class ProblemLog:
     source: str
     items: list[Problem] = field(default_factory=list)
 
-    def warn(self, location: str, message: str) -> None:
+    def warning(self, location: str, message: str) -> None:
         """Record something odd that does not endanger the money."""
         self.items.append(Problem(self.source, location, message, Severity.WARNING))
 
