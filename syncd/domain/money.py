@@ -19,7 +19,7 @@ def D(value: str | int | Decimal) -> Decimal:
     >>> D("0.1") + D("0.2")
     Decimal('0.3')
     """
-    if isinstance(value, float):  # type: ignore[unreachable]
+    if isinstance(value, float):
         raise TypeError("money must not be built from a float")
     return Decimal(value)
 

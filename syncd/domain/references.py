@@ -37,7 +37,7 @@ def luhn_valid(digits: str) -> bool:
     """
     if not digits.isdigit():
         return False
-    return luhn.is_valid(digits)  # type: ignore[no-any-return]
+    return luhn.is_valid(digits)
 
 
 def length_digit_valid(digits: str) -> bool:
@@ -68,7 +68,7 @@ def make_ocr(base: str, *, with_length_digit: bool = True) -> str:
     body = base
     if with_length_digit:
         body += str((len(base) + 2) % 10)
-    return body + luhn.calc_check_digit(body)  # type: ignore[no-any-return]
+    return body + luhn.calc_check_digit(body)
 
 
 def is_rf(reference: str) -> bool:
@@ -80,7 +80,7 @@ def is_rf(reference: str) -> bool:
     False
     """
     ref = normalise(reference)
-    return ref.startswith("RF") and iso11649.is_valid(ref)  # type: ignore[no-any-return]
+    return ref.startswith("RF") and iso11649.is_valid(ref)
 
 
 def make_rf(base: str) -> str:

@@ -1,0 +1,1 @@
+"""The local mirror of Bokio: tables and repositories (which never commit)."""

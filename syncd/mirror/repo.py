@@ -1,0 +1,199 @@
+"""Mirror repositories: upserts and lookups on a caller's Session. They flush, never commit.
+
+An upsert compares content hashes first, so re-reading unchanged Bokio data writes nothing
+(issue 4's "unchanged data costs no writes"); new and changed rows go through one
+``INSERT … ON CONFLICT (company_id, bokio_id) DO UPDATE``, which also makes a concurrent
+insert of the same record harmless.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from syncd.db import utcnow
+from syncd.mirror import mapping
+from syncd.mirror.tables import (
+    Account,
+    Company,
+    CreditNote,
+    Customer,
+    FiscalYear,
+    Invoice,
+    InvoicePayment,
+    InvoiceSettlement,
+    RequestLedger,
+)
+
+MirrorModel = (
+    type[Invoice]
+    | type[InvoicePayment]
+    | type[InvoiceSettlement]
+    | type[CreditNote]
+    | type[Customer]
+    | type[Account]
+    | type[FiscalYear]
+)
+
+MAPPERS: dict[MirrorModel, mapping.Mapper] = {
+    Invoice: mapping.invoice_values,
+    InvoicePayment: mapping.payment_values,
+    InvoiceSettlement: mapping.settlement_values,
+    CreditNote: mapping.credit_note_values,
+    Customer: mapping.customer_values,
+    Account: mapping.account_values,
+    FiscalYear: mapping.fiscal_year_values,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class UpsertCounts:
+    """What an upsert did; ``written`` is what cost database writes."""
+
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+
+    @property
+    def written(self) -> int:
+        return self.inserted + self.updated
+
+    def __add__(self, other: UpsertCounts) -> UpsertCounts:
+        return UpsertCounts(
+            self.inserted + other.inserted, self.updated + other.updated, self.unchanged + other.unchanged
+        )
+
+
+def ensure_company(session: Session, bokio_company_id: str, name: str = "") -> Company:
+    """The company row for a Bokio company id, created on first use."""
+    company = session.scalar(select(Company).where(Company.bokio_company_id == bokio_company_id))
+    if company is None:
+        company = Company(bokio_company_id=bokio_company_id, name=name)
+        session.add(company)
+        session.flush()
+    elif name and company.name != name:
+        company.name = name
+    return company
+
+
+def bokio_id_of(model: MirrorModel, raw: Mapping[str, Any]) -> str:
+    """The external id of a record (accounts are keyed by their number)."""
+    if model is Account:
+        return str(raw.get("account", raw.get("number")))
+    return str(raw["id"])
+
+
+def upsert(
+    session: Session, model: MirrorModel, company_id: int, records: Iterable[Mapping[str, Any]]
+) -> UpsertCounts:
+    """Insert new and update changed records; leave identical ones untouched (and undelete)."""
+    mapper = MAPPERS[model]
+    by_id: dict[str, Mapping[str, Any]] = {bokio_id_of(model, raw): raw for raw in records}
+    if not by_id:
+        return UpsertCounts()
+    rows_found = session.execute(
+        select(model.bokio_id, model.content_hash).where(
+            model.company_id == company_id,
+            model.bokio_id.in_(list(by_id)),
+            model.deleted_at.is_(None),
+        )
+    )
+    existing: dict[str, str] = {row.bokio_id: row.content_hash for row in rows_found}
+    now = utcnow()
+    rows: list[dict[str, Any]] = []
+    inserted = updated = 0
+    for bokio_id, raw in by_id.items():
+        digest = mapping.content_hash(raw)
+        if existing.get(bokio_id) == digest:
+            continue
+        if bokio_id in existing:
+            updated += 1
+        else:
+            inserted += 1
+        rows.append(
+            {
+                "company_id": company_id,
+                "bokio_id": bokio_id,
+                "raw": dict(raw),
+                "content_hash": digest,
+                "first_seen_at": now,
+                "last_seen_at": now,
+                "deleted_at": None,
+                **mapper(raw),
+            }
+        )
+    if rows:
+        _insert_or_update(session, model, rows)
+    return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
+
+
+def _insert_or_update(session: Session, model: MirrorModel, rows: list[dict[str, Any]]) -> None:
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = insert(model)
+    keep = {"id", "company_id", "bokio_id", "first_seen_at"}
+    changes = {column: statement.excluded[column] for column in rows[0] if column not in keep}
+    session.execute(
+        statement.on_conflict_do_update(index_elements=["company_id", "bokio_id"], set_=changes), rows
+    )
+    session.flush()
+
+
+def soft_delete_missing(
+    session: Session, model: MirrorModel, company_id: int, seen_ids: set[str], *, now: dt.datetime
+) -> int:
+    """Mark rows not seen by a *completed* full sweep as deleted; returns how many."""
+    live = session.scalars(
+        select(model.bokio_id).where(model.company_id == company_id, model.deleted_at.is_(None))
+    ).all()
+    gone = [bokio_id for bokio_id in live if bokio_id not in seen_ids]
+    for start in range(0, len(gone), 500):
+        session.execute(
+            update(model)
+            .where(model.company_id == company_id, model.bokio_id.in_(gone[start : start + 500]))
+            .values(deleted_at=now)
+        )
+    return len(gone)
+
+
+def record_request(
+    session: Session,
+    *,
+    company_id: int,
+    at: dt.datetime,
+    method: str,
+    path_template: str,
+    status: int | None,
+    duration_ms: int | None = None,
+    error_kind: str | None = None,
+    purpose: str | None = None,
+) -> None:
+    """Append one Bokio call to the company's request ledger."""
+    session.add(
+        RequestLedger(
+            company_id=company_id,
+            at=at,
+            method=method,
+            path_template=path_template,
+            status=status,
+            duration_ms=duration_ms,
+            error_kind=error_kind,
+            purpose=purpose,
+        )
+    )
+
+
+def requests_between(session: Session, company_id: int, start: dt.datetime, end: dt.datetime) -> int:
+    """How many Bokio calls the company made in ``[start, end)``."""
+    count = session.scalar(
+        select(func.count())
+        .select_from(RequestLedger)
+        .where(RequestLedger.company_id == company_id, RequestLedger.at >= start, RequestLedger.at < end)
+    )
+    return int(count or 0)

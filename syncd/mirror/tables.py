@@ -1,0 +1,195 @@
+"""The local mirror of Bokio and the bookkeeping of syncd's own use of it.
+
+Conventions (style §10): a surrogate integer key, a unique ``(company_id, bokio_id)`` for the
+external id, typed columns for what matching and sync read, and the raw Bokio JSON beside them
+so a later version can re-derive columns without another request. ``content_hash`` makes an
+unchanged upsert a no-op; ``deleted_at`` marks rows a completed full sweep no longer found.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from syncd.db import Base, utcnow
+
+
+class Company(Base):
+    """A Bokio company this instance serves; every other row hangs off one."""
+
+    __tablename__ = "companies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    bokio_company_id: Mapped[str] = mapped_column(String(36), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    paused_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    pause_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+
+
+class _MirrorColumns:
+    """Columns every mirrored Bokio resource has."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bokio_id: Mapped[str] = mapped_column(String(64))
+    raw: Mapped[dict[str, Any]]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    first_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class Invoice(_MirrorColumns, Base):
+    """A customer invoice as Bokio last showed it, with the amounts syncd derives."""
+
+    __tablename__ = "invoices"
+    __table_args__ = (
+        UniqueConstraint("company_id", "bokio_id"),
+        Index(None, "company_id", "status"),
+        Index(None, "company_id", "payment_reference"),
+        Index(None, "company_id", "invoice_number"),
+    )
+
+    invoice_number: Mapped[str | None] = mapped_column(String(40))
+    payment_reference: Mapped[str | None] = mapped_column(String(40))
+    customer_bokio_id: Mapped[str | None] = mapped_column(String(64))
+    customer_name: Mapped[str | None] = mapped_column(String(300))
+    type: Mapped[str] = mapped_column(String(20), default="invoice")
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3), default="SEK")
+    currency_rate: Mapped[Decimal]
+    invoice_date: Mapped[dt.date]
+    due_date: Mapped[dt.date | None]
+    total_amount: Mapped[Decimal]
+    total_tax: Mapped[Decimal]
+    paid_amount: Mapped[Decimal]
+    gross_amount: Mapped[Decimal | None] = mapped_column(default=None)
+    outstanding: Mapped[Decimal | None] = mapped_column(default=None)
+    amount_problem: Mapped[str | None] = mapped_column(String(500), default=None)
+    published_at: Mapped[dt.datetime | None]
+    journal_entry_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvoicePayment(_MirrorColumns, Base):
+    """A payment registered on an invoice (ours or anyone's)."""
+
+    __tablename__ = "invoice_payments"
+    __table_args__ = (
+        UniqueConstraint("company_id", "bokio_id"),
+        Index(None, "company_id", "invoice_bokio_id"),
+    )
+
+    invoice_bokio_id: Mapped[str] = mapped_column(String(64))
+    date: Mapped[dt.date]
+    sum_base_currency: Mapped[Decimal]
+    bookkeeping_account: Mapped[int | None] = mapped_column(Integer)
+    journal_entry_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class InvoiceSettlement(_MirrorColumns, Base):
+    """A settlement (currency, bankFee, paymentServiceFee, badDebt, balanceAdjustment…)."""
+
+    __tablename__ = "invoice_settlements"
+    __table_args__ = (
+        UniqueConstraint("company_id", "bokio_id"),
+        Index(None, "company_id", "invoice_bokio_id"),
+    )
+
+    invoice_bokio_id: Mapped[str] = mapped_column(String(64))
+    type: Mapped[str] = mapped_column(String(40))
+    date: Mapped[dt.date]
+    sum_base_currency: Mapped[Decimal]
+    vat_scheme: Mapped[str | None] = mapped_column(String(20))
+    journal_entry_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class CreditNote(_MirrorColumns, Base):
+    """A credit note; published ones reduce what is outstanding on their invoice."""
+
+    __tablename__ = "credit_notes"
+    __table_args__ = (
+        UniqueConstraint("company_id", "bokio_id"),
+        Index(None, "company_id", "invoice_bokio_id"),
+    )
+
+    invoice_bokio_id: Mapped[str | None] = mapped_column(String(64))
+    credit_note_number: Mapped[str | None] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20))
+    currency: Mapped[str] = mapped_column(String(3), default="SEK")
+    total_amount: Mapped[Decimal]
+    total_tax: Mapped[Decimal]
+    credit_date: Mapped[dt.date | None]
+    journal_entry_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class Customer(_MirrorColumns, Base):
+    """A customer; names feed payer matching, ``modified_at`` drives the incremental cursor."""
+
+    __tablename__ = "customers"
+    __table_args__ = (UniqueConstraint("company_id", "bokio_id"),)
+
+    name: Mapped[str] = mapped_column(String(300))
+    customer_number: Mapped[str | None] = mapped_column(String(40))
+    org_number: Mapped[str | None] = mapped_column(String(40))
+    customer_type: Mapped[str | None] = mapped_column(String(20))
+    modified_at: Mapped[dt.datetime | None]
+
+
+class Account(_MirrorColumns, Base):
+    """An account of the chart of accounts; ``bokio_id`` is the account number as text."""
+
+    __tablename__ = "accounts"
+    __table_args__ = (UniqueConstraint("company_id", "bokio_id"),)
+
+    number: Mapped[int] = mapped_column(Integer)
+    name: Mapped[str] = mapped_column(String(300))
+    account_type: Mapped[str | None] = mapped_column(String(40))
+
+
+class FiscalYear(_MirrorColumns, Base):
+    """A fiscal year; payments may only be dated inside an open one."""
+
+    __tablename__ = "fiscal_years"
+    __table_args__ = (UniqueConstraint("company_id", "bokio_id"),)
+
+    start_date: Mapped[dt.date]
+    end_date: Mapped[dt.date]
+    status: Mapped[str | None] = mapped_column(String(20))
+
+
+class SyncState(Base):
+    """Where each (company, stream) stands: cursor, last runs, last completed full sweep."""
+
+    __tablename__ = "sync_state"
+    __table_args__ = (UniqueConstraint("company_id", "stream"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    stream: Mapped[str] = mapped_column(String(40))
+    cursor: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_run_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_success_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_full_sweep_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_error: Mapped[str | None] = mapped_column(String(2000), default=None)
+
+
+class RequestLedger(Base):
+    """Every Bokio call made for a company, so monthly budget use is a query (design §2.1)."""
+
+    __tablename__ = "request_ledger"
+    __table_args__ = (Index(None, "company_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    at: Mapped[dt.datetime]
+    method: Mapped[str] = mapped_column(String(10))
+    path_template: Mapped[str] = mapped_column(String(200))
+    status: Mapped[int | None] = mapped_column(Integer)
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    error_kind: Mapped[str | None] = mapped_column(String(60))
+    purpose: Mapped[str | None] = mapped_column(String(40))

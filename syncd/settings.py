@@ -1,0 +1,333 @@
+"""Settings: one validated object built once in ``main()`` and passed down.
+
+Layering, lowest to highest:
+
+1. the TOML file (``SYNCD_CONFIG``, else ``config/syncd.toml`` when it exists);
+2. ``SYNCD_*`` environment variables (``SYNCD_SECTION__KEY`` for nested keys, plus the
+   single-company shorthand ``SYNCD_COMPANY_ID`` / ``SYNCD_BOKIO_TOKEN`` / ``SYNCD_BANK_INBOX`` …);
+3. secret files: any ``*_FILE`` key or ``SYNCD_*_FILE`` variable, and systemd credentials in
+   ``$CREDENTIALS_DIRECTORY`` (``bokio-token``, ``bokio-token-<company id>``, ``database-url``).
+
+pydantic-settings can layer sources too, but it cannot say *which* source a bad value came
+from; a finance team's operator needs "key X in file Y", so the layering is done here and
+pydantic only validates.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+
+from syncd.errors import ConfigError
+
+DEFAULT_BASE_URL = "https://api.bokio.se/v1"
+DEFAULT_CONFIG_PATH = Path("config/syncd.toml")
+PLACEHOLDER_TOKENS = frozenset(
+    {
+        "",
+        "changeme",
+        "change-me",
+        "replace-me",
+        "replace_me",
+        "your-token",
+        "your-token-here",
+        "token",
+        "xxx",
+        "todo",
+        "<token>",
+        "secret",
+        "placeholder",
+        "...",
+    }
+)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class BokioSettings(_Strict):
+    """How to reach Bokio (or the sandbox)."""
+
+    base_url: str = DEFAULT_BASE_URL
+    general_base_url: str = "https://api.bokio.se"
+    connect_timeout_s: float = Field(default=5.0, gt=0)
+    read_timeout_s: float = Field(default=30.0, gt=0)
+    deadline_s: float = Field(default=120.0, gt=0)
+    rate_limit_per_minute: int = Field(default=200, gt=0)
+    oauth_client_id: str | None = None
+    oauth_client_secret: SecretStr | None = None
+    oauth_redirect_uri: str | None = None
+
+
+class BudgetSettings(_Strict):
+    """The monthly request budget per company (design §2.1)."""
+
+    monthly_quota: int = Field(default=5000, gt=0)
+    poll_share: float = Field(default=0.5, gt=0, le=1)
+    write_reserve: int = Field(default=1000, ge=0)
+
+
+class CompanySettings(_Strict):
+    """One Bokio company served by this instance."""
+
+    id: UUID
+    name: str = ""
+    auth: Literal["private", "oauth"] = "private"
+    token: SecretStr | None = None
+    bank_inbox: Path | None = None
+    payment_account: int = Field(default=1930, ge=1000, le=9999)
+    matching: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("token")
+    @classmethod
+    def _refuse_placeholder(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and value.get_secret_value().strip().lower() in PLACEHOLDER_TOKENS:
+            raise ValueError("is a placeholder; put the company's real Bokio token here")
+        return value
+
+
+class Settings(_Strict):
+    """Everything syncd needs to run; see ``config/syncd.example.toml`` for each key."""
+
+    database_url: SecretStr = SecretStr("")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=9108, ge=0, le=65535)
+    bokio: BokioSettings = Field(default_factory=BokioSettings)
+    budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    companies: tuple[CompanySettings, ...] = ()
+
+    def company(self, company_id: str | UUID) -> CompanySettings:
+        """The company with this id, or a ConfigError listing the configured ones."""
+        for company in self.companies:
+            if str(company.id) == str(company_id):
+                return company
+        known = ", ".join(str(c.id) for c in self.companies) or "none"
+        raise ConfigError(f"company {company_id} is not configured (configured: {known})")
+
+    def secrets(self) -> list[str]:
+        """Every secret value, so the log redactor can scrub them wherever they appear."""
+        values = [c.token.get_secret_value() for c in self.companies if c.token]
+        if self.bokio.oauth_client_secret:
+            values.append(self.bokio.oauth_client_secret.get_secret_value())
+        return [v for v in values if v]
+
+
+def default_database_url(environ: Mapping[str, str]) -> str:
+    """SQLite under ``$STATE_DIRECTORY`` (systemd) or ``./var``: the embedded default."""
+    state_dir = Path(environ.get("STATE_DIRECTORY", "var").split(":")[0])
+    return f"sqlite:///{state_dir / 'syncd.sqlite3'}"
+
+
+_SHORTHAND = {
+    "SYNCD_COMPANY_ID": "id",
+    "SYNCD_COMPANY_NAME": "name",
+    "SYNCD_BOKIO_TOKEN": "token",
+    "SYNCD_BANK_INBOX": "bank_inbox",
+    "SYNCD_PAYMENT_ACCOUNT": "payment_account",
+    "SYNCD_AUTH": "auth",
+}
+_NESTED_SECTIONS = frozenset({"bokio", "budget"})
+_TOP_LEVEL_ENV = {
+    "SYNCD_DATABASE_URL": ("database_url",),
+    "SYNCD_LOG_LEVEL": ("log_level",),
+    "SYNCD_LOG_FORMAT": ("log_format",),
+    "SYNCD_HTTP_HOST": ("http_host",),
+    "SYNCD_HTTP_PORT": ("http_port",),
+    "SYNCD_BOKIO_BASE_URL": ("bokio", "base_url"),
+}
+
+
+def load_settings(environ: Mapping[str, str] | None = None, *, config_path: Path | None = None) -> Settings:
+    """Build and validate the settings; raise :class:`ConfigError` naming key, source and fix."""
+    env = dict(os.environ if environ is None else environ)
+    data: dict[str, Any] = {}
+    sources: dict[tuple[str, ...], str] = {}
+
+    path = config_path or (Path(env["SYNCD_CONFIG"]) if env.get("SYNCD_CONFIG") else None)
+    if path is None and DEFAULT_CONFIG_PATH.exists():
+        path = DEFAULT_CONFIG_PATH
+    if path is not None:
+        data = _read_toml(path)
+        _note_sources(data, (), str(path), sources)
+        _resolve_file_keys(data, (), str(path), sources)
+
+    _apply_env(env, data, sources)
+    _apply_credentials(env, data, sources)
+    data.setdefault("database_url", default_database_url(env))
+    return _validate(data, sources)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError(
+            "config file not found; set SYNCD_CONFIG to an existing file", source=str(path)
+        ) from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", source=str(path)) from exc
+
+
+def _note_sources(
+    node: Any, prefix: tuple[str, ...], source: str, sources: dict[tuple[str, ...], str]
+) -> None:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            sources[(*prefix, str(key))] = source
+            _note_sources(value, (*prefix, str(key)), source, sources)
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _note_sources(value, (*prefix, str(index)), source, sources)
+
+
+def _read_secret_file(path: str, *, key: str, source: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read secret file {path}: {exc.strerror}; check the path and its permissions",
+            key=key,
+            source=source,
+        ) from exc
+
+
+def _resolve_file_keys(
+    node: Any, prefix: tuple[str, ...], source: str, sources: dict[tuple[str, ...], str]
+) -> None:
+    """Replace every ``<key>_file = "path"`` with ``<key> = <file contents>`` (secrets win)."""
+    if isinstance(node, list):
+        for index, item in enumerate(node):
+            _resolve_file_keys(item, (*prefix, str(index)), source, sources)
+        return
+    if not isinstance(node, dict):
+        return
+    for key in list(node):
+        value = node[key]
+        if key.endswith("_file") and isinstance(value, str):
+            target = key.removesuffix("_file")
+            dotted = ".".join((*prefix, key))
+            node[target] = _read_secret_file(value, key=dotted, source=source)
+            sources[(*prefix, target)] = f"{value} (via {dotted} in {source})"
+            del node[key]
+        else:
+            _resolve_file_keys(value, (*prefix, key), source, sources)
+
+
+def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
+    node = data
+    for part in path[:-1]:
+        node = node.setdefault(part, {})
+        if not isinstance(node, dict):
+            raise ConfigError(f"{'.'.join(path)} conflicts with a non-table value")
+    node[path[-1]] = value
+
+
+def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> None:
+    for name, path in _TOP_LEVEL_ENV.items():
+        if name in env:
+            _set(data, path, env[name])
+            sources[path] = f"environment {name}"
+        if f"{name}_FILE" in env:
+            _set(data, path, _read_secret_file(env[f"{name}_FILE"], key=f"{name}_FILE", source="environment"))
+            sources[path] = f"file named by environment {name}_FILE"
+    for name, value in env.items():  # SYNCD_SECTION__KEY for nested keys
+        if name.startswith("SYNCD_") and "__" in name:
+            path = tuple(part.lower() for part in name.removeprefix("SYNCD_").split("__"))
+            if path[0] not in _NESTED_SECTIONS:
+                raise ConfigError(
+                    f"unknown section {path[0]!r}; nested variables exist for {sorted(_NESTED_SECTIONS)}",
+                    key=name,
+                    source="environment",
+                )
+            _set(data, path, value)
+            sources[path] = f"environment {name}"
+
+    shorthand = {field: env[var] for var, field in _SHORTHAND.items() if var in env}
+    if "SYNCD_BOKIO_TOKEN_FILE" in env:
+        shorthand["token"] = _read_secret_file(
+            env["SYNCD_BOKIO_TOKEN_FILE"], key="SYNCD_BOKIO_TOKEN_FILE", source="environment"
+        )
+    if not shorthand:
+        return
+    if "id" not in shorthand:
+        raise ConfigError(
+            "SYNCD_BOKIO_TOKEN / SYNCD_BANK_INBOX need SYNCD_COMPANY_ID (the Bokio company id)",
+            key="SYNCD_COMPANY_ID",
+            source="environment",
+        )
+    companies: list[dict[str, Any]] = data.setdefault("companies", [])
+    index = next((i for i, c in enumerate(companies) if str(c.get("id")) == shorthand["id"]), None)
+    if index is None:
+        companies.append({})
+        index = len(companies) - 1
+    companies[index].update(shorthand)
+    for field in shorthand:
+        sources[("companies", str(index), field)] = "environment (single-company shorthand)"
+
+
+def _apply_credentials(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
+    """systemd ``LoadCredential=``: files in ``$CREDENTIALS_DIRECTORY`` override everything."""
+    directory = env.get("CREDENTIALS_DIRECTORY")
+    if not directory:
+        return
+    creds = Path(directory)
+    database = creds / "database-url"
+    if database.is_file():
+        data["database_url"] = _read_secret_file(str(database), key="database-url", source=directory)
+        sources[("database_url",)] = f"credential {database}"
+    companies: list[dict[str, Any]] = data.get("companies", [])
+    for index, company in enumerate(companies):
+        candidates = [creds / f"bokio-token-{company.get('id')}"]
+        if len(companies) == 1:
+            candidates.append(creds / "bokio-token")
+        for candidate in candidates:
+            if candidate.is_file():
+                company["token"] = _read_secret_file(str(candidate), key=candidate.name, source=directory)
+                sources[("companies", str(index), "token")] = f"credential {candidate}"
+                break
+
+
+def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Settings:
+    try:
+        settings = Settings.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        loc = tuple(str(part) for part in first["loc"])
+        source = _source_for(loc, sources)
+        key = ".".join(loc)
+        message = first["msg"]
+        if first["type"] == "extra_forbidden":
+            message = "unknown key; see config/syncd.example.toml for the keys syncd reads"
+        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+        raise ConfigError(f"{message}{more}", key=key, source=source) from None
+    for index, company in enumerate(settings.companies):
+        if company.auth == "private" and company.token is None:
+            raise ConfigError(
+                "missing Bokio token: set token / token_file in [[companies]], SYNCD_BOKIO_TOKEN(_FILE), "
+                f"or a credential bokio-token-{company.id}",
+                key=f"companies.{index}.token",
+                source=_source_for(("companies", str(index)), sources),
+            )
+    ids = [str(c.id) for c in settings.companies]
+    if len(ids) != len(set(ids)):
+        raise ConfigError("the same company id is configured twice", key="companies")
+    return settings
+
+
+def _source_for(loc: tuple[str, ...], sources: dict[tuple[str, ...], str]) -> str:
+    for end in range(len(loc), 0, -1):
+        if loc[:end] in sources:
+            return sources[loc[:end]]
+    return "defaults"
