@@ -1,0 +1,108 @@
+"""Pure bank-file parsers: bytes in, :class:`ParseResult` (transactions, payouts, problems) out.
+
+No database, clock or file access here — the caller reads the bytes, which keeps parsers testable
+with golden files and lets the import job own atomicity. Every input either parses or raises
+:class:`~syncd.errors.ParseError` with a location (line number or XPath) and a reason.
+
+Entry points: :func:`parse` (any supported format, detected by :func:`identify`),
+:func:`parse_camt_stream` / :class:`CamtStream` (camt from chunks, memory-flat for huge files).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from syncd.bankfiles.bgmax import parse_bgmax
+from syncd.bankfiles.camt import CamtStream, iter_chunks, parse_camt, parse_camt_stream
+from syncd.bankfiles.csv_bank import PRESETS, CsvMapping, SignConvention, parse_csv
+from syncd.bankfiles.detect import identify
+from syncd.bankfiles.model import (
+    BankTransaction,
+    Direction,
+    FileFormat,
+    ParseResult,
+    Problem,
+    PspCharge,
+    PspPayout,
+    Reference,
+    RefKind,
+    Severity,
+    StatementInfo,
+    Status,
+)
+from syncd.bankfiles.psp import parse_klarna, parse_paypal, parse_stripe
+from syncd.errors import ParseError
+
+DEFAULT_MAX_BYTES = 256 * 1024 * 1024
+
+_PARSERS: dict[FileFormat, Callable[..., ParseResult]] = {
+    FileFormat.CAMT053: parse_camt,
+    FileFormat.CAMT054: parse_camt,
+    FileFormat.BGMAX: parse_bgmax,
+    FileFormat.STRIPE: parse_stripe,
+    FileFormat.PAYPAL: parse_paypal,
+    FileFormat.KLARNA: parse_klarna,
+}
+
+
+def parse(
+    data: bytes,
+    filename: str = "",
+    *,
+    fmt: FileFormat | None = None,
+    csv_mapping: CsvMapping | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> ParseResult:
+    """Parse one bank file; the format is detected unless ``fmt`` (or ``csv_mapping``) says it.
+
+    Files over ``max_bytes`` are refused before any parsing, so a hostile upload costs nothing.
+    """
+    if len(data) > max_bytes:
+        raise ParseError(
+            f"file is {len(data)} bytes, over the limit of {max_bytes}",
+            location=f"byte {max_bytes}",
+            source=filename,
+        )
+    if csv_mapping is not None and fmt in {None, FileFormat.CSV_CUSTOM, csv_mapping.format}:
+        return parse_csv(data, csv_mapping, source=filename)
+    fmt = fmt or identify(data, filename)
+    if fmt is None:
+        raise ParseError("unrecognised file format", location="line 1", source=filename)
+    if fmt in PRESETS:
+        return parse_csv(data, PRESETS[fmt], source=filename)
+    parser = _PARSERS.get(fmt)
+    if parser is None:
+        raise ParseError(f"{fmt.value} needs a csv_mapping", location="line 1", source=filename)
+    return parser(data, source=filename)
+
+
+__all__ = [
+    "DEFAULT_MAX_BYTES",
+    "PRESETS",
+    "BankTransaction",
+    "CamtStream",
+    "CsvMapping",
+    "Direction",
+    "FileFormat",
+    "ParseError",
+    "ParseResult",
+    "Problem",
+    "PspCharge",
+    "PspPayout",
+    "RefKind",
+    "Reference",
+    "Severity",
+    "SignConvention",
+    "StatementInfo",
+    "Status",
+    "identify",
+    "iter_chunks",
+    "parse",
+    "parse_bgmax",
+    "parse_camt",
+    "parse_camt_stream",
+    "parse_csv",
+    "parse_klarna",
+    "parse_paypal",
+    "parse_stripe",
+]

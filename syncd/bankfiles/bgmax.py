@@ -317,7 +317,9 @@ class _Reader:
         if net != rec.d("amount"):
             self.problems.error(where, f"payments minus deductions = {net}, deposit says {rec.d('amount')}")
         if len(section.payments) != rec.i("count"):
-            self.problems.error(where, f"{len(section.payments)} payment records, deposit says {rec.i('count')}")
+            self.problems.error(
+                where, f"{len(section.payments)} payment records, deposit says {rec.i('count')}"
+            )
         if rec.s("currency") and section.currency and rec.s("currency") != section.currency:
             self.problems.error(where, f"deposit currency {rec.s('currency')} ≠ section {section.currency}")
         self.transactions += [p.transaction(section, rec) for p in section.payments]

@@ -81,7 +81,7 @@ class CamtStream:
         self.format: FileFormat | None = None
         self.version = ""
         self.statements: list[StatementInfo] = []
-        self.log = ProblemLog(source)
+        self.problems = ProblemLog(source)
         self._reader = _ChunkReader(chunks, max_bytes, source)
         self._x = Xml("", source)
         self._stamp = Fingerprinter()
@@ -153,7 +153,7 @@ class CamtStream:
                 if self._ctx is None:
                     self._ctx = EntryContext(self._account(statement, self._stmt_loc), self._stmt_loc)
                 loc = f"{self._stmt_loc}/Ntry[{self._ntry_index}]"
-                for tx in entry_transactions(self._x, elem, self._ctx, loc, self.log):
+                for tx in entry_transactions(self._x, elem, self._ctx, loc, self.problems):
                     yield self._stamp(tx)
             if local not in _KEEP:
                 statement.remove(elem)  # the memory-flat part: a finished entry is dropped at once
@@ -205,7 +205,7 @@ class CamtStream:
         return ParseResult(
             format=self.format or FileFormat.CAMT053,
             transactions=tuple(transactions),
-            problems=tuple(self.log.items),
+            problems=tuple(self.problems.items),
             statements=tuple(self.statements),
             format_version=self.version,
         )

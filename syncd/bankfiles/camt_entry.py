@@ -201,7 +201,7 @@ def _finish(fields: dict[str, object], extra_texts: list[str]) -> dict[str, obje
 
 
 def entry_transactions(
-    x: Xml, ntry: Element, ctx: EntryContext, loc: str, log: ProblemLog
+    x: Xml, ntry: Element, ctx: EntryContext, loc: str, problems: ProblemLog
 ) -> list[BankTransaction]:
     """Turn one ``Ntry`` into one transaction, or one per ``TxDtls`` when it is a batch."""
     found = x.amount(ntry, "Amt", loc)
@@ -244,10 +244,10 @@ def entry_transactions(
     entry_text = [x.text(ntry, "AddtlNtryInf")] if x.text(ntry, "AddtlNtryInf") else []
     entry_charges = _charges(x, ntry, loc)
     if count is not None and txs and count != len(txs):
-        log.warning(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
+        problems.warning(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
 
     if len(txs) > 1 or (txs and (count or 0) > 1):
-        split = _split(x, txs, base, direction, currency, amount, batch_key, loc, log)
+        split = _split(x, txs, base, direction, currency, amount, batch_key, loc, problems)
         if split is not None:
             return split
     if not txs and batch is not None and count != 1:
@@ -291,7 +291,7 @@ def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
     total: Decimal,
     batch_key: str,
     loc: str,
-    log: ProblemLog,
+    problems: ProblemLog,
 ) -> list[BankTransaction] | None:
     """One transaction per ``TxDtls``; None (keep the entry as a batch) if a detail has no amount."""
     out: list[BankTransaction] = []
@@ -300,7 +300,7 @@ def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
     for tx_loc, tx in txs:
         found = x.amount(tx, "Amt", tx_loc) or x.amount(tx, "AmtDtls/TxAmt/Amt", tx_loc)
         if found is None:
-            log.error(tx_loc, "batch detail without amount; the batch is kept unsplit")
+            problems.error(tx_loc, "batch detail without amount; the batch is kept unsplit")
             return None
         amount, ccy = found
         tx_dir = _DIRECTION.get(x.text(tx, "CdtDbtInd"), direction)
@@ -321,7 +321,7 @@ def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
             )
         )
     if not same_currency:
-        log.warning(loc, "batch details are in another currency than the entry; sum not checked")
+        problems.warning(loc, "batch details are in another currency than the entry; sum not checked")
     elif signed_sum != total:
-        log.error(loc, f"batch details sum to {signed_sum} but the entry amount is {total}")
+        problems.error(loc, f"batch details sum to {signed_sum} but the entry amount is {total}")
     return out
