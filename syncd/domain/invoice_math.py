@@ -230,9 +230,7 @@ def settlement_effect(
     return sum_base
 
 
-def currency_settlement_sum(
-    difference: Decimal, sign: SettlementSign = DEFAULT_SETTLEMENT_SIGN
-) -> Decimal:
+def currency_settlement_sum(difference: Decimal, sign: SettlementSign = DEFAULT_SETTLEMENT_SIGN) -> Decimal:
     """``sumBaseCurrency`` for a currency settlement that removes ``difference`` of outstanding.
 
     ``difference`` > 0: the customer paid too little SEK (a loss) and the settlement must reduce

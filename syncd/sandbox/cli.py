@@ -1,0 +1,82 @@
+"""``syncd sandbox serve``: argparse wiring the main CLI mounts, and ``python -m syncd.sandbox.cli``."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from typing import Any
+
+from syncd.sandbox.core import Sandbox
+from syncd.sandbox.limits import Limits
+from syncd.sandbox.server import serve
+
+
+def add_sandbox_commands(subparsers: Any) -> argparse.ArgumentParser:
+    """Add ``sandbox serve`` to a parent parser's subparsers; returns the ``sandbox`` parser."""
+    sandbox = subparsers.add_parser("sandbox", help="a fake Bokio API for demos and tests")
+    commands = sandbox.add_subparsers(dest="sandbox_command", required=True)
+    serve_parser = commands.add_parser("serve", help="serve the fake Bokio API over HTTP")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
+    serve_parser.add_argument("--token", required=True, help="private-integration token to accept")
+    serve_parser.add_argument("--company-id", required=True, help="UUID of the sandbox company")
+    serve_parser.add_argument("--seed", choices=("demo", "none"), default="demo")
+    serve_parser.add_argument("--seed-size", type=int, default=40, help="invoices in the demo seed")
+    serve_parser.add_argument("--strict", action="store_true", help="validate traffic against the OpenAPI spec")
+    serve_parser.add_argument("--rate-limit", type=int, default=200)
+    serve_parser.add_argument("--monthly-quota", type=int, default=5000)
+    serve_parser.set_defaults(handler=sandbox_main)
+    return sandbox
+
+
+def run_server(
+    host: str, port: int, *, token: str, company_id: str, seed: str = "demo", seed_size: int = 40,
+    strict: bool = False, limits: Limits | None = None,
+) -> int:
+    """Serve until SIGINT/SIGTERM; prints ``serving <url>`` as the first stdout line."""
+    sandbox = Sandbox(strict=strict, limits=limits)
+    if seed == "demo":
+        from syncd.sandbox.seed import seed_demo
+
+        seed_demo(sandbox, company_id=company_id, token=token, invoices=seed_size)
+    else:
+        sandbox.add_company(company_id, token=token)
+    server = serve(host, port, sandbox)
+    print(f"serving {server.url}", flush=True)
+
+    def stop(_signum: int, _frame: object) -> None:
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, stop)
+        signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+    return 0
+
+
+def sandbox_main(args: argparse.Namespace) -> int:
+    """Entry for the parsed ``sandbox`` command."""
+    if args.sandbox_command == "serve":
+        limits = Limits(rate_limit=args.rate_limit, monthly_quota=args.monthly_quota)
+        return run_server(
+            args.host, args.port, token=args.token, company_id=args.company_id, seed=args.seed,
+            seed_size=args.seed_size, strict=args.strict, limits=limits,
+        )
+    return 2  # pragma: no cover - argparse requires a command
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m syncd.sandbox.cli serve ...`` (same arguments as ``syncd sandbox serve``)."""
+    parser = argparse.ArgumentParser(prog="syncd")
+    add_sandbox_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(["sandbox", *(sys.argv[1:] if argv is None else argv)])
+    return sandbox_main(args)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,82 @@
+"""The sandbox over real HTTP on the stdlib ``ThreadingHTTPServer`` (no extra dependencies).
+
+``drop`` closes the socket without writing a response; ``hang`` sleeps ``seconds`` (set it longer
+than the client's timeout) and then closes without a response.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qsl, urlsplit
+
+from syncd.sandbox.core import Sandbox
+
+
+def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def _serve(self) -> None:
+            url = urlsplit(self.path)
+            length = int(self.headers.get("Content-Length") or 0)
+            body = self.rfile.read(length) if length else b""
+            headers = {k: v for k, v in self.headers.items()}
+            response = sandbox.handle(self.command, url.path, dict(parse_qsl(url.query)), headers, body)
+            if response.fault == "hang":
+                time.sleep(response.fault_seconds)
+            if response.fault in ("drop", "hang"):
+                self.close_connection = True
+                with contextlib.suppress(OSError):
+                    self.connection.shutdown(2)
+                return
+            self.send_response(response.status)
+            for name, value in response.headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(response.body)))
+            self.end_headers()
+            self.wfile.write(response.body)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815 - http.server naming
+
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+            """Quiet: the sandbox keeps its own request log."""
+
+    return Handler
+
+
+class SandboxServer(ThreadingHTTPServer):
+    """A threading HTTP server bound to one sandbox; ``url`` ends in ``/v1``."""
+
+    daemon_threads = True
+
+    def __init__(self, host: str, port: int, sandbox: Sandbox) -> None:
+        super().__init__((host, port), _handler_class(sandbox))
+        self.sandbox = sandbox
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host!s}:{port}/v1"
+
+
+def serve(host: str, port: int, sandbox: Sandbox) -> SandboxServer:
+    """Bind (``port=0`` picks a free one) without starting; call ``serve_forever`` or use :func:`running`."""
+    return SandboxServer(host, port, sandbox)
+
+
+@contextlib.contextmanager
+def running(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterator[SandboxServer]:
+    """Serve in a background thread for the ``with`` block, then shut down cleanly."""
+    server = serve(host, port, sandbox)
+    thread = threading.Thread(target=server.serve_forever, name="syncd-sandbox", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

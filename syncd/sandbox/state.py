@@ -1,0 +1,159 @@
+"""Per-company sandbox state and how it renders to Bokio's wire shapes.
+
+Resources are stored as wire-shaped dicts (money as Decimal); what Bokio derives -- an invoice's
+``paidAmount``, ``status`` and ``creditNoteRefs`` -- is computed at render time from the
+payments, settlements and credit notes, through :mod:`syncd.domain.invoice_math`.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from syncd.domain import invoice_math as im
+from syncd.domain.money import ZERO
+
+Json = dict[str, Any]
+
+# accounts that may receive invoice payments (have "payment account details" in Bokio)
+PAYMENT_ACCOUNTS = frozenset({1910, 1920, 1930, 1940})
+
+BASE_ACCOUNTS: dict[int, str] = {
+    1510: "Kundfordringar",
+    1910: "Kassa",
+    1920: "PlusGiro",
+    1930: "Företagskonto / checkkonto / affärskonto",
+    1940: "Övriga bankkonton",
+    2611: "Utgående moms på försäljning inom Sverige, 25 %",
+    2614: "Utgående moms omvänd skattskyldighet, 25 %",
+    2621: "Utgående moms på försäljning inom Sverige, 12 %",
+    2631: "Utgående moms på försäljning inom Sverige, 6 %",
+    2645: "Beräknad ingående moms på förvärv från utlandet",
+    3001: "Försäljning inom Sverige, 25 % moms",
+    3002: "Försäljning inom Sverige, 12 % moms",
+    3003: "Försäljning inom Sverige, 6 % moms",
+    3004: "Försäljning inom Sverige, momsfri",
+    3960: "Valutakursvinster på fordringar och skulder av rörelsekaraktär",
+    6570: "Bankkostnader",
+    6590: "Övriga externa tjänster",
+    6990: "Övriga externa kostnader",
+    7960: "Valutakursförluster på fordringar och skulder av rörelsekaraktär",
+}
+
+
+@dataclass
+class Company:
+    """Everything the sandbox knows about one Bokio company."""
+
+    id: str
+    info: Json
+    accounts: dict[int, Json] = field(default_factory=dict)
+    fiscal_years: dict[str, Json] = field(default_factory=dict)
+    customers: dict[str, Json] = field(default_factory=dict)
+    api_customers: set[str] = field(default_factory=set)
+    invoices: dict[str, Json] = field(default_factory=dict)
+    payments: dict[str, dict[str, Json]] = field(default_factory=dict)
+    settlements: dict[str, dict[str, Json]] = field(default_factory=dict)
+    credit_notes: dict[str, Json] = field(default_factory=dict)
+    journal_entries: dict[str, Json] = field(default_factory=dict)
+    tag_groups: dict[str, Json] = field(default_factory=dict)
+    features: set[str] = field(default_factory=lambda: {"Tags"})
+    payment_terms_days: int = 30
+    next_invoice_number: int = 1001
+    next_credit_number: int = 1
+    next_journal_number: int = 1
+
+    @classmethod
+    def empty(cls, company_id: str, name: str = "Sandbox AB", org_number: str = "556677-8899") -> Company:
+        """A company with the base chart of accounts and nothing else."""
+        info = {
+            "id": company_id,
+            "companyType": "limitedCompany",
+            "name": name,
+            "organizationNumber": org_number,
+            "phone": "+46812345678",
+            "email": "ekonomi@example.se",
+            "hasBBA": False,
+            "address": {
+                "line1": "Sveavägen 1",
+                "line2": None,
+                "city": "Stockholm",
+                "postalCode": "111 57",
+                "country": "SE",
+            },
+        }
+        company = cls(id=company_id, info=info)
+        for number, account_name in BASE_ACCOUNTS.items():
+            company.accounts[number] = {
+                "account": number,
+                "name": account_name,
+                "accountType": "basePlanAccount",
+            }
+        return company
+
+
+def _invoice_amounts(company: Company, invoice: Json, sign: im.SettlementSign) -> dict[str, Decimal]:
+    gross = im.gross_from_reported(invoice["totalAmount"], invoice["totalTax"])
+    gross_sek = im.gross_base(gross, invoice["currencyRate"])
+    payments = [p["sumBaseCurrency"] for p in company.payments.get(invoice["id"], {}).values()]
+    settlements = [
+        (s["type"], s["invoiceSettlementDetails"]["sumBaseCurrency"])
+        for s in company.settlements.get(invoice["id"], {}).values()
+    ]
+    credited = sum(
+        (
+            im.gross_base(im.gross_from_reported(cn["totalAmount"], cn["totalTax"]), cn["currencyRate"])
+            for cn in company.credit_notes.values()
+            if cn["invoiceRef"]["id"] == invoice["id"] and cn["status"] == "published"
+        ),
+        ZERO,
+    )
+    paid = im.paid_amount(payments, settlements, sign=sign)
+    remaining = im.outstanding(gross_sek, paid, settlements, credited=credited, sign=sign)
+    return {"gross": gross_sek, "paid": paid, "credited": credited, "remaining": remaining}
+
+
+def render_invoice(company: Company, invoice: Json, today: date, sign: im.SettlementSign) -> Json:
+    """The invoice as Bokio returns it, with ``paidAmount`` and ``status`` derived."""
+    out = copy.deepcopy(invoice)
+    amounts = _invoice_amounts(company, invoice, sign)
+    out["paidAmount"] = amounts["paid"]
+    out["status"] = im.derive_status(
+        published=invoice["invoiceNumber"] is not None,
+        gross=amounts["gross"],
+        paid=amounts["paid"],
+        remaining=amounts["remaining"],
+        due_date=date.fromisoformat(invoice["dueDate"]),
+        today=today,
+        credited=amounts["credited"],
+    ).value
+    refs = [
+        {"id": cn_id} for cn_id, cn in company.credit_notes.items() if cn["invoiceRef"]["id"] == invoice["id"]
+    ]
+    out["creditNoteRefs"] = refs
+    return out
+
+
+def invoice_remaining(company: Company, invoice: Json, sign: im.SettlementSign) -> Decimal:
+    """Outstanding base-currency amount (the seed and tests use it to pay exactly)."""
+    return _invoice_amounts(company, invoice, sign)["remaining"]
+
+
+def render(obj: Json) -> Json:
+    """A defensive copy, so callers never alias stored state."""
+    return copy.deepcopy(obj)
+
+
+def render_journal_entry(company: Company, entry: Json) -> Json:
+    """Journal entry with tag names filled in from the tag groups."""
+    out = copy.deepcopy(entry)
+    out.pop("_origin", None)
+    for tag in out["tags"] + [t for item in out["items"] for t in item["tags"]]:
+        for group in company.tag_groups.values():
+            for value in group["tags"]:
+                if value["id"] == tag["tagId"]:
+                    tag.update(tagGroupId=group["id"], tagName=value["name"], tagGroupName=group["name"])
+    return out

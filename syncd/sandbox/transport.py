@@ -1,0 +1,30 @@
+"""In-process httpx transport: ``httpx.Client(transport=SandboxTransport(sandbox), base_url=...)``."""
+
+from __future__ import annotations
+
+import httpx
+
+from syncd.sandbox.core import Sandbox
+
+
+class SandboxTransport(httpx.BaseTransport):
+    """Routes requests into :meth:`Sandbox.handle`; turns faults into httpx transport errors.
+
+    ``drop``: the write is applied, then :class:`httpx.RemoteProtocolError` is raised (the server
+    closed the connection without a response). ``hang``: :class:`httpx.ReadTimeout` at once (no
+    real waiting), applied first only if the fault says ``apply=True``.
+    """
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self.sandbox = sandbox
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        body = request.read()
+        query = dict(request.url.params.multi_items())
+        headers = dict(request.headers.items())
+        response = self.sandbox.handle(request.method, request.url.path, query, headers, body)
+        if response.fault == "drop":
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+        if response.fault == "hang":
+            raise httpx.ReadTimeout("The read operation timed out (sandbox hang fault)", request=request)
+        return httpx.Response(response.status, headers=response.headers, content=response.body, request=request)
