@@ -26,7 +26,9 @@ def _reply(status: int, payload: Any) -> SandboxResponse:
     return SandboxResponse(status, {"Content-Type": "application/json"}, jsonutil.dumps(payload))
 
 
-def handle_admin(sandbox: Sandbox, method: str, path: str, query: dict[str, str], body: bytes) -> SandboxResponse:
+def handle_admin(
+    sandbox: Sandbox, method: str, path: str, query: dict[str, str], body: bytes
+) -> SandboxResponse:
     """Dispatch one admin request; bad input is a 400 with ``{"error": ...}``."""
     try:
         data = jsonutil.loads(body) if body else {}
@@ -35,7 +37,9 @@ def handle_admin(sandbox: Sandbox, method: str, path: str, query: dict[str, str]
         return _reply(400, {"error": str(exc)})
 
 
-def _dispatch(sandbox: Sandbox, method: str, path: str, query: dict[str, str], data: Any) -> SandboxResponse:
+def _dispatch(  # noqa: PLR0911 - a flat admin route table
+    sandbox: Sandbox, method: str, path: str, query: dict[str, str], data: Any
+) -> SandboxResponse:
     route = (method, path.removeprefix("/_sandbox"))
     with sandbox.lock:
         if route == ("GET", "/log"):

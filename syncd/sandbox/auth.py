@@ -76,10 +76,13 @@ class AuthStore:
             return None
         return found
 
-    def issue_code(self, client_id: str, company_id: str, redirect_uri: str, now: datetime, connection_id: str) -> str:
+    def issue_code(
+        self, client_id: str, company_id: str, redirect_uri: str, now: datetime, connection_id: str
+    ) -> str:
         """Mint a single-use authorization code (what ``/authorize`` redirects with)."""
         connection = next(
-            (c for c in self.connections.values() if c.client_id == client_id and c.tenant_id == company_id), None
+            (c for c in self.connections.values() if c.client_id == client_id and c.tenant_id == company_id),
+            None,
         )
         if connection is None:
             connection = Connection(connection_id, client_id, company_id)
@@ -94,8 +97,12 @@ class AuthStore:
         access = secrets.token_urlsafe(24)
         refresh = secrets.token_urlsafe(24)
         expires = now + timedelta(seconds=ACCESS_TOKEN_SECONDS)
-        self.tokens[access] = Token("company", {grant.company_id}, expires, grant.client_id, grant.connection_id)
-        self.refresh_tokens[refresh] = Grant(grant.client_id, grant.company_id, grant.connection_id, None, None)
+        self.tokens[access] = Token(
+            "company", {grant.company_id}, expires, grant.client_id, grant.connection_id
+        )
+        self.refresh_tokens[refresh] = Grant(
+            grant.client_id, grant.company_id, grant.connection_id, None, None
+        )
         return {
             "tenant_id": grant.company_id,
             "tenant_type": "company",

@@ -133,13 +133,17 @@ class BaseBooks:
         """DELETE /invoices/{id}: drafts only."""
         invoice = self.invoice(invoice_id)
         if invoice["invoiceNumber"] is not None:
-            raise not_allowed(f"Invoice with value {invoice_id} cannot be deleted as it is not in draft status")
+            raise not_allowed(
+                f"Invoice with value {invoice_id} cannot be deleted as it is not in draft status"
+            )
         del self.company.invoices[invoice_id]
 
     def _draft(self, invoice_id: str) -> Json:
         invoice = self.invoice(invoice_id)
         if invoice["invoiceNumber"] is not None:
-            raise not_allowed(f"Invoice with value {invoice_id} cannot be updated as it is not in draft status")
+            raise not_allowed(
+                f"Invoice with value {invoice_id} cannot be updated as it is not in draft status"
+            )
         return invoice
 
     def _invoice_fields(self, body: Json, previous: Json) -> Json:
@@ -220,7 +224,9 @@ class BaseBooks:
         invoice = self.invoice(invoice_id)
         if invoice["invoiceNumber"] is None or invoice["journalEntryRef"] is not None:
             raise cannot_act("invoice", invoice_id)
-        entry = self.mint_entry(f"Faktura {invoice['invoiceNumber']}", invoice["invoiceDate"], journal.invoice_lines(invoice))
+        entry = self.mint_entry(
+            f"Faktura {invoice['invoiceNumber']}", invoice["invoiceDate"], journal.invoice_lines(invoice)
+        )
         invoice["journalEntryRef"] = {"id": entry["id"]}
         return self.view(invoice)
 
@@ -257,7 +263,9 @@ class BaseBooks:
     def reverse_entry(self, entry_id: str, on: str) -> None:
         """Mint the reversing entry of ``entry_id`` (deleting something already recorded)."""
         original = self.company.journal_entries[entry_id]
-        reversal = self.mint_entry(f"Rättelse av {original['journalEntryNumber']}", on, journal.reversed_lines(original["items"]))
+        reversal = self.mint_entry(
+            f"Rättelse av {original['journalEntryNumber']}", on, journal.reversed_lines(original["items"])
+        )
         reversal["reversingJournalEntryId"] = entry_id
         original["reversedByJournalEntryId"] = reversal["id"]
 

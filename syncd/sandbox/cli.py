@@ -24,16 +24,26 @@ def add_sandbox_commands(subparsers: Any) -> argparse.ArgumentParser:
     serve_parser.add_argument("--company-id", required=True, help="UUID of the sandbox company")
     serve_parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     serve_parser.add_argument("--seed-size", type=int, default=40, help="invoices in the demo seed")
-    serve_parser.add_argument("--strict", action="store_true", help="validate traffic against the OpenAPI spec")
+    serve_parser.add_argument(
+        "--strict", action="store_true", help="validate traffic against the OpenAPI spec"
+    )
     serve_parser.add_argument("--rate-limit", type=int, default=200)
     serve_parser.add_argument("--monthly-quota", type=int, default=5000)
     serve_parser.set_defaults(handler=sandbox_main)
-    return sandbox
+    parser: argparse.ArgumentParser = sandbox
+    return parser
 
 
 def run_server(
-    host: str, port: int, *, token: str, company_id: str, seed: str = "demo", seed_size: int = 40,
-    strict: bool = False, limits: Limits | None = None,
+    host: str,
+    port: int,
+    *,
+    token: str,
+    company_id: str,
+    seed: str = "demo",
+    seed_size: int = 40,
+    strict: bool = False,
+    limits: Limits | None = None,
 ) -> int:
     """Serve until SIGINT/SIGTERM; prints ``serving <url>`` as the first stdout line."""
     sandbox = Sandbox(strict=strict, limits=limits)
@@ -64,8 +74,14 @@ def sandbox_main(args: argparse.Namespace) -> int:
     if args.sandbox_command == "serve":
         limits = Limits(rate_limit=args.rate_limit, monthly_quota=args.monthly_quota)
         return run_server(
-            args.host, args.port, token=args.token, company_id=args.company_id, seed=args.seed,
-            seed_size=args.seed_size, strict=args.strict, limits=limits,
+            args.host,
+            args.port,
+            token=args.token,
+            company_id=args.company_id,
+            seed=args.seed,
+            seed_size=args.seed_size,
+            strict=args.strict,
+            limits=limits,
         )
     return 2  # pragma: no cover - argparse requires a command
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from jsonschema import validators
+from jsonschema import validators  # type: ignore[import-untyped]  # no stubs installed
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
 from syncd.sandbox import jsonutil
@@ -109,7 +109,9 @@ def _plain(body: bytes | Any) -> Any:
     return jsonutil.to_plain(body)
 
 
-def validate_request(method: str, template: str, body: bytes | Any, content_type: str = "application/json") -> list[str]:
+def validate_request(
+    method: str, template: str, body: bytes | Any, content_type: str = "application/json"
+) -> list[str]:
     """Problems with a request body (empty list = fine, or no schema to check)."""
     op = operation(method, template)
     if op is None:

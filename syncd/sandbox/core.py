@@ -89,7 +89,9 @@ class Sandbox:
         """Business date: the clock's date in Europe/Stockholm."""
         return self.clock().astimezone(STOCKHOLM).date()
 
-    def add_company(self, company_id: str | None = None, *, name: str = "Sandbox AB", token: str | None = None) -> Company:
+    def add_company(
+        self, company_id: str | None = None, *, name: str = "Sandbox AB", token: str | None = None
+    ) -> Company:
         """Create an empty company (base chart of accounts); ``token`` opens it as a private integration."""
         with self.lock:
             company = Company.empty(company_id or self.new_id(), name=name)
@@ -123,7 +125,13 @@ class Sandbox:
 
     def books(self, company_id: str) -> Books:
         """Business operations on one company (hold ``sandbox.lock`` across several calls)."""
-        return Books(self.companies[company_id], now=self.clock, today=self.today, new_id=self.new_id, sign=self.settlement_sign)
+        return Books(
+            self.companies[company_id],
+            now=self.clock,
+            today=self.today,
+            new_id=self.new_id,
+            sign=self.settlement_sign,
+        )
 
     def high_water(self) -> dict[str, int]:
         """In-flight high-water marks keyed ``company`` or ``company METHOD path``."""
@@ -166,15 +174,34 @@ class Sandbox:
             try:
                 headers = self._admit(matched, ctx, rel)
             except ApiError as error:
-                return self._finish(ctx.method, rel, matched.template, company_id, matched.write, self._error(error))
+                return self._finish(
+                    ctx.method, rel, matched.template, company_id, matched.write, self._error(error)
+                )
             fault = self.faults.take(ctx.method, rel, matched.template)
             if fault is not None and fault.kind in ("status", "rate_limit"):
-                return self._finish(ctx.method, rel, matched.template, company_id, matched.write, _fault_response(fault), fault)
-            busy_key = (company_id or "", f"{ctx.method} {rel if self.limits.concurrency_key == 'path' else matched.template}")
+                return self._finish(
+                    ctx.method,
+                    rel,
+                    matched.template,
+                    company_id,
+                    matched.write,
+                    _fault_response(fault),
+                    fault,
+                )
+            busy_key = (
+                company_id or "",
+                f"{ctx.method} {rel if self.limits.concurrency_key == 'path' else matched.template}",
+            )
             if matched.write and self.limits.concurrent_writes and self._in_flight.busy(busy_key):
-                error = ApiError(429, "concurrency-limit-exceeded", "Another write to this path is in progress")
-                return self._finish(ctx.method, rel, matched.template, company_id, True, self._error(error))
-            keys = [(company_id or "", ""), busy_key] if matched.write else [(company_id or "", ""), (company_id or "", f"{ctx.method} {matched.template}")]
+                busy = ApiError(
+                    429, "concurrency-limit-exceeded", "Another write to this path is in progress"
+                )
+                return self._finish(ctx.method, rel, matched.template, company_id, True, self._error(busy))
+            keys = (
+                [(company_id or "", ""), busy_key]
+                if matched.write
+                else [(company_id or "", ""), (company_id or "", f"{ctx.method} {matched.template}")]
+            )
             for key in keys:
                 self._in_flight.enter(key)
         try:
@@ -211,16 +238,31 @@ class Sandbox:
             raise ApiError(403, "forbidden", "The token has no access to this company", body=False)
         headers: dict[str, str] = {}
         if self.limits.rate_limit is not None:
-            allowed, remaining, wait = self._rate.check(token_text or "", self.clock(), self.limits.rate_limit, self.limits.rate_window_seconds)
-            headers = {"Bokio-RateLimit-Limit": str(self.limits.rate_limit), "Bokio-RateLimit-Remaining": str(remaining)}
+            allowed, remaining, wait = self._rate.check(
+                token_text or "", self.clock(), self.limits.rate_limit, self.limits.rate_window_seconds
+            )
+            headers = {
+                "Bokio-RateLimit-Limit": str(self.limits.rate_limit),
+                "Bokio-RateLimit-Remaining": str(remaining),
+            }
             if not allowed:
                 headers["Bokio-RateLimit-RetryAfter"] = str(wait)
-                raise ApiError(429, "rate-limit-exceeded", f"Rate limit exceeded; retry after {wait} seconds", headers=headers)
+                raise ApiError(
+                    429,
+                    "rate-limit-exceeded",
+                    f"Rate limit exceeded; retry after {wait} seconds",
+                    headers=headers,
+                )
         counters = self.counters.setdefault(company_id, Counters())
         month = month_key(self.clock())
-        if self.limits.monthly_quota is not None and counters.by_month.get(month, 0) >= self.limits.monthly_quota:
+        if (
+            self.limits.monthly_quota is not None
+            and counters.by_month.get(month, 0) >= self.limits.monthly_quota
+        ):
             wait = _to_next_month(self.clock())
-            raise ApiError(403, "quota-exceeded", "Monthly request quota exceeded", headers={"Retry-After": str(wait)})
+            raise ApiError(
+                403, "quota-exceeded", "Monthly request quota exceeded", headers={"Retry-After": str(wait)}
+            )
         counters.by_month[month] = counters.by_month.get(month, 0) + 1
         ctx.books_ = self.books(company_id)
         ctx.token = token_text
@@ -255,28 +297,55 @@ class Sandbox:
             headers["Content-Type"] = "application/json; charset=utf-8"
         return SandboxResponse(error.status, headers, b"" if body is None else jsonutil.dumps(body))
 
-    def _finish(
-        self, method: str, path: str, template: str, company: str | None, write: bool,
-        response: SandboxResponse, fault: Fault | None = None,
+    def _finish(  # noqa: PLR0917 - internal, called positionally in one place per outcome
+        self,
+        method: str,
+        path: str,
+        template: str,
+        company: str | None,
+        write: bool,
+        response: SandboxResponse,
+        fault: Fault | None = None,
     ) -> SandboxResponse:
         with self.lock:
-            entry = LogEntry(len(self.log) + 1, self.clock().isoformat(), method, path, template, response.status, company, write, fault.kind if fault else None)
+            entry = LogEntry(
+                len(self.log) + 1,
+                self.clock().isoformat(),
+                method,
+                path,
+                template,
+                response.status,
+                company,
+                write,
+                fault.kind if fault else None,
+            )
             self.log.append(entry)
             if company is not None and company in self.companies:
                 counters = self.counters.setdefault(company, Counters())
                 counters.requests += 1
                 counters.writes += int(write)
                 counters.by_status[str(response.status)] = counters.by_status.get(str(response.status), 0) + 1
-                counters.max_in_flight = max(counters.max_in_flight, self._in_flight.high_water.get((company, ""), 0))
+                counters.max_in_flight = max(
+                    counters.max_in_flight, self._in_flight.high_water.get((company, ""), 0)
+                )
         return response
 
 
 def _fault_response(fault: Fault) -> SandboxResponse:
     if fault.kind == "rate_limit":
         retry = str(max(1, round(fault.retry_after)))
-        error = ApiError(429, "rate-limit-exceeded", "Rate limit exceeded (scripted fault)", headers={"Bokio-RateLimit-RetryAfter": retry, "Bokio-RateLimit-Remaining": "0"})
+        error = ApiError(
+            429,
+            "rate-limit-exceeded",
+            "Rate limit exceeded (scripted fault)",
+            headers={"Bokio-RateLimit-RetryAfter": retry, "Bokio-RateLimit-Remaining": "0"},
+        )
         return Sandbox._error(error)
-    error = ApiError(fault.status, "internal-server-error" if fault.status >= 500 else "scripted-fault", f"Scripted fault {fault.status}")
+    error = ApiError(
+        fault.status,
+        "internal-server-error" if fault.status >= 500 else "scripted-fault",
+        f"Scripted fault {fault.status}",
+    )
     if fault.status in (429, 503):
         error.headers["Retry-After"] = str(max(1, round(fault.retry_after)))
     return Sandbox._error(error)

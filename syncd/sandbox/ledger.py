@@ -128,7 +128,10 @@ class Books(BaseBooks):
             "customerRef": copy.deepcopy(invoice["customerRef"]),
             "contactDetailRef": copy.deepcopy(invoice["contactDetailRef"]),
             "invoiceNumber": None,
-            **{k: invoice[k] for k in ("orderNumberReference", "projectReference", "buyerReference", "contractReference")},
+            **{
+                k: invoice[k]
+                for k in ("orderNumberReference", "projectReference", "buyerReference", "contractReference")
+            },
             "currency": invoice["currency"],
             "currencyRate": invoice["currencyRate"],
             "totalAmount": invoice["totalAmount"],
@@ -158,7 +161,9 @@ class Books(BaseBooks):
     def _draft_note(self, note_id: str, action: str) -> Json:
         note = self.credit_note(note_id)
         if note["status"] != "draft":
-            raise not_allowed(f"Credit note with value {note_id} cannot be {action} as it is not in draft status")
+            raise not_allowed(
+                f"Credit note with value {note_id} cannot be {action} as it is not in draft status"
+            )
         return note
 
     def update_credit_note(self, note_id: str, body: Json) -> Json:
@@ -224,7 +229,9 @@ class Books(BaseBooks):
         item_ids = {item["id"] for item in entry["items"]}
         for index, item in enumerate(items):
             if item.get("id") not in item_ids:
-                errors.append(FieldError(f"#/items/{index}/id", f"Journal entry item {item.get('id')} not found"))
+                errors.append(
+                    FieldError(f"#/items/{index}/id", f"Journal entry item {item.get('id')} not found")
+                )
             errors.extend(self._tag_errors(item.get("tags") or [], f"#/items/{index}/tags", known))
         if tags and any(item.get("tags") for item in items):
             errors.append(FieldError("#/tags", "Tags must be set on the entry or on its items, not both"))
@@ -232,7 +239,10 @@ class Books(BaseBooks):
         entry["tags"] = [{"tagId": t["tagId"], "weight": Decimal(t.get("weight", 1))} for t in tags]
         by_id = {item["id"]: item.get("tags") or [] for item in items}
         for item in entry["items"]:
-            item["tags"] = [{"tagId": t["tagId"], "weight": Decimal(t.get("weight", 1))} for t in by_id.get(item["id"], [])]
+            item["tags"] = [
+                {"tagId": t["tagId"], "weight": Decimal(t.get("weight", 1))}
+                for t in by_id.get(item["id"], [])
+            ]
         return render_journal_entry(self.company, entry)
 
     @staticmethod
@@ -249,7 +259,9 @@ class Books(BaseBooks):
             group = known[tag["tagId"]]
             per_group[group] = per_group.get(group, Decimal(0)) + weight
             if per_group[group] > 1:
-                errors.append(FieldError(f"{pointer}/{index}/weight", "Weights within a tag group sum to more than 1"))
+                errors.append(
+                    FieldError(f"{pointer}/{index}/weight", "Weights within a tag group sum to more than 1")
+                )
         return errors
 
     def require_feature(self, feature: str) -> None:

@@ -20,11 +20,54 @@ from syncd.sandbox.core import Sandbox
 from syncd.sandbox.ledger import Books
 from syncd.sandbox.state import Company
 
-_FIRST = ("Anna", "Erik", "Maria", "Lars", "Karin", "Johan", "Eva", "Anders", "Sara", "Nils", "Ingrid", "Olof")
-_LAST = ("Andersson", "Johansson", "Karlsson", "Nilsson", "Eriksson", "Larsson", "Olsson", "Persson", "Svensson", "Lindqvist")
-_STEMS = ("Norrsken", "Fjäll", "Skärgårds", "Älvdals", "Björk", "Granit", "Havs", "Lövholm", "Tall", "Vinter", "Mälar", "Kustens")
+_FIRST = (
+    "Anna",
+    "Erik",
+    "Maria",
+    "Lars",
+    "Karin",
+    "Johan",
+    "Eva",
+    "Anders",
+    "Sara",
+    "Nils",
+    "Ingrid",
+    "Olof",
+)
+_LAST = (
+    "Andersson",
+    "Johansson",
+    "Karlsson",
+    "Nilsson",
+    "Eriksson",
+    "Larsson",
+    "Olsson",
+    "Persson",
+    "Svensson",
+    "Lindqvist",
+)
+_STEMS = (
+    "Norrsken",
+    "Fjäll",
+    "Skärgårds",
+    "Älvdals",
+    "Björk",
+    "Granit",
+    "Havs",
+    "Lövholm",
+    "Tall",
+    "Vinter",
+    "Mälar",
+    "Kustens",
+)
 _KINDS = ("Bygg", "Konsult", "Data", "Design", "Transport", "Café", "Fastighets", "El", "Måleri", "Trädgård")
-_CITIES = (("Stockholm", "111 22"), ("Göteborg", "411 03"), ("Malmö", "211 20"), ("Uppsala", "753 10"), ("Umeå", "903 26"))
+_CITIES = (
+    ("Stockholm", "111 22"),
+    ("Göteborg", "411 03"),
+    ("Malmö", "211 20"),
+    ("Uppsala", "753 10"),
+    ("Umeå", "903 26"),
+)
 _ITEMS = (
     ("Konsulttimmar", "services", "hour", Decimal(25), (850, 1450)),
     ("Licens, månad", "services", "month", Decimal(25), (299, 2490)),
@@ -57,25 +100,60 @@ def org_number(rng: random.Random) -> str:
 
 def _customer_body(rng: random.Random, index: int) -> dict[str, object]:
     city, postal = rng.choice(_CITIES)
-    address = {"line1": f"{rng.choice(_LAST)}gatan {rng.randint(1, 99)}", "city": city, "postalCode": postal, "country": "SE"}
+    address = {
+        "line1": f"{rng.choice(_LAST)}gatan {rng.randint(1, 99)}",
+        "city": city,
+        "postalCode": postal,
+        "country": "SE",
+    }
     if index % 4 == 3:
         name = f"{rng.choice(_FIRST)} {rng.choice(_LAST)}"
-        return {"name": name, "type": "private", "paymentTerms": "30", "address": address, "language": "sv",
-                "contactsDetails": [{"name": name, "email": f"kund{index}@example.se", "phone": "070-1234567", "isDefault": True}]}
+        return {
+            "name": name,
+            "type": "private",
+            "paymentTerms": "30",
+            "address": address,
+            "language": "sv",
+            "contactsDetails": [
+                {"name": name, "email": f"kund{index}@example.se", "phone": "070-1234567", "isDefault": True}
+            ],
+        }
     number = org_number(rng)
     name = f"{rng.choice(_STEMS)}{rng.choice(_KINDS).lower()} AB"
-    return {"name": name, "type": "company", "orgNumber": number, "vatNumber": f"SE{number.replace('-', '')}01",
-            "paymentTerms": rng.choice(("10", "20", "30")), "address": address, "language": "sv",
-            "contactsDetails": [{"name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}", "email": f"faktura{index}@example.se",
-                                 "phone": "08-123 456 78", "isDefault": True}]}
+    return {
+        "name": name,
+        "type": "company",
+        "orgNumber": number,
+        "vatNumber": f"SE{number.replace('-', '')}01",
+        "paymentTerms": rng.choice(("10", "20", "30")),
+        "address": address,
+        "language": "sv",
+        "contactsDetails": [
+            {
+                "name": f"{rng.choice(_FIRST)} {rng.choice(_LAST)}",
+                "email": f"faktura{index}@example.se",
+                "phone": "08-123 456 78",
+                "isDefault": True,
+            }
+        ],
+    }
 
 
 def _lines(rng: random.Random) -> list[dict[str, object]]:
     lines: list[dict[str, object]] = []
     for _ in range(rng.randint(1, 3)):
         description, product, unit, rate, (low, high) = rng.choice(_ITEMS)
-        lines.append({"itemType": "salesItem", "description": description, "productType": product, "unitType": unit,
-                      "quantity": Decimal(rng.randint(1, 12)), "unitPrice": Decimal(rng.randint(low, high)), "taxRate": rate})
+        lines.append(
+            {
+                "itemType": "salesItem",
+                "description": description,
+                "productType": product,
+                "unitType": unit,
+                "quantity": Decimal(rng.randint(1, 12)),
+                "unitPrice": Decimal(rng.randint(low, high)),
+                "taxRate": rate,
+            }
+        )
     return lines
 
 
@@ -98,8 +176,13 @@ def seed_demo(
         today = sandbox.today()
         for year in (today.year - 1, today.year):
             fid = sandbox.new_id()
-            company.fiscal_years[fid] = {"id": fid, "startDate": f"{year}-01-01", "endDate": f"{year}-12-31",
-                                         "accountingMethod": "accrual", "status": "open" if year == today.year else "closed"}
+            company.fiscal_years[fid] = {
+                "id": fid,
+                "startDate": f"{year}-01-01",
+                "endDate": f"{year}-12-31",
+                "accountingMethod": "accrual",
+                "status": "open" if year == today.year else "closed",
+            }
         books = sandbox.books(company.id)
         ids = [books.create_customer(_customer_body(rng, i), via_api=False)["id"] for i in range(customers)]
         for index in range(invoices):
@@ -110,9 +193,13 @@ def seed_demo(
 def _one_invoice(books: Books, rng: random.Random, customer_id: str, today: date, mix: Mix) -> None:
     invoice_date = today - timedelta(days=rng.randint(1, 90))
     eur = rng.random() < mix.eur
-    body: dict[str, object] = {"customerRef": {"id": customer_id}, "invoiceDate": invoice_date.isoformat(),
-                               "lineItems": _lines(rng), "currency": "EUR" if eur else "SEK",
-                               "currencyRate": EUR_RATE if eur else Decimal(1)}
+    body: dict[str, object] = {
+        "customerRef": {"id": customer_id},
+        "invoiceDate": invoice_date.isoformat(),
+        "lineItems": _lines(rng),
+        "currency": "EUR" if eur else "SEK",
+        "currencyRate": EUR_RATE if eur else Decimal(1),
+    }
     invoice = books.create_invoice(body)
     fate = rng.random()
     if fate < mix.draft:
@@ -133,19 +220,29 @@ def _one_invoice(books: Books, rng: random.Random, customer_id: str, today: date
 
 
 # ----- programmatic Bokio-side changes (for poller property tests) ------------------------------
-def create_published_invoice(books: Books, customer_id: str, lines: list[dict[str, object]], invoice_date: str, **extra: object) -> dict[str, object]:
+def create_published_invoice(
+    books: Books, customer_id: str, lines: list[dict[str, object]], invoice_date: str, **extra: object
+) -> dict[str, object]:
     """Create and publish in one go; returns the rendered invoice."""
-    invoice = books.create_invoice({"customerRef": {"id": customer_id}, "invoiceDate": invoice_date, "lineItems": lines, **extra})
+    invoice = books.create_invoice(
+        {"customerRef": {"id": customer_id}, "invoiceDate": invoice_date, "lineItems": lines, **extra}
+    )
     return books.publish_invoice(invoice["id"])
 
 
-def pay_invoice(books: Books, invoice_id: str, amount: Decimal, on: str, *, record: bool = True) -> dict[str, object]:
+def pay_invoice(
+    books: Books, invoice_id: str, amount: Decimal, on: str, *, record: bool = True
+) -> dict[str, object]:
     """A payment as if registered in the Bokio UI (recorded by default)."""
-    payment = books.create_payment(invoice_id, {"date": on, "sumBaseCurrency": amount, "bookkeepingAccountNumber": 1930})
+    payment = books.create_payment(
+        invoice_id, {"date": on, "sumBaseCurrency": amount, "bookkeepingAccountNumber": 1930}
+    )
     return books.record_payment(invoice_id, payment["id"]) if record else payment
 
 
-def settle_invoice(books: Books, invoice_id: str, kind: str, amount: Decimal, on: str, vat_scheme: str | None = None) -> dict[str, object]:
+def settle_invoice(
+    books: Books, invoice_id: str, kind: str, amount: Decimal, on: str, *, vat_scheme: str | None = None
+) -> dict[str, object]:
     """A recorded settlement of ``kind`` (``currency``, ``bankFee``, ``paymentServiceFee``)."""
     details: dict[str, object] = {"date": on, "sumBaseCurrency": amount}
     if vat_scheme is not None:

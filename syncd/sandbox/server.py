@@ -24,7 +24,7 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             url = urlsplit(self.path)
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
-            headers = {k: v for k, v in self.headers.items()}
+            headers = dict(self.headers.items())
             response = sandbox.handle(self.command, url.path, dict(parse_qsl(url.query)), headers, body)
             if response.fault == "hang":
                 time.sleep(response.fault_seconds)
@@ -40,9 +40,9 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             self.wfile.write(response.body)
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve  # noqa: N815 - http.server naming
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - stdlib signature
+        def log_message(self, format: str, *args: object) -> None:
             """Quiet: the sandbox keeps its own request log."""
 
     return Handler

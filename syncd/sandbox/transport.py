@@ -24,7 +24,11 @@ class SandboxTransport(httpx.BaseTransport):
         headers = dict(request.headers.items())
         response = self.sandbox.handle(request.method, request.url.path, query, headers, body)
         if response.fault == "drop":
-            raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
+            raise httpx.RemoteProtocolError(
+                "Server disconnected without sending a response.", request=request
+            )
         if response.fault == "hang":
             raise httpx.ReadTimeout("The read operation timed out (sandbox hang fault)", request=request)
-        return httpx.Response(response.status, headers=response.headers, content=response.body, request=request)
+        return httpx.Response(
+            response.status, headers=response.headers, content=response.body, request=request
+        )

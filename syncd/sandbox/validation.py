@@ -5,15 +5,38 @@ from __future__ import annotations
 import re
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 from syncd.sandbox.errors import FieldError
 from syncd.sandbox.state import PAYMENT_ACCOUNTS, Company
 
 TAX_RATES = frozenset({Decimal(0), Decimal(6), Decimal(12), Decimal(25)})
 UNIT_TYPES = frozenset(
-    "unspecified piece hour day month kilogram gram liter meter centimeter millimeter meterSquared "
-    "meterCubic mile kilometer gigabyte hectar words year week minute megabyte ton".split()
+    (
+        "unspecified",
+        "piece",
+        "hour",
+        "day",
+        "month",
+        "kilogram",
+        "gram",
+        "liter",
+        "meter",
+        "centimeter",
+        "millimeter",
+        "meterSquared",
+        "meterCubic",
+        "mile",
+        "kilometer",
+        "gigabyte",
+        "hectar",
+        "words",
+        "year",
+        "week",
+        "minute",
+        "megabyte",
+        "ton",
+    )
 )
 _METADATA_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
@@ -27,7 +50,7 @@ class Errors(list[FieldError]):
         self.append(FieldError("#" + pointer, message))
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | Decimal]:
     return isinstance(value, int | Decimal) and not isinstance(value, bool)
 
 

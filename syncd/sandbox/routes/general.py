@@ -70,7 +70,9 @@ def authorize(ctx: Ctx) -> Result:
     companies = list(ctx.sandbox.companies)
     tenant = q.get("bokio_tenantid") or (companies[0] if len(companies) == 1 else None)
     if tenant not in ctx.sandbox.companies:
-        raise _oauth_error("invalid_request", "bokio_tenantid is required when the user has several companies")
+        raise _oauth_error(
+            "invalid_request", "bokio_tenantid is required when the user has several companies"
+        )
     code = ctx.sandbox.authorize(client.client_id, tenant, redirect)
     return 302, f"{redirect}?{urlencode({'code': code, 'state': q['state']})}"
 

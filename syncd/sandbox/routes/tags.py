@@ -49,8 +49,13 @@ def _in_use(ctx: Ctx, tag_ids: set[str]) -> bool:
 def create_group(ctx: Ctx) -> Result:
     body = ctx.json()
     _group_errors(ctx, body, None)
-    group = {"id": ctx.sandbox.new_id(), "name": body["name"], "alias": body["alias"],
-             "dimensionNumber": body.get("dimensionNumber"), "tags": []}
+    group = {
+        "id": ctx.sandbox.new_id(),
+        "name": body["name"],
+        "alias": body["alias"],
+        "dimensionNumber": body.get("dimensionNumber"),
+        "tags": [],
+    }
     ctx.books.company.tag_groups[group["id"]] = group
     return 200, render(group)
 
