@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
-from syncd.bokio import BokioClient, PrivateTokenAuth, RateLimiter, RequestRecord, RetryPolicy, build_http_client
+from syncd.bokio import (
+    BokioClient,
+    PrivateTokenAuth,
+    RateLimiter,
+    RequestRecord,
+    RetryPolicy,
+    build_http_client,
+)
 from syncd.bokio.auth import Auth
 
 TOKEN = "tok-SECRET-0123456789abcdef"
@@ -68,7 +75,7 @@ def make_client(
     )
 
 
-def paged(items: list[object], page: int = 1, total_pages: int = 1) -> dict[str, object]:
+def paged(items: Sequence[object], page: int = 1, total_pages: int = 1) -> dict[str, object]:
     return {"totalItems": len(items), "totalPages": total_pages, "currentPage": page, "items": items}
 
 

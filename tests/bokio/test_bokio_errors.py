@@ -74,20 +74,46 @@ def test_validation_error_keeps_every_field_pointer_and_bokio_error_id() -> None
         (403, None, 3600.0, QuotaExceededError, RetriableError),
         (429, None, 7.0, RateLimitedError, RetriableError),
         (429, {"code": "rate-limit-exceeded", "message": "slow down"}, 5.0, RateLimitedError, RetriableError),
-        (429, {"code": "concurrency-limit-exceeded", "message": "busy"}, None, ConcurrencyLimitError, RetriableError),
-        (403, {"code": "quota-exceeded", "message": "monthly quota"}, 86400.0, QuotaExceededError, RetriableError),
+        (
+            429,
+            {"code": "concurrency-limit-exceeded", "message": "busy"},
+            None,
+            ConcurrencyLimitError,
+            RetriableError,
+        ),
         (
             403,
-            {"error": "price_plan_feature_required", "message": "Upgrade", "details": {"requiredFeature": "Tags"}},
+            {"code": "quota-exceeded", "message": "monthly quota"},
+            86400.0,
+            QuotaExceededError,
+            RetriableError,
+        ),
+        (
+            403,
+            {
+                "error": "price_plan_feature_required",
+                "message": "Upgrade",
+                "details": {"requiredFeature": "Tags"},
+            },
             None,
             PricePlanRequiredError,
             FatalError,
         ),
         (403, {"code": "forbidden", "message": "Missing scope"}, None, ForbiddenError, FatalError),
-        (404, {"code": "not-found", "message": "The requested resource invoice with value x was not found"},
-         None, NotFoundError, FatalError),
-        (400, {"code": "operation-not-allowed", "message": "not a draft"}, None, OperationNotAllowedError,
-         FatalError),
+        (
+            404,
+            {"code": "not-found", "message": "The requested resource invoice with value x was not found"},
+            None,
+            NotFoundError,
+            FatalError,
+        ),
+        (
+            400,
+            {"code": "operation-not-allowed", "message": "not a draft"},
+            None,
+            OperationNotAllowedError,
+            FatalError,
+        ),
         (409, {"code": "conflict", "message": "?"}, None, BadRequestError, FatalError),
         (500, {"code": "internal-server-error", "message": "oops"}, None, ServerError, RetriableError),
     ],
@@ -104,7 +130,9 @@ def test_each_status_and_code_maps_to_the_class_that_says_what_to_do(
 
 
 def test_price_plan_error_exposes_the_required_feature() -> None:
-    err = _map(403, {"error": "price_plan_feature_required", "message": "x", "details": {"requiredFeature": "Tags"}})
+    err = _map(
+        403, {"error": "price_plan_feature_required", "message": "x", "details": {"requiredFeature": "Tags"}}
+    )
     assert isinstance(err, PricePlanRequiredError)
     assert err.required_feature == "Tags"
 

@@ -43,7 +43,7 @@ def test_what_bokio_does_not_document_is_refused_not_guessed() -> None:
     with pytest.raises(ValueError, match="escaping"):
         str(F("name") == "Tom && Jerry")
     with pytest.raises(TypeError):
-        F("name") > "x"
+        _ = F("name") > "x"
     with pytest.raises(TypeError):
         F("totalAmount").contains(5)  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="metadata key"):

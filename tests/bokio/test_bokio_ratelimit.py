@@ -75,10 +75,18 @@ def test_one_write_per_method_and_path_template_is_in_flight_under_threads() -> 
 
 def test_rate_limit_headers_are_read_in_current_and_legacy_spelling(clock: FakeClock) -> None:
     script = [
-        httpx.Response(200, json=INVOICE, headers={"Bokio-RateLimit-Limit": "200", "Bokio-RateLimit-Remaining": "150"}),
-        httpx.Response(200, json=INVOICE, headers={"X-Bokio-RateLimit-Limit": "200",
-                                                   "X-Bokio-RateLimit-Remaining": "12",
-                                                   "X-Bokio-RateLimit-Reset": "31"}),
+        httpx.Response(
+            200, json=INVOICE, headers={"Bokio-RateLimit-Limit": "200", "Bokio-RateLimit-Remaining": "150"}
+        ),
+        httpx.Response(
+            200,
+            json=INVOICE,
+            headers={
+                "X-Bokio-RateLimit-Limit": "200",
+                "X-Bokio-RateLimit-Remaining": "12",
+                "X-Bokio-RateLimit-Reset": "31",
+            },
+        ),
     ]
 
     def handler(request: httpx.Request) -> httpx.Response:

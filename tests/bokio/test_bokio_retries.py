@@ -20,15 +20,24 @@ from syncd.bokio import (
 
 from .conftest import COMPANY, INVOICE, PREFIX, FakeClock, make_client
 
-PAYMENT = {"id": "pay-1", "invoiceId": "inv-1", "date": "2026-03-01", "sumBaseCurrency": 100,
-           "bookkeepingAccountNumber": 1930, "journalEntryRef": None}
+PAYMENT = {
+    "id": "pay-1",
+    "invoiceId": "inv-1",
+    "date": "2026-03-01",
+    "sumBaseCurrency": 100,
+    "bookkeepingAccountNumber": 1930,
+    "journalEntryRef": None,
+}
 WRITE = PaymentWrite(dt.date(2026, 3, 1), Decimal("100"))
 
 
 def test_client_waits_out_a_scripted_429_and_then_succeeds(clock: FakeClock) -> None:
     script = [
-        httpx.Response(429, headers={"Bokio-RateLimit-RetryAfter": "17"},
-                       json={"code": "rate-limit-exceeded", "message": "Too many requests"}),
+        httpx.Response(
+            429,
+            headers={"Bokio-RateLimit-RetryAfter": "17"},
+            json={"code": "rate-limit-exceeded", "message": "Too many requests"},
+        ),
         httpx.Response(200, json=INVOICE),
     ]
     seen: list[float] = []
@@ -54,8 +63,11 @@ def test_a_429_on_a_write_is_resent_because_bokio_rejected_it_before_acting(cloc
         nonlocal posts
         posts += 1
         if posts == 1:
-            return httpx.Response(429, headers={"Retry-After": "2"},
-                                  json={"code": "concurrency-limit-exceeded", "message": "busy"})
+            return httpx.Response(
+                429,
+                headers={"Retry-After": "2"},
+                json={"code": "concurrency-limit-exceeded", "message": "busy"},
+            )
         return httpx.Response(200, json=PAYMENT)
 
     payment = make_client(handler, clock).create_payment("inv-1", WRITE)
@@ -174,8 +186,14 @@ def test_definite_4xx_answers_are_not_retried(clock: FakeClock) -> None:
         calls += 1
         if request.method == "GET":
             return httpx.Response(404, json={"code": "not-found", "message": "gone"})
-        return httpx.Response(400, json={"code": "validation-error", "message": "bad",
-                                         "errors": [{"field": "#/date", "message": "required"}]})
+        return httpx.Response(
+            400,
+            json={
+                "code": "validation-error",
+                "message": "bad",
+                "errors": [{"field": "#/date", "message": "required"}],
+            },
+        )
 
     client = make_client(handler, clock)
     with pytest.raises(NotFoundError):
@@ -252,5 +270,7 @@ def test_paths_are_built_from_the_openapi_templates(clock: FakeClock) -> None:
     client = make_client(handler, clock)
     client.record_payment("inv-1", "pay-1")
     client.delete_payment("inv-1", "pay-1")
-    assert seen == [("POST", f"{PREFIX}/invoices/inv-1/payments/pay-1/record"),
-                    ("DELETE", f"{PREFIX}/invoices/inv-1/payments/pay-1")]
+    assert seen == [
+        ("POST", f"{PREFIX}/invoices/inv-1/payments/pay-1/record"),
+        ("DELETE", f"{PREFIX}/invoices/inv-1/payments/pay-1"),
+    ]
