@@ -1,0 +1,87 @@
+"""Allocations (the matcher's proposals and what became of them) and the matcher's memory.
+
+States: ``proposed`` → ``accepted`` (auto or by a person) / ``rejected`` / ``expired``;
+an accepted allocation can be undone (``undoing`` → ``undone``). ``push_state`` follows the
+outbox: ``none`` until accepted, then ``pending`` → ``done`` | ``failed``. The Bokio ids the
+push created are kept, so an undo deletes exactly those and nothing else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from syncd.db import Base, utcnow
+
+
+class Allocation(Base):
+    """Part (or all) of one bank transaction applied to one invoice, with its evidence."""
+
+    __tablename__ = "allocations"
+    __table_args__ = (
+        Index(None, "company_id", "state"),
+        Index(None, "company_id", "bank_transaction_id"),
+        Index(None, "company_id", "invoice_bokio_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id", ondelete="CASCADE"))
+    psp_charge_id: Mapped[int | None] = mapped_column(ForeignKey("psp_charges.id", ondelete="SET NULL"))
+    invoice_bokio_id: Mapped[str] = mapped_column(String(64))
+    invoice_number: Mapped[str] = mapped_column(String(40), default="")
+    group_id: Mapped[str] = mapped_column(String(80))
+    tier: Mapped[str] = mapped_column(String(30))
+    kind: Mapped[str] = mapped_column(String(20))
+    decision: Mapped[str] = mapped_column(String(10))
+    confidence: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    currency: Mapped[str] = mapped_column(String(3), default="SEK")
+    amount: Mapped[Decimal]
+    amount_sek: Mapped[Decimal]
+    cash: Mapped[Decimal]
+    consumed: Mapped[Decimal]
+    payment_date: Mapped[dt.date]
+    overpayment: Mapped[bool] = mapped_column(Boolean, default=False)
+    settlements: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    evidence: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    explanation: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    decided_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    push_state: Mapped[str] = mapped_column(String(12), default="none")
+    bokio_payment_id: Mapped[str | None] = mapped_column(String(64), default=None)
+    bokio_settlement_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    last_error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+
+
+class RejectedPair(Base):
+    """A (bank transaction, invoice) pair a person rejected: never proposed again."""
+
+    __tablename__ = "rejected_pairs"
+    __table_args__ = (UniqueConstraint("company_id", "bank_transaction_id", "invoice_bokio_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id", ondelete="CASCADE"))
+    invoice_bokio_id: Mapped[str] = mapped_column(String(64))
+    rejected_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    rejected_by: Mapped[str | None] = mapped_column(String(120), default=None)
+
+
+class PayerAlias(Base):
+    """A payer name confirmed to be a customer; enough confirmations allow auto-accept."""
+
+    __tablename__ = "payer_aliases"
+    __table_args__ = (UniqueConstraint("company_id", "payer_name", "customer_bokio_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    payer_name: Mapped[str] = mapped_column(String(300))
+    customer_bokio_id: Mapped[str] = mapped_column(String(64))
+    confirmations: Mapped[int] = mapped_column(Integer, default=1)
+    last_confirmed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,116 @@
+"""Bank data: imported files, their transactions (batches linked to details), PSP payouts.
+
+A transaction's ``fingerprint`` (computed by the parser from what identifies it at the bank) is
+unique per company, so a re-imported file or two statements overlapping by a day add nothing.
+A batch credit (``is_batch``) is never matched itself: its details, from a camt.054 or BgMax
+deposit, point to it through ``parent_id``, so the same money is never counted twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from syncd.db import Base, utcnow
+
+
+class BankFile(Base):
+    """One file received: imported whole, or quarantined whole with the reason."""
+
+    __tablename__ = "bank_files"
+    __table_args__ = (UniqueConstraint("company_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str] = mapped_column(String(500))
+    format: Mapped[str | None] = mapped_column(String(40))
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(20))  # imported | quarantined
+    error: Mapped[str | None] = mapped_column(Text, default=None)
+    transactions_added: Mapped[int] = mapped_column(Integer, default=0)
+    transactions_known: Mapped[int] = mapped_column(Integer, default=0)
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    info: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class BankTransaction(Base):
+    """Money in or out of a company's account, as the bank reported it."""
+
+    __tablename__ = "bank_transactions"
+    __table_args__ = (
+        UniqueConstraint("company_id", "fingerprint"),
+        Index(None, "company_id", "booking_date"),
+        Index(None, "company_id", "batch_key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_file_id: Mapped[int] = mapped_column(ForeignKey("bank_files.id", ondelete="CASCADE"))
+    fingerprint: Mapped[str] = mapped_column(String(80))
+    account: Mapped[str] = mapped_column(String(60), default="")
+    booking_date: Mapped[dt.date | None]
+    value_date: Mapped[dt.date | None]
+    amount: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    direction: Mapped[str] = mapped_column(String(10))
+    status: Mapped[str] = mapped_column(String(10), default="booked")
+    is_reversal: Mapped[bool] = mapped_column(Boolean, default=False)
+    is_batch: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_key: Mapped[str | None] = mapped_column(String(200))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("bank_transactions.id", ondelete="SET NULL"))
+    deposit_total: Mapped[Decimal | None]
+    references: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    free_text: Mapped[str] = mapped_column(Text, default="")
+    payer_name: Mapped[str] = mapped_column(String(300), default="")
+    payer_address: Mapped[str] = mapped_column(String(500), default="")
+    payer_bankgiro: Mapped[str] = mapped_column(String(20), default="")
+    payer_account: Mapped[str] = mapped_column(String(60), default="")
+    payer_org_no: Mapped[str] = mapped_column(String(20), default="")
+    bank_ref: Mapped[str] = mapped_column(String(120), default="")
+    end_to_end_id: Mapped[str] = mapped_column(String(120), default="")
+    charges: Mapped[Decimal | None]
+    psp_payout_id: Mapped[int | None] = mapped_column(ForeignKey("psp_payouts.id", ondelete="SET NULL"))
+    source_location: Mapped[str] = mapped_column(String(300), default="")
+    imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class PspPayout(Base):
+    """A payout from a PSP (Stripe, PayPal, Klarna): the bank shows ``net``; charges explain it."""
+
+    __tablename__ = "psp_payouts"
+    __table_args__ = (UniqueConstraint("company_id", "provider", "payout_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_file_id: Mapped[int] = mapped_column(ForeignKey("bank_files.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    payout_id: Mapped[str] = mapped_column(String(120))
+    payout_date: Mapped[dt.date | None]
+    currency: Mapped[str] = mapped_column(String(3))
+    net: Mapped[Decimal]
+    gross: Mapped[Decimal]
+    fees: Mapped[Decimal]
+
+
+class PspCharge(Base):
+    """One customer payment inside a payout: gross paid by the customer, fee kept by the PSP."""
+
+    __tablename__ = "psp_charges"
+    __table_args__ = (UniqueConstraint("payout_id", "charge_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payout_id: Mapped[int] = mapped_column(ForeignKey("psp_payouts.id", ondelete="CASCADE"))
+    charge_id: Mapped[str] = mapped_column(String(120))
+    kind: Mapped[str] = mapped_column(String(40), default="charge")
+    gross: Mapped[Decimal]
+    fee: Mapped[Decimal]
+    net: Mapped[Decimal]
+    currency: Mapped[str] = mapped_column(String(3))
+    invoice_reference: Mapped[str] = mapped_column(String(120), default="")
+    customer_name: Mapped[str] = mapped_column(String(300), default="")
+    created: Mapped[dt.date | None]
