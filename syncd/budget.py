@@ -1,0 +1,160 @@
+"""The monthly Bokio request budget: usage from the ledger, and a planner that spaces polls.
+
+Bokio allows a private integration 5,000 requests per company per month (~7 an hour). The
+ledger counts every call; the planner spreads the pollers' share of what is left over the rest of
+the month, keeping a reserve for pushes (design §2.1). Bank data arriving triggers an immediate
+open-invoice refresh, so the timer only has to catch changes made in Bokio by people.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncd.bokio.engine import RequestRecord
+from syncd.clock import month_bounds
+from syncd.mirror import repo
+from syncd.mirror.tables import Company, RequestLedger
+
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetUsage:
+    """One company's use of its monthly quota."""
+
+    company: str
+    quota: int
+    used: int
+    reads: int
+    writes: int
+    month_start: dt.datetime
+    month_end: dt.datetime
+    now: dt.datetime
+
+    @property
+    def remaining(self) -> int:
+        return max(self.quota - self.used, 0)
+
+    @property
+    def projected_month_end(self) -> int:
+        """Linear projection of this month's use from the pace so far."""
+        elapsed = (self.now - self.month_start).total_seconds()
+        total = (self.month_end - self.month_start).total_seconds()
+        if elapsed <= 0:
+            return self.used
+        return round(self.used * total / elapsed)
+
+
+@dataclass(frozen=True, slots=True)
+class PollPlan:
+    """How often the pollers may run for the rest of the month."""
+
+    interval: dt.timedelta
+    poll_allowance: int
+    reason: str
+
+
+def usage(
+    session: Session, company_id: int, company: str, *, quota: int, now: dt.datetime
+) -> BudgetUsage:
+    """Usage this (Stockholm) calendar month, from the request ledger."""
+    start, end = month_bounds(now)
+    rows = session.execute(
+        select(RequestLedger.method, func.count())
+        .where(RequestLedger.company_id == company_id, RequestLedger.at >= start, RequestLedger.at < end)
+        .group_by(RequestLedger.method)
+    ).all()
+    writes = sum(count for method, count in rows if method in WRITE_METHODS)
+    reads = sum(count for method, count in rows if method not in WRITE_METHODS)
+    return BudgetUsage(company, quota, reads + writes, reads, writes, start, end, now)
+
+
+def plan_polls(
+    used: BudgetUsage,
+    *,
+    poll_share: float,
+    write_reserve: int,
+    cost_per_poll: int,
+    min_interval: dt.timedelta = dt.timedelta(minutes=15),
+    max_interval: dt.timedelta = dt.timedelta(hours=12),
+) -> PollPlan:
+    """Space polls so the month ends under ``poll_share`` of the quota, reserve untouched.
+
+    >>> start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    >>> u = BudgetUsage("c", 5000, 0, 0, 0, start, start + dt.timedelta(days=30), start)
+    >>> plan_polls(u, poll_share=0.5, write_reserve=1000, cost_per_poll=3).interval
+    datetime.timedelta(seconds=2592)
+    """
+    ceiling = min(round(used.quota * poll_share), used.quota - write_reserve)
+    allowance = ceiling - used.reads
+    left = used.month_end - used.now
+    if allowance < cost_per_poll or left <= dt.timedelta(0):
+        return PollPlan(max_interval, max(allowance, 0), "poll share used up: only bank-data refreshes")
+    polls = allowance // max(cost_per_poll, 1)
+    interval = left / polls
+    clamped = min(max(interval, min_interval), max_interval)
+    reason = "budget" if clamped == interval else ("floor" if clamped == min_interval else "ceiling")
+    return PollPlan(clamped, allowance, reason)
+
+
+@dataclass
+class LedgerRecorder:
+    """Collects the client's request records and writes them in their own transaction.
+
+    The hook fires while a job's transaction may be open (on SQLite holding the write lock), so it
+    only buffers; :meth:`flush` runs after the job's commit or rollback, because a call made is
+    spent budget whether or not the job's own work was kept.
+    """
+
+    sessions: sessionmaker[Session]
+    company_ids: dict[str, int] = field(default_factory=dict)
+    on_record: Callable[[RequestRecord], None] | None = None
+    _buffer: list[RequestRecord] = field(default_factory=list)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def __call__(self, record: RequestRecord) -> None:
+        if record.company_id is None or record.error_kind == "not_sent":
+            return  # General API calls and requests that never left this machine cost nothing
+        with self._lock:
+            self._buffer.append(record)
+        if self.on_record is not None:
+            self.on_record(record)
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._buffer)
+
+    def flush(self) -> int:
+        """Write what was buffered; returns how many calls were recorded."""
+        with self._lock:
+            records, self._buffer = self._buffer, []
+        if not records:
+            return 0
+        with self.sessions.begin() as session:
+            for record in records:
+                company_id = self._company_id(session, str(record.company_id))
+                repo.record_request(
+                    session,
+                    company_id=company_id,
+                    at=record.started_at,
+                    method=record.method,
+                    path_template=record.path_template,
+                    status=record.status,
+                    duration_ms=round(record.duration_ms),
+                    error_kind=record.error_kind,
+                )
+        return len(records)
+
+    def _company_id(self, session: Session, bokio_company_id: str) -> int:
+        if bokio_company_id not in self.company_ids:
+            found = session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_company_id))
+            self.company_ids[bokio_company_id] = (
+                found if found is not None else repo.ensure_company(session, bokio_company_id).id
+            )
+        return self.company_ids[bokio_company_id]
