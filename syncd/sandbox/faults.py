@@ -17,6 +17,7 @@ from __future__ import annotations
 import fnmatch
 import threading
 from dataclasses import asdict, dataclass
+from decimal import Decimal
 from typing import Any, Literal
 
 FaultKind = Literal["status", "rate_limit", "latency", "hang", "drop"]
@@ -42,7 +43,8 @@ class Fault:
         return fnmatch.fnmatchcase(path, self.path) or fnmatch.fnmatchcase(template, self.path)
 
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        """JSON-ready; float knobs become Decimal (the sandbox never renders floats)."""
+        return {k: Decimal(str(v)) if isinstance(v, float) else v for k, v in asdict(self).items()}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Fault:
@@ -53,7 +55,8 @@ class Fault:
         unknown = set(data) - allowed
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
-        return cls(**data)
+        floats = {k: float(v) for k, v in data.items() if k in ("retry_after", "seconds")}
+        return cls(**{**data, **floats})
 
 
 class FaultPlan:
