@@ -82,7 +82,8 @@ def _outgoing(view: LineView, book: Book) -> Problem | None:
     what = "debit" if line.direction is Direction.DEBIT else "reversal"
     return Problem(
         code,
-        f"{what} of {line.amount} {line.currency} references invoice {', '.join(numbers)}: refund? book by hand",
+        f"{what} of {line.amount} {line.currency} references invoice {', '.join(numbers)}: "
+        "a refund? book it by hand",
         line.company_id,
         line.id,
     )

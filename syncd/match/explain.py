@@ -36,34 +36,22 @@ def _how_much(a: Allocation) -> str:
 def _why(a: Allocation) -> str:
     ref = a.evidence_value("reference") or ""
     number = a.invoice_number
-    match a.tier:
-        case Tier.OCR_EXACT | Tier.OCR_TOLERANCE | Tier.OCR_PARTIAL:
-            label = "RF" if ref.startswith("RF") else "OCR"
-            return f"{label} {ref} matched invoice {number}"
-        case Tier.OCR_REPAIR:
-            fixed = a.evidence_value("repaired_to")
-            return (
-                f"reference {ref} fails its check digit but is one typo from OCR {fixed} of invoice {number}"
-            )
-        case Tier.MULTI_REFERENCE:
-            split = a.evidence_value("split")
-            return (
-                f"payment names invoices {a.evidence_value('references')} (split {split}); invoice {number}"
-            )
-        case Tier.TEXT_REFERENCE:
-            return f"the payment text mentions {ref}, invoice {number}"
-        case Tier.PAYER_AMOUNT:
-            return (
-                f"payer {a.evidence_value('payer')!r} looks like customer {a.evidence_value('customer')} "
-                f"(name score {a.evidence_value('name_score')}) and the amount fits invoice {number}"
-            )
-        case Tier.FOREIGN_CURRENCY:
-            return f"reference {ref} matched {a.currency} invoice {number}"
-        case Tier.PSP_PAYOUT:
-            return (
-                f"{a.evidence_value('provider')} payout {a.evidence_value('payout')}, "
-                f"charge {a.evidence_value('charge')}, references invoice {number}"
-            )
+    value = a.evidence_value
+    if a.tier in {Tier.OCR_EXACT, Tier.OCR_TOLERANCE, Tier.OCR_PARTIAL}:
+        return f"{'RF' if ref.startswith('RF') else 'OCR'} {ref} matched invoice {number}"
+    reasons = {
+        Tier.OCR_REPAIR: f"reference {ref} fails its check digit but is one typo from OCR "
+        f"{value('repaired_to')} of invoice {number}",
+        Tier.MULTI_REFERENCE: f"payment names invoices {value('references')} "
+        f"(split {value('split')}); invoice {number}",
+        Tier.TEXT_REFERENCE: f"the payment text mentions {ref}, invoice {number}",
+        Tier.PAYER_AMOUNT: f"payer {value('payer')!r} looks like customer {value('customer')} "
+        f"(name score {value('name_score')}) and the amount fits invoice {number}",
+        Tier.FOREIGN_CURRENCY: f"reference {ref} matched {a.currency} invoice {number}",
+        Tier.PSP_PAYOUT: f"{value('provider')} payout {value('payout')}, charge {value('charge')}, "
+        f"references invoice {number}",
+    }
+    return reasons[a.tier]
 
 
 def _psp(a: Allocation) -> str:

@@ -54,31 +54,32 @@ def ocr_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
         if len({book.invoices[i].ocr for i in structured}) > 1:
             return None  # several references: the several-references tier splits them
         return _duplicate_ocr(view, book, ctx, structured, ref)
-    inv = book.invoices[structured[0]]
-    plan = plan_payment(inv, book.remaining[inv.bokio_id], line.amount, line.currency, ctx.rules)
+    return _single(view, book, ctx, structured[0], ref)
+
+
+def _single(view: LineView, book: Book, ctx: RunContext, invoice_id: str, ref: str) -> Outcome | None:
+    """The OCR names one invoice: the amount decides exact / bank fee / partial / over / currency."""
+    line = view.line
+    inv = book.invoices[invoice_id]
+    plan = plan_payment(inv, book.remaining[invoice_id], line.amount, line.currency, ctx.rules)
     if plan is None:
         ctx.mark_dead(line)
         return None
     foreign = inv.currency != line.currency
     tier = _tier_of(plan, foreign)
-    auto = ctx.rules.allows_auto(tier) and (plan.closes or plan.kind is MatchKind.PARTIAL)
-    if foreign and not plan.closes:
-        auto = False
+    auto = ctx.rules.allows_auto(tier) and (plan.closes or (plan.kind is MatchKind.PARTIAL and not foreign))
     confidence = _CONFIDENCE[plan.kind] - (20 if foreign and not plan.closes else 0)
     evidence = [("reference", ref), ("reference_kind", "rf" if ref.startswith("RF") else "ocr")]
-    return Outcome(
-        [
-            build_allocation(
-                line,
-                inv,
-                plan,
-                tier=tier,
-                decision=Decision.AUTO if auto else Decision.REVIEW,
-                confidence=confidence,
-                evidence=evidence,
-            )
-        ]
+    allocation = build_allocation(
+        line,
+        inv,
+        plan,
+        tier=tier,
+        decision=Decision.AUTO if auto else Decision.REVIEW,
+        confidence=confidence,
+        evidence=evidence,
     )
+    return Outcome([allocation])
 
 
 def _duplicate_ocr(view: LineView, book: Book, ctx: RunContext, ids: list[str], ref: str) -> Outcome | None:
