@@ -20,6 +20,7 @@ from syncd.bankfiles.model import (
     ParseResult,
     ProblemLog,
     Reference,
+    RefKind,
     StatementInfo,
     with_fingerprints,
 )
@@ -215,10 +216,13 @@ def _transaction(row: _Row, line: int) -> BankTransaction | None:
     signed = _signed_amount(row)
     if signed == 0:
         return None
-    reference = row.get("reference")
+    reference = Reference.classify(row.get("reference")) if row.get("reference") else None
     texts = [t for t in (row.get("text"), row.get("message")) if t]
+    if reference is not None and reference.kind not in {RefKind.OCR, RefKind.RF}:
+        texts.insert(0, row.get("reference"))  # a payer's free-typed "reference" is just text
+        reference = None
     free_text = "\n".join(texts)
-    account = "".join(p for p in (row.get("clearing"), row.get("account")) if p) or mapping.account
+    account = " ".join(p for p in (row.get("clearing"), row.get("account")) if p) or mapping.account
     return BankTransaction(
         account=account,
         booking_date=booking,
@@ -226,8 +230,8 @@ def _transaction(row: _Row, line: int) -> BankTransaction | None:
         amount=abs(signed),
         currency=(row.get("currency") or mapping.currency).upper(),
         direction=Direction.CREDIT if signed > 0 else Direction.DEBIT,
-        references=(Reference.classify(reference),) if reference else (),
-        tokens=tuple(candidate_tokens(" ".join([reference, *texts]))),
+        references=(reference,) if reference else (),
+        tokens=tuple(candidate_tokens(" ".join(texts))),
         free_text=free_text,
         payer_name=row.get("payer_name"),
         payer_account=row.get("payer_account"),
