@@ -72,7 +72,7 @@ def serve(host: str, port: int, sandbox: Sandbox) -> SandboxServer:
 def running(sandbox: Sandbox, host: str = "127.0.0.1", port: int = 0) -> Iterator[SandboxServer]:
     """Serve in a background thread for the ``with`` block, then shut down cleanly."""
     server = serve(host, port, sandbox)
-    thread = threading.Thread(target=server.serve_forever, name="syncd-sandbox", daemon=True)
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="syncd-sandbox", daemon=True)
     thread.start()
     try:
         yield server

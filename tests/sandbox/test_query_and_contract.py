@@ -21,7 +21,12 @@ def test_pages_report_totals_and_default_to_25(client: httpx.Client, sandbox: Sa
     for _ in range(30):
         make_invoice(client, customer["id"], publish=False)
     first = body(client.get("/invoices"))
-    assert (first["totalItems"], first["totalPages"], first["currentPage"], len(first["items"])) == (30, 2, 1, 25)
+    assert (first["totalItems"], first["totalPages"], first["currentPage"], len(first["items"])) == (
+        30,
+        2,
+        1,
+        25,
+    )
     last = body(client.get("/invoices", params={"page": 2}))
     assert len(last["items"]) == 5
     assert body(client.get("/invoices", params={"page": 9}))["items"] == []
@@ -47,7 +52,9 @@ def test_the_query_filter_supports_comparisons_and_or_contains_and_metadata(clie
     assert count(f"customerRef=={customer['id']}&&dueDate>=2026-03-31") == 3
 
 
-@pytest.mark.parametrize("query", ["colour==red", "totalAmount~5", "status>draft", "invoiceDate>=yesterday", "nonsense"])
+@pytest.mark.parametrize(
+    "query", ["colour==red", "totalAmount~5", "status>draft", "invoiceDate>=yesterday", "nonsense"]
+)
 def test_unfilterable_fields_bad_operators_and_bad_values_are_400(client: httpx.Client, query: str) -> None:
     response = client.get("/invoices", params={"query": query})
     assert response.status_code == 400
@@ -58,12 +65,15 @@ def test_the_demo_seed_is_deterministic_and_scales_to_many_open_invoices() -> No
     first, second = Sandbox(), Sandbox()
     a = seed_demo(first, company_id=COMPANY, invoices=20)
     b = seed_demo(second, company_id=COMPANY, invoices=20)
-    assert [i["paymentReference"] for i in a.invoices.values()] == [i["paymentReference"] for i in b.invoices.values()]
+    assert [i["paymentReference"] for i in a.invoices.values()] == [
+        i["paymentReference"] for i in b.invoices.values()
+    ]
     big = Sandbox()
     company = seed_demo(big, invoices=250, customers=40, mix=Mix(draft=0, paid=0, partial=0, credited=0))
     books = big.books(company.id)
     statuses = {books.view(invoice)["status"] for invoice in company.invoices.values()}
-    assert statuses <= {"published", "overdue"} and len(company.invoices) == 250
+    assert statuses <= {"published", "overdue"}
+    assert len(company.invoices) == 250
     assert {i["currency"] for i in company.invoices.values()} == {"SEK", "EUR"}
     rates = {line["taxRate"] for i in company.invoices.values() for line in i["lineItems"]}
     assert rates == {Decimal(25), Decimal(12), Decimal(6)}
@@ -92,27 +102,97 @@ def test_every_implemented_route_answers_in_the_shape_the_spec_documents() -> No
         assert problems == [], problems
         return response
 
-    c = httpx.Client(transport=SandboxTransport(sandbox), base_url=f"http://s/v1/companies/{COMPANY}",
-                     headers={"Authorization": f"Bearer {TOKEN}"}, event_hooks={"response": [lambda r: r.read() and None]})
-    for path in ("/company-information", "/chart-of-accounts", "/chart-of-accounts/1930", "/fiscal-years", "/customers", "/invoices", "/credit-notes", "/journal-entries"):
+    c = httpx.Client(
+        transport=SandboxTransport(sandbox),
+        base_url=f"http://s/v1/companies/{COMPANY}",
+        headers={"Authorization": f"Bearer {TOKEN}"},
+        event_hooks={"response": [lambda r: r.read() and None]},
+    )
+    for path in (
+        "/company-information",
+        "/chart-of-accounts",
+        "/chart-of-accounts/1930",
+        "/fiscal-years",
+        "/customers",
+        "/invoices",
+        "/credit-notes",
+        "/journal-entries",
+    ):
         check(c.get(path))
     fiscal_id = body(c.get("/fiscal-years"))["items"][0]["id"]
     check(c.get(f"/fiscal-years/{fiscal_id}"))
     customer = body(check(post(c, "/customers", {"name": "Kontrakt AB", "type": "company"})))
     check(c.get(f"/customers/{customer['id']}"))
     check(put(c, f"/customers/{customer['id']}", {"name": "Kontrakt 2 AB", "type": "company"}))
-    draft = body(check(post(c, "/invoices", {"customerRef": {"id": customer["id"]}, "invoiceDate": "2026-03-01", "lineItems": [sales_line("10")]})))
-    check(put(c, f"/invoices/{draft['id']}", {"customerRef": {"id": customer["id"]}, "invoiceDate": "2026-03-01", "lineItems": [sales_line("20")]}))
+    draft = body(
+        check(
+            post(
+                c,
+                "/invoices",
+                {
+                    "customerRef": {"id": customer["id"]},
+                    "invoiceDate": "2026-03-01",
+                    "lineItems": [sales_line("10")],
+                },
+            )
+        )
+    )
+    check(
+        put(
+            c,
+            f"/invoices/{draft['id']}",
+            {
+                "customerRef": {"id": customer["id"]},
+                "invoiceDate": "2026-03-01",
+                "lineItems": [sales_line("20")],
+            },
+        )
+    )
     check(c.get(f"/invoices/{draft['id']}"))
     check(c.delete(f"/invoices/{draft['id']}"))
-    iid = body(check(post(c, "/invoices", {"customerRef": {"id": customer["id"]}, "invoiceDate": "2026-03-01", "lineItems": [sales_line("10")]})))["id"]
+    iid = body(
+        check(
+            post(
+                c,
+                "/invoices",
+                {
+                    "customerRef": {"id": customer["id"]},
+                    "invoiceDate": "2026-03-01",
+                    "lineItems": [sales_line("10")],
+                },
+            )
+        )
+    )["id"]
     check(post(c, f"/invoices/{iid}/publish"))
     check(post(c, f"/invoices/{iid}/record"))
-    pay = body(check(post(c, f"/invoices/{iid}/payments", {"date": "2026-03-02", "sumBaseCurrency": Decimal(5), "bookkeepingAccountNumber": 1930})))
+    pay = body(
+        check(
+            post(
+                c,
+                f"/invoices/{iid}/payments",
+                {"date": "2026-03-02", "sumBaseCurrency": Decimal(5), "bookkeepingAccountNumber": 1930},
+            )
+        )
+    )
     check(c.get(f"/invoices/{iid}/payments"))
     check(c.get(f"/invoices/{iid}/payments/{pay['id']}"))
     check(post(c, f"/invoices/{iid}/payments/{pay['id']}/record"))
-    settle = body(check(post(c, f"/invoices/{iid}/settlements", {"type": "paymentServiceFee", "invoiceSettlementDetails": {"date": "2026-03-02", "sumBaseCurrency": Decimal(1), "vatScheme": "domestic"}})))
+    settle = body(
+        check(
+            post(
+                c,
+                f"/invoices/{iid}/settlements",
+                {
+                    "type": "paymentServiceFee",
+                    "invoiceSettlementDetails": {
+                        "date": "2026-03-02",
+                        "sumBaseCurrency": Decimal(1),
+                        "vatScheme": "domestic",
+                    },
+                },
+            )
+        )
+    )
     check(c.get(f"/invoices/{iid}/settlements"))
     check(c.get(f"/invoices/{iid}/settlements/{settle['id']}"))
     recorded = body(check(post(c, f"/invoices/{iid}/settlements/{settle['id']}/record")))
@@ -126,13 +206,21 @@ def test_every_implemented_route_answers_in_the_shape_the_spec_documents() -> No
     spare = body(check(post(c, f"/invoices/{iid}/credit")))
     check(c.delete(f"/credit-notes/{spare['id']}"))
     check(c.get(f"/journal-entries/{recorded['journalEntryRef']['id']}"))
-    group = body(check(post(c, "/tag-groups", {"name": "Kostnadsställe", "alias": "K", "dimensionNumber": 1})))
+    group = body(
+        check(post(c, "/tag-groups", {"name": "Kostnadsställe", "alias": "K", "dimensionNumber": 1}))
+    )
     check(c.get("/tag-groups"))
     check(c.get(f"/tag-groups/{group['id']}"))
     check(put(c, f"/tag-groups/{group['id']}", {"name": "KS", "alias": "KS"}))
     tag = body(check(post(c, f"/tag-groups/{group['id']}/tags", {"name": "Norr"})))
     check(put(c, f"/tag-groups/{group['id']}/tags/{tag['id']}", {"name": "Söder"}))
-    check(put(c, f"/journal-entries/{recorded['journalEntryRef']['id']}/tags", {"tags": [], "items": [{"id": 1, "tags": [{"tagId": tag["id"], "weight": Decimal("0.5")}]}]}))
+    check(
+        put(
+            c,
+            f"/journal-entries/{recorded['journalEntryRef']['id']}/tags",
+            {"tags": [], "items": [{"id": 1, "tags": [{"tagId": tag["id"], "weight": Decimal("0.5")}]}]},
+        )
+    )
     check(put(c, f"/journal-entries/{recorded['journalEntryRef']['id']}/tags", {"tags": [], "items": []}))
     check(c.delete(f"/tag-groups/{group['id']}/tags/{tag['id']}"))
     check(c.delete(f"/tag-groups/{group['id']}"))
@@ -142,10 +230,20 @@ def test_every_implemented_route_answers_in_the_shape_the_spec_documents() -> No
     code = sandbox.authorize("client-1", COMPANY, "https://app.example/callback")
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": "https://app.example/callback"}
     check(general.post("/token", data=form, headers=basic))
-    app_token = body(check(general.post("/token", data={"grant_type": "client_credentials"}, headers=basic)))["access_token"]
+    app_token = body(check(general.post("/token", data={"grant_type": "client_credentials"}, headers=basic)))[
+        "access_token"
+    ]
     conns = body(check(general.get("/connections", headers={"Authorization": f"Bearer {app_token}"})))
-    check(general.get(f"/connections/{conns['items'][0]['id']}", headers={"Authorization": f"Bearer {app_token}"}))
-    check(general.delete(f"/connections/{conns['items'][0]['id']}", headers={"Authorization": f"Bearer {app_token}"}))
+    check(
+        general.get(
+            f"/connections/{conns['items'][0]['id']}", headers={"Authorization": f"Bearer {app_token}"}
+        )
+    )
+    check(
+        general.delete(
+            f"/connections/{conns['items'][0]['id']}", headers={"Authorization": f"Bearer {app_token}"}
+        )
+    )
     implemented = {(r.method, r.template) for r in ROUTES} - {("GET", "/authorize")}
     assert implemented - seen == set()
     assert sandbox.contract_violations == []
