@@ -1,0 +1,266 @@
+"""Prometheus metrics for one daemon, in a registry of its own.
+
+A dedicated :class:`~prometheus_client.CollectorRegistry` (not the process-global one) lets
+tests, and several daemons in one process, each have their own figures without
+"Duplicated timeseries" errors.
+
+Two kinds of figures:
+
+* events the code reports as they happen (Bokio requests, allocations, job runs), kept in
+  ordinary counters and histograms;
+* state that lives in the database (outbox depth, request budget). These may be pushed with
+  :meth:`Metrics.set_outbox` / :meth:`Metrics.set_budget` after each job, and may also be read
+  fresh at scrape time from the ``outbox_source`` / ``budget_source`` callables: a scrape
+  then shows the database as it is, not as it was after the last job. Source values win
+  over pushed ones for the same company; ``syncd_scrape_source_up{source}`` is 0 when a
+  source failed, and the pushed values are served instead.
+
+Labels stay bounded: company ids (configured), path templates (not paths), tiers, decisions,
+job names and HTTP statuses. Per-company histograms are avoided on purpose: with hundreds of
+companies their bucket series would dominate the scrape.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from syncd import __version__
+from syncd.logging import get_logger
+
+log = get_logger(__name__)
+
+JOB_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
+REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+_T = TypeVar("_T")
+
+
+class RequestLike(Protocol):
+    """What :meth:`Metrics.observe_request` reads; :class:`syncd.bokio.engine.RequestRecord` fits."""
+
+    @property
+    def company_id(self) -> str | None: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def path_template(self) -> str: ...
+    @property
+    def status(self) -> int | None: ...
+    @property
+    def duration_ms(self) -> float: ...
+    @property
+    def error_kind(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxFigures:
+    """One company's outbox: row count per state, and the age of its oldest pending row.
+
+    Report every state, zeros included, so a series does not vanish when its queue empties.
+    """
+
+    company: str
+    depth: Mapping[str, int]
+    oldest_pending_age_s: float | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class BudgetFigures:
+    """One company's Bokio request budget this month."""
+
+    company: str
+    used: int
+    remaining: int
+
+
+OutboxSource = Callable[[], Iterable[OutboxFigures]]
+BudgetSource = Callable[[], Iterable[BudgetFigures]]
+
+
+class _StateCollector(Collector):
+    """Serves outbox and budget gauges: pushed values, overridden by the sources at scrape time."""
+
+    def __init__(self, outbox_source: OutboxSource | None, budget_source: BudgetSource | None) -> None:
+        self._lock = threading.Lock()
+        self._outbox: dict[str, OutboxFigures] = {}
+        self._budget: dict[str, BudgetFigures] = {}
+        self._outbox_source = outbox_source
+        self._budget_source = budget_source
+
+    def push_outbox(self, figures: OutboxFigures) -> None:
+        with self._lock:
+            self._outbox[figures.company] = figures
+
+    def push_budget(self, figures: BudgetFigures) -> None:
+        with self._lock:
+            self._budget[figures.company] = figures
+
+    def describe(self) -> Iterable[Metric]:
+        return list(self._families())
+
+    def collect(self) -> Iterable[Metric]:
+        with self._lock:
+            outbox, budget = dict(self._outbox), dict(self._budget)
+        up = GaugeMetricFamily(
+            "syncd_scrape_source_up",
+            "1 when a scrape-time source answered, 0 when it failed",
+            labels=["source"],
+        )
+        for figures in _read_source("outbox", self._outbox_source, up):
+            outbox[figures.company] = figures
+        for item in _read_source("budget", self._budget_source, up):
+            budget[item.company] = item
+        families = self._families()
+        depth, oldest, used, remaining = families
+        for figures in outbox.values():
+            for state, count in sorted(figures.depth.items()):
+                depth.add_metric([figures.company, state], count)
+            if figures.oldest_pending_age_s is not None:
+                oldest.add_metric([figures.company], figures.oldest_pending_age_s)
+        for item in budget.values():
+            used.add_metric([item.company], item.used)
+            remaining.add_metric([item.company], item.remaining)
+        return [*families, up]
+
+    @staticmethod
+    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "syncd_outbox_depth", "Outbox rows per company and state", labels=["company", "state"]
+            ),
+            GaugeMetricFamily(
+                "syncd_outbox_oldest_pending_age_seconds",
+                "Age of the oldest pending outbox row per company",
+                labels=["company"],
+            ),
+            GaugeMetricFamily(
+                "syncd_bokio_budget_used_requests",
+                "Bokio requests used this month per company",
+                labels=["company"],
+            ),
+            GaugeMetricFamily(
+                "syncd_bokio_budget_remaining_requests",
+                "Bokio requests left in this month's budget per company",
+                labels=["company"],
+            ),
+        )
+
+
+def _read_source(name: str, source: Callable[[], Iterable[_T]] | None, up: GaugeMetricFamily) -> list[_T]:
+    """Call a scrape-time source; on failure log, mark it down and serve the pushed values."""
+    if source is None:
+        return []
+    try:
+        figures = list(source())
+    except Exception:  # a scrape must not fail because the database is briefly away
+        log.warning("metrics.source_failed", source=name, exc_info=True)
+        up.add_metric([name], 0)
+        return []
+    up.add_metric([name], 1)
+    return figures
+
+
+class Metrics:
+    """Every syncd metric, registered in :attr:`registry`; the methods are what the code calls."""
+
+    def __init__(
+        self,
+        *,
+        registry: CollectorRegistry | None = None,
+        outbox_source: OutboxSource | None = None,
+        budget_source: BudgetSource | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.registry = registry if registry is not None else CollectorRegistry()
+        self._clock = clock
+        r = self.registry
+        Info("syncd_build", "The running syncd version", registry=r).info({"version": __version__})
+        self.bokio_requests = Counter(
+            "syncd_bokio_requests",
+            "Bokio HTTP attempts by company, endpoint (path template), method and status",
+            ["company", "endpoint", "method", "status"],
+            registry=r,
+        )
+        self.bokio_request_duration = Histogram(
+            "syncd_bokio_request_duration_seconds",
+            "Bokio HTTP attempt duration by endpoint",
+            ["endpoint"],
+            buckets=REQUEST_BUCKETS,
+            registry=r,
+        )
+        self.allocations = Counter(
+            "syncd_allocations", "Matcher allocations by tier and decision", ["tier", "decision"], registry=r
+        )
+        self.job_duration = Histogram(
+            "syncd_job_duration_seconds", "Job run duration by job", ["job"], buckets=JOB_BUCKETS, registry=r
+        )
+        self.job_failures = Counter(
+            "syncd_job_failures", "Failed job runs by job and company", ["job", "company"], registry=r
+        )
+        self.lock_skipped = Counter(
+            "syncd_lock_skipped",
+            "Job runs skipped because another process held the (company, job) lock",
+            ["job"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "syncd_cycle_last_success_timestamp_seconds",
+            "Unix time of the last fully successful sync cycle per company",
+            ["company"],
+            registry=r,
+        )
+        self._state = _StateCollector(outbox_source, budget_source)
+        r.register(self._state)
+
+    def observe_request(self, record: RequestLike) -> None:
+        """Count one Bokio attempt; use as the Bokio engine's ``on_request`` hook."""
+        status = str(record.status) if record.status is not None else (record.error_kind or "error")
+        self.bokio_requests.labels(record.company_id or "", record.path_template, record.method, status).inc()
+        self.bokio_request_duration.labels(record.path_template).observe(record.duration_ms / 1000)
+
+    def set_budget(self, company: str, used: int, remaining: int) -> None:
+        """Publish a company's request budget (a scrape-time source overrides it)."""
+        self._state.push_budget(BudgetFigures(company, used, remaining))
+
+    def set_outbox(
+        self, company: str, depth: Mapping[str, int], oldest_pending_age_s: float | None = None
+    ) -> None:
+        """Publish a company's outbox depth per state (a scrape-time source overrides it)."""
+        self._state.push_outbox(OutboxFigures(company, dict(depth), oldest_pending_age_s))
+
+    def observe_allocation(self, tier: str, decision: str, count: int = 1) -> None:
+        """Count matcher allocations (``decision``: auto, review, reject)."""
+        self.allocations.labels(tier, decision).inc(count)
+
+    def observe_job(self, job: str, company: str | None, seconds: float, ok: bool) -> None:
+        """Record one finished job run; failures are counted per company."""
+        self.job_duration.labels(job).observe(seconds)
+        if not ok:
+            self.job_failures.labels(job, company or "").inc()
+
+    def observe_lock_skipped(self, job: str) -> None:
+        """Count a run skipped because the lock was taken elsewhere (expected with replicas)."""
+        self.lock_skipped.labels(job).inc()
+
+    def mark_cycle_success(self, company: str, at: float | None = None) -> None:
+        """Stamp a company's last fully successful cycle; alert on its age, not on single failures."""
+        self.last_success.labels(company).set(self._clock() if at is None else at)
+
+    @contextmanager
+    def time_job(self, job: str, company: str | None = None) -> Iterator[None]:
+        """Time the body as one run of ``job``; an exception counts as a failure and propagates."""
+        started = time.monotonic()
+        ok = False
+        try:
+            yield
+            ok = True
+        finally:
+            self.observe_job(job, company, time.monotonic() - started, ok)
