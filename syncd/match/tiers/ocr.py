@@ -127,7 +127,8 @@ def ocr_variants(reference: str) -> list[str]:
 def repair_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
     """A reference failing its check digit, one typo away from open invoices with the exact amount."""
     line = view.line
-    written = [r for r in (*view.invalid_refs, *view.text_tokens) if len(r) >= REPAIR_MIN_LENGTH]
+    # A structured reference is an OCR attempt whatever its length; text only when OCR-like.
+    written = [*view.invalid_refs, *(t for t in view.text_tokens if len(t) >= REPAIR_MIN_LENGTH)]
     plans: dict[str, tuple[Plan, str]] = {}
     for ref in written:
         if luhn_valid(ref):
