@@ -42,15 +42,18 @@ def sniff_encoding(data: bytes, default: str = "cp1252") -> str:
 
 
 def decode(data: bytes, encoding: str | None = None, default: str = "cp1252") -> tuple[str, str]:
-    """Decode ``data`` (sniffing when ``encoding`` is None); bytes cp1252 lacks map via Latin-1."""
-    name = encoding or sniff_encoding(data, default)
+    """Decode ``data``: strictly in ``encoding`` if given, else sniffed with a Latin-1 last resort.
+
+    Latin-1 maps every byte, so a sniffed decode never fails; a wrong guess then shows up as a
+    missing header row (a ParseError with a location) instead of a UnicodeDecodeError.
+    """
+    if encoding is not None:
+        return data.decode(encoding), encoding
+    name = sniff_encoding(data, default)
     try:
         return data.decode(name), name
     except UnicodeDecodeError:
-        if name == "cp1252":
-            # five bytes are undefined in cp1252; Latin-1 accepts every byte
-            return data.decode("latin-1"), "latin-1"
-        raise
+        return data.decode("latin-1"), "latin-1"
 
 
 def read_rows(text: str, delimiter: str, source: str = "") -> list[tuple[int, list[str]]]:
