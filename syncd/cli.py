@@ -25,6 +25,7 @@ COMMAND_MODULES = (
     "syncd.commands.db",
     "syncd.commands.status",
     "syncd.commands.config",
+    "syncd.commands.sandbox",
 )
 
 
