@@ -107,7 +107,9 @@ class CamtStream:
                     f"malformed XML: {exc}", location=f"line {line}, column {column}", source=self.source
                 ) from exc
             except LookupError as exc:  # expat: unknown encoding in the XML declaration
-                raise ParseError(f"unsupported XML encoding: {exc}", location="line 1", source=self.source) from exc
+                raise ParseError(
+                    f"unsupported XML encoding: {exc}", location="line 1", source=self.source
+                ) from exc
             except DefusedXmlException as exc:
                 raise ParseError(
                     f"refused unsafe XML ({type(exc).__name__}): DTDs and entities are not allowed",

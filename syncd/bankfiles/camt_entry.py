@@ -246,11 +246,13 @@ def entry_transactions(
     if count is not None and txs and count != len(txs):
         problems.warning(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
 
+    unsplit = not txs and batch is not None and count != 1
     if len(txs) > 1 or (txs and (count or 0) > 1):
         split = _split(x, txs, base, direction, currency, amount, batch_key, loc, problems)
         if split is not None:
             return split
-    if not txs and batch is not None and count != 1:
+        unsplit = True
+    if unsplit:
         return [
             BankTransaction(
                 **_finish(base, entry_text),  # type: ignore[arg-type]

@@ -8,6 +8,7 @@ is searched for, because some exports put metadata lines above it.
 
 from __future__ import annotations
 
+import codecs
 import enum
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -93,7 +94,7 @@ class CsvMapping:
             raise ConfigError(f"bad date_format {self.date_format!r}", key=self.name) from exc
         if self.encoding is not None:
             try:
-                b"".decode(self.encoding)
+                codecs.lookup(self.encoding)
             except LookupError as exc:
                 raise ConfigError(f"unknown encoding {self.encoding!r}", key=self.name) from exc
         object.__setattr__(self, "required", frozenset(required))

@@ -65,7 +65,10 @@ def test_oca_camt053_sample_has_balances_batch_details_and_a_reversal():
     assert result.format_version == "camt.053.001.02"
     statement = result.statements[0]
     assert statement.account == "NL77ABNA0574908765"
-    assert (statement.opening_balance, statement.closing_balance) == (Decimal("15568.27"), Decimal("15121.12"))
+    assert (statement.opening_balance, statement.closing_balance) == (
+        Decimal("15568.27"),
+        Decimal("15121.12"),
+    )
     amounts = [t.amount for t in result.transactions]
     assert amounts == [Decimal("754.25"), Decimal("564.05"), Decimal("100.00"), Decimal("1405.31")]
     batch = result.transactions[1:3]
