@@ -34,12 +34,15 @@ FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCh
 
 
 def _parses_or_fails_cleanly(data: bytes, fmt: FileFormat | None) -> None:
+    error: ParseError | None = None
     try:
         result = parse(data, "fuzz", fmt=fmt)
     except ParseError as exc:
-        assert exc.location, f"ParseError without location: {exc}"
-    else:
+        error = exc
+    if error is None:
         assert isinstance(result, ParseResult)
+    else:
+        assert error.location, f"ParseError without location: {error}"
 
 
 @st.composite
