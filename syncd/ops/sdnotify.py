@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import os
 import socket
-import threading
 from collections.abc import Mapping
 
 from syncd.logging import get_logger
@@ -40,8 +39,6 @@ class SystemdNotifier:
             log.warning("sdnotify.bad_socket", notify_socket=raw, hint="expected an absolute path or @name")
         self._watchdog_usec = env.get("WATCHDOG_USEC", "")
         self._watchdog_pid = env.get("WATCHDOG_PID", "")
-        self._socket: socket.socket | None = None
-        self._lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -53,11 +50,9 @@ class SystemdNotifier:
         if self._address is None:
             return False
         payload = "\n".join(assignments).encode()
-        try:
-            with self._lock:
-                if self._socket is None:
-                    self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
-                self._socket.sendto(payload, self._address)
+        try:  # a socket per message, as libsystemd does: a few a minute, and nothing to leak
+            with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
+                sock.sendto(payload, self._address)
         except OSError as exc:
             log.warning("sdnotify.send_failed", error=str(exc), message=assignments[0] if assignments else "")
             return False
@@ -102,13 +97,6 @@ class SystemdNotifier:
         """How often to ping: half the interval, as sd_watchdog_enabled(3) recommends."""
         interval = self.watchdog_interval()
         return None if interval is None else interval / 2
-
-    def close(self) -> None:
-        """Close the socket (sending again reopens it)."""
-        with self._lock:
-            if self._socket is not None:
-                self._socket.close()
-                self._socket = None
 
 
 def _one_line(text: str) -> str:
