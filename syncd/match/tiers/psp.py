@@ -92,20 +92,27 @@ def psp_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
     if vat is None:
         problem(ProblemCode.PSP_UNKNOWN_PROVIDER, f"no VAT scheme configured for PSP {payout.provider!r}")
     remaining: dict[str, Decimal] = {}
+    spent = ZERO
     planned: list[tuple[str, Plan, PspCharge]] = []
     for charge in sorted(payout.charges, key=lambda c: c.charge_id):
         invoice_id = _resolve(charge, book, view, ctx)
-        if (
-            invoice_id is None
-            or charge.gross <= ZERO
-            or charge.currency != book.invoices[invoice_id].currency
-        ):
+        if invoice_id is None or charge.currency != book.invoices[invoice_id].currency:
             problem(
                 ProblemCode.PSP_UNKNOWN_REFERENCE,
                 f"charge {charge.charge_id} ({format_amount(charge.gross)}) references "
                 f"{charge.invoice_reference or 'no invoice'}, which is not one open invoice",
             )
             continue
+        cash = charge.gross - charge.fee
+        if not ZERO <= charge.fee < charge.gross or cash > line.amount - spent:
+            problem(
+                ProblemCode.PSP_NET_MISMATCH,
+                f"charge {charge.charge_id}: gross {format_amount(charge.gross)} less fee "
+                f"{format_amount(charge.fee)} does not fit in what the bank received",
+                invoice_id,
+            )
+            continue
+        spent += cash
         left = remaining.setdefault(invoice_id, book.remaining[invoice_id])
         plan = _charge_plan(charge, left, vat)
         remaining[invoice_id] = max(ZERO, left - plan.consumed)
