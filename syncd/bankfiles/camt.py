@@ -120,12 +120,15 @@ class CamtStream:
 
     def __iter__(self) -> Iterator[BankTransaction]:
         for event, elem in self._events():
+            # only the top four levels matter here; deeper elements are read from their Ntry
             if event == "start":
                 self._depth += 1
-                self._on_start(_local(elem.tag), elem)
+                if self._depth <= 3:
+                    self._on_start(_local(elem.tag), elem)
             else:
                 self._depth -= 1
-                yield from self._on_end(_local(elem.tag), elem)
+                if self._depth <= 3:
+                    yield from self._on_end(_local(elem.tag), elem)
         if self.format is None or not self.statements:
             raise ParseError("no Stmt or Ntfctn in the document", location="/Document", source=self.source)
 

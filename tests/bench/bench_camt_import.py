@@ -1,0 +1,121 @@
+"""Benchmark: stream-parse a ~200 MB camt.053 and report throughput and peak RSS.
+
+Run on demand (pytest does not collect ``bench_*.py``)::
+
+    .venv/bin/python tests/bench/bench_camt_import.py [--mb 200]
+
+The statement is generated to a temporary file in a streamed way (never held in memory), then read
+back in 64 KiB chunks through :class:`~syncd.bankfiles.CamtStream`, consuming transactions one by
+one as an importer writing them to the database would. Target: peak RSS ≤ 250 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from syncd.bankfiles import CamtStream, iter_chunks
+from syncd.domain.references import make_ocr
+
+HEAD = """<?xml version="1.0" encoding="UTF-8"?>
+<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
+  <BkToCstmrStmt>
+    <GrpHdr><MsgId>BENCH</MsgId><CreDtTm>2026-11-26T05:00:00</CreDtTm></GrpHdr>
+    <Stmt>
+      <Id>BENCH-1</Id>
+      <Acct><Id><IBAN>SE3560000000000123456789</IBAN></Id><Ccy>SEK</Ccy></Acct>
+      <Bal><Tp><CdOrPrtry><Cd>OPBD</Cd></CdOrPrtry></Tp><Amt Ccy="SEK">0.00</Amt>
+        <CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>2026-11-01</Dt></Dt></Bal>
+"""
+TAIL = """    </Stmt>
+  </BkToCstmrStmt>
+</Document>
+"""
+
+
+def _detail(i: int, amount: str) -> str:
+    return f"""          <TxDtls>
+            <Refs><AcctSvcrRef>BGC-{i:09d}</AcctSvcrRef><EndToEndId>E2E-{i:09d}</EndToEndId></Refs>
+            <AmtDtls><TxAmt><Amt Ccy="SEK">{amount}</Amt></TxAmt></AmtDtls>
+            <RltdPties>
+              <Dbtr><Nm>Kund {i} Aktiebolag</Nm>
+                <PstlAdr><StrtNm>Storgatan</StrtNm><BldgNb>{i % 90 + 1}</BldgNb><PstCd>41101</PstCd>
+                <TwnNm>Göteborg</TwnNm><Ctry>SE</Ctry></PstlAdr></Dbtr>
+              <DbtrAcct><Id><Othr><Id>{5000000 + i % 99999}</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id></DbtrAcct>
+            </RltdPties>
+            <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>
+              <Ref>{make_ocr(str(10000 + i))}</Ref></CdtrRefInf></Strd>
+              <Ustrd>Betalning faktura {10000 + i} tack för snabb leverans</Ustrd></RmtInf>
+          </TxDtls>
+"""
+
+
+def _entry(i: int) -> str:
+    day = f"2026-11-{i % 28 + 1:02d}"
+    if i % 10 == 0:  # every tenth entry is a bankgiro batch of three payments
+        details = "".join(_detail(i * 10 + k, "100.00") for k in range(3))
+        head = '<Btch><NbOfTxs>3</NbOfTxs><TtlAmt Ccy="SEK">300.00</TtlAmt></Btch>'
+        amount = "300.00"
+    else:
+        details, head, amount = _detail(i * 10, f"{i % 5000 + 1}.50"), "", f"{i % 5000 + 1}.50"
+    return f"""      <Ntry>
+        <Amt Ccy="SEK">{amount}</Amt><CdtDbtInd>CRDT</CdtDbtInd><Sts>BOOK</Sts>
+        <BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>
+        <AcctSvcrRef>HB-{i:010d}</AcctSvcrRef>
+        <BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>DMCT</SubFmlyCd></Fmly></Domn></BkTxCd>
+        <NtryDtls>{head}
+{details}        </NtryDtls>
+      </Ntry>
+"""
+
+
+def generate(path: Path, megabytes: int) -> int:
+    """Write a statement of about ``megabytes`` MB; returns the number of entries."""
+    target = megabytes * 1024 * 1024
+    written = 0
+    entries = 0
+    with path.open("w", encoding="utf-8") as out:
+        out.write(HEAD)
+        while written < target:
+            block = "".join(_entry(entries + k) for k in range(500))
+            out.write(block)
+            written += len(block.encode())
+            entries += 500
+        out.write(TAIL)
+    return entries
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mb", type=int, default=200, help="size of the generated statement")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.camt053.xml"
+        started = time.perf_counter()
+        entries = generate(path, args.mb)
+        size = path.stat().st_size
+        print(f"generated {size / 1e6:.1f} MB, {entries} entries in {time.perf_counter() - started:.1f} s")
+        rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        started = time.perf_counter()
+        count = 0
+        with path.open("rb") as stream_file:
+            stream = CamtStream(iter_chunks(stream_file), source=path.name, max_bytes=size + 1)
+            for _tx in stream:
+                count += 1
+        elapsed = time.perf_counter() - started
+        result = stream.result()
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
+    print(
+        f"parsed {count} transactions in {elapsed:.1f} s: {count / elapsed:,.0f} tx/s, {size / 1e6 / elapsed:.1f} MB/s"
+    )
+    print(f"problems: {len(result.problems)}; statements: {len(result.statements)}")
+    print(f"peak RSS: {peak:.0f} MiB (before parsing: {rss_before:.0f} MiB); target ≤ 250 MiB")
+    return 0 if peak <= 250 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
