@@ -45,7 +45,8 @@ def _detail(i: int, amount: str) -> str:
               <Dbtr><Nm>Kund {i} Aktiebolag</Nm>
                 <PstlAdr><StrtNm>Storgatan</StrtNm><BldgNb>{i % 90 + 1}</BldgNb><PstCd>41101</PstCd>
                 <TwnNm>Göteborg</TwnNm><Ctry>SE</Ctry></PstlAdr></Dbtr>
-              <DbtrAcct><Id><Othr><Id>{5000000 + i % 99999}</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id></DbtrAcct>
+              <DbtrAcct><Id><Othr><Id>{5000000 + i % 99999}</Id>
+                <SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id></DbtrAcct>
             </RltdPties>
             <RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>
               <Ref>{make_ocr(str(10000 + i))}</Ref></CdtrRefInf></Strd>
@@ -109,9 +110,8 @@ def main() -> int:
         elapsed = time.perf_counter() - started
         result = stream.result()
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-    print(
-        f"parsed {count} transactions in {elapsed:.1f} s: {count / elapsed:,.0f} tx/s, {size / 1e6 / elapsed:.1f} MB/s"
-    )
+    rate, mb_s = count / elapsed, size / 1e6 / elapsed
+    print(f"parsed {count} transactions in {elapsed:.1f} s: {rate:,.0f} tx/s, {mb_s:.1f} MB/s")
     print(f"problems: {len(result.problems)}; statements: {len(result.statements)}")
     print(f"peak RSS: {peak:.0f} MiB (before parsing: {rss_before:.0f} MiB); target ≤ 250 MiB")
     return 0 if peak <= 250 else 1
