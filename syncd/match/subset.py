@@ -27,7 +27,7 @@ def exact_subsets(amounts: Sequence[int], target: int, *, limit: int = 2) -> lis
     Results are sorted index tuples in a deterministic order.
 
     >>> exact_subsets([100, 250, 150, 400], 400)
-    [(0, 1), (3,)]
+    [(1, 2), (3,)]
     >>> exact_subsets([100, 200], 50)
     []
     """

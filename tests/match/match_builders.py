@@ -52,7 +52,7 @@ def ocr_of(number: int) -> str:
 def line(
     amount: str,
     *,
-    id: str = "bl-1",  # noqa: A002 - mirrors the BankLine field
+    id: str = "bl-1",
     company: str = COMPANY,
     refs: tuple[str, ...] = (),
     text: str = "",

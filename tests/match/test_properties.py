@@ -44,11 +44,21 @@ def worlds(draw: st.DrawFn) -> tuple[list[OpenInvoice], list[BankLine], MatchMem
         issued = TODAY - dt.timedelta(days=draw(st.integers(0, 90)))
         invoices.append(
             OpenInvoice(
-                company, f"{company}-{k}", str(1000 + draw(st.integers(0, 5))), make_ocr(str(100 + draw(st.integers(0, 5)))),
-                "c-" + name, name, "EUR" if foreign else "SEK", rate, amount, amount, amount * rate, issued,
+                company,
+                f"{company}-{k}",
+                str(1000 + draw(st.integers(0, 5))),
+                make_ocr(str(100 + draw(st.integers(0, 5)))),
+                "c-" + name,
+                name,
+                "EUR" if foreign else "SEK",
+                rate,
+                amount,
+                amount,
+                amount * rate,
+                issued,
                 issued + dt.timedelta(days=30),
             )
-        )  # fmt: skip
+        )
     lines: list[BankLine] = []
     for k in range(draw(st.integers(1, 8))):
         targets = draw(st.lists(st.sampled_from(invoices), max_size=3))
@@ -69,13 +79,18 @@ def worlds(draw: st.DrawFn) -> tuple[list[OpenInvoice], list[BankLine], MatchMem
             refs = (ocr[:-1] + str((int(ocr[-1]) + 1) % 10),)
         lines.append(
             BankLine(
-                draw(st.sampled_from(COMPANIES)), f"bl-{k}", TODAY - dt.timedelta(days=draw(st.integers(0, 10))),
-                amount, "SEK", draw(st.sampled_from([Direction.CREDIT] * 4 + [Direction.DEBIT])),
-                draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans()), refs,
+                draw(st.sampled_from(COMPANIES)),
+                f"bl-{k}",
+                TODAY - dt.timedelta(days=draw(st.integers(0, 10))),
+                amount,
+                "SEK",
+                draw(st.sampled_from([Direction.CREDIT] * 4 + [Direction.DEBIT])),
+                draw(st.booleans()) and draw(st.booleans()) and draw(st.booleans()),
+                refs,
                 " ".join(t.invoice_number for t in targets) if how == "text" else "",
                 draw(st.sampled_from(NAMES)).upper() if how in {"payer", "none"} else "",
             )
-        )  # fmt: skip
+        )
     rejected = frozenset(
         (draw(st.sampled_from(lines)).id, draw(st.sampled_from(invoices)).bokio_id)
         for _ in range(draw(st.integers(0, 2)))
@@ -92,8 +107,9 @@ def worlds(draw: st.DrawFn) -> tuple[list[OpenInvoice], list[BankLine], MatchMem
         )
         net = sum((c.gross - c.fee for c in charges), ZERO)
         payouts.append(PspPayoutLine(line.company_id, "stripe", "po_1", net, "SEK", charges))
-        lines[lines.index(line)] = BankLine(line.company_id, line.id, line.booking_date, net if net > 0 else line.amount,
-                                            psp_payout_id="po_1")  # fmt: skip
+        lines[lines.index(line)] = BankLine(
+            line.company_id, line.id, line.booking_date, net if net > 0 else line.amount, psp_payout_id="po_1"
+        )
     return invoices, lines, MatchMemory(rejected, aliases), payouts
 
 

@@ -272,8 +272,13 @@ def test_tier(name: str) -> None:
 
 
 def test_a_bank_fee_settlement_and_the_payment_together_close_the_invoice() -> None:
-    result = propose([invoice(1042, "12500.00")], [line("12475.00", refs=(ocr_of(1042),))], MatchRules(),
-                     MatchMemory(), today=TODAY)  # fmt: skip
+    result = propose(
+        [invoice(1042, "12500.00")],
+        [line("12475.00", refs=(ocr_of(1042),))],
+        MatchRules(),
+        MatchMemory(),
+        today=TODAY,
+    )
     (a,) = result.allocations
     assert a.amount == Decimal("12475.00")
     assert [(s.type, s.amount) for s in a.settlements] == [(SettlementType.BANK_FEE, Decimal("25.00"))]
@@ -292,8 +297,13 @@ def test_the_currency_settlement_sign_follows_the_rules(
     sign: CurrencySign, received: str, expected: str
 ) -> None:
     inv = invoice(1042, "1000.00", "Müller GmbH", currency="EUR", rate="11.50")
-    result = propose([inv], [line(received, refs=(ocr_of(1042),))], MatchRules(currency_sign=sign), MatchMemory(),
-                     today=TODAY)  # fmt: skip
+    result = propose(
+        [inv],
+        [line(received, refs=(ocr_of(1042),))],
+        MatchRules(currency_sign=sign),
+        MatchMemory(),
+        today=TODAY,
+    )
     (a,) = result.allocations
     assert (a.amount, a.amount_sek) == (Decimal("1000.00"), Decimal(received))
     assert [(s.type, s.amount, s.currency) for s in a.settlements] == [
@@ -303,8 +313,14 @@ def test_the_currency_settlement_sign_follows_the_rules(
 
 def test_a_psp_charge_pays_the_money_received_and_settles_the_fee_with_the_vat_scheme() -> None:
     invs = [invoice(1042, "10000.00"), invoice(1043, "5000.00", "Lindqvist Måleri AB")]
-    result = propose(invs, [line("14786.40", payout="po_1Nx")], MatchRules(), MatchMemory(), today=TODAY,
-                     psp_payouts=[stripe(("1042", "1043"))])  # fmt: skip
+    result = propose(
+        invs,
+        [line("14786.40", payout="po_1Nx")],
+        MatchRules(),
+        MatchMemory(),
+        today=TODAY,
+        psp_payouts=[stripe(("1042", "1043"))],
+    )
     first = result.allocations[0]
     assert (first.amount, first.cash, first.consumed) == (
         Decimal("9858.20"),
@@ -349,8 +365,13 @@ def test_the_same_ocr_in_two_companies_pays_each_company_its_own_invoice() -> No
 
 def test_an_ambiguous_suggestion_lists_every_candidate_best_first() -> None:
     invs = [invoice(1, "500.00", ocr="18"), invoice(2, "500.00", "Lindqvist Måleri AB", ocr="26")]
-    result = propose(invs, [line("500.00", refs=("16",), payer="LINDQVIST MALERI")], MatchRules(), MatchMemory(),
-                     today=TODAY)  # fmt: skip
+    result = propose(
+        invs,
+        [line("500.00", refs=("16",), payer="LINDQVIST MALERI")],
+        MatchRules(),
+        MatchMemory(),
+        today=TODAY,
+    )
     (a,) = result.allocations
     assert a.invoice_number == "2"
     candidates = a.evidence_value("candidates") or ""

@@ -105,14 +105,8 @@ def _duplicate_ocr(view: LineView, book: Book, ctx: RunContext, ids: list[str], 
     return Outcome([allocation], [problem])
 
 
-def ocr_variants(reference: str) -> list[str]:
-    """Luhn-valid numbers one substitution or one adjacent transposition away, sorted.
-
-    >>> "18108401345678778" in ocr_variants("18108401345678773")
-    True
-    """
-    if not reference.isdigit():
-        return []
+def _neighbours(reference: str) -> set[str]:
+    """Every number one substitution or one adjacent transposition away from ``reference``."""
     found: set[str] = set()
     for i, digit in enumerate(reference):
         for other in "0123456789":
@@ -121,7 +115,18 @@ def ocr_variants(reference: str) -> list[str]:
     for i in range(len(reference) - 1):
         if reference[i] != reference[i + 1]:
             found.add(reference[:i] + reference[i + 1] + reference[i] + reference[i + 2 :])
-    return sorted(v for v in found if luhn_valid(v))
+    return found
+
+
+def ocr_variants(reference: str) -> list[str]:
+    """Luhn-valid numbers one substitution or one adjacent transposition away, sorted.
+
+    >>> "18108401345678778" in ocr_variants("18108401345678773")
+    True
+    """
+    if not reference.isdigit():
+        return []
+    return sorted(v for v in _neighbours(reference) if luhn_valid(v))
 
 
 def repair_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
@@ -131,10 +136,12 @@ def repair_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
     written = [*view.invalid_refs, *(t for t in view.text_tokens if len(t) >= REPAIR_MIN_LENGTH)]
     plans: dict[str, tuple[Plan, str]] = {}
     for ref in written:
-        if luhn_valid(ref):
+        if luhn_valid(ref) or not ref.isdigit():
             continue
-        for variant in ocr_variants(ref):
-            for invoice_id in book.by_ocr.get(variant, ()):
+        # Look up first, check digits after: most neighbours are not open OCRs at all.
+        hits = sorted(v for v in _neighbours(ref) if v in book.by_ocr and luhn_valid(v))
+        for variant in hits:
+            for invoice_id in book.by_ocr[variant]:
                 if invoice_id in plans or not ctx.allowed(line, book, invoice_id):
                     continue
                 inv = book.invoices[invoice_id]
