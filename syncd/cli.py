@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "syncd.commands.status",
     "syncd.commands.config",
     "syncd.commands.sandbox",
+    "syncd.commands.importer",
 )
 
 
