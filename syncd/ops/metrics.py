@@ -104,16 +104,12 @@ class _StateCollector(Collector):
             self._budget[figures.company] = figures
 
     def describe(self) -> Iterable[Metric]:
-        return list(self._families())
+        return [*self._families(), self._up_family()]
 
     def collect(self) -> Iterable[Metric]:
         with self._lock:
             outbox, budget = dict(self._outbox), dict(self._budget)
-        up = GaugeMetricFamily(
-            "syncd_scrape_source_up",
-            "1 when a scrape-time source answered, 0 when it failed",
-            labels=["source"],
-        )
+        up = self._up_family()
         for figures in _read_source("outbox", self._outbox_source, up):
             outbox[figures.company] = figures
         for item in _read_source("budget", self._budget_source, up):
@@ -129,6 +125,14 @@ class _StateCollector(Collector):
             used.add_metric([item.company], item.used)
             remaining.add_metric([item.company], item.remaining)
         return [*families, up]
+
+    @staticmethod
+    def _up_family() -> GaugeMetricFamily:
+        return GaugeMetricFamily(
+            "syncd_scrape_source_up",
+            "1 when a scrape-time source answered, 0 when it failed",
+            labels=["source"],
+        )
 
     @staticmethod
     def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
