@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
+from syncd.domain.invoice_math import currency_settlement_sum
 from syncd.domain.models import (
     BASE_CURRENCY,
     Allocation,
@@ -24,7 +25,7 @@ from syncd.domain.models import (
 )
 from syncd.domain.money import ZERO, quantize
 from syncd.match.book import Book
-from syncd.match.rules import CurrencySign, MatchRules
+from syncd.match.rules import MatchRules
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ def _plan_currency(inv: OpenInvoice, remaining: Decimal, received: Decimal, rule
     expected = inv.outstanding_sek if remaining == inv.outstanding else _to_sek(inv, remaining)
     loss = expected - received
     if abs(loss) <= expected * rules.fx_tolerance_percent / 100:
-        signed = loss if rules.currency_sign is CurrencySign.LOSS_POSITIVE else -loss
+        signed = currency_settlement_sum(loss, rules.currency_sign)
         settlements = () if loss == ZERO else (SettlementPlan(SettlementType.CURRENCY, signed),)
         return Plan(MatchKind.CURRENCY, remaining, received, received, remaining, settlements)
     covered = quantize(received / inv.currency_rate)

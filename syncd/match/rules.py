@@ -15,17 +15,11 @@ from enum import StrEnum
 from types import MappingProxyType
 from typing import Any, TypeVar
 
+from syncd.domain.invoice_math import DEFAULT_SETTLEMENT_SIGN, SettlementSign
 from syncd.domain.models import Tier, VatScheme
 from syncd.errors import ConfigError
 
 E = TypeVar("E", bound=StrEnum)
-
-
-class CurrencySign(StrEnum):
-    """Bokio's docs disagree on the sign of a currency settlement (design §2.5): configure it."""
-
-    LOSS_POSITIVE = "loss_positive"  # POST docs: a negative amount (a gain) raises the outstanding
-    GAIN_POSITIVE = "gain_positive"  # read-schema text: positive is a gain
 
 
 DEFAULT_AUTO_TIERS = frozenset(t for t in Tier if t is not Tier.OCR_REPAIR)
@@ -56,7 +50,8 @@ class MatchRules:
     """Payer tier auto-accepts only for an alias confirmed at least this many times."""
     fx_tolerance_percent: Decimal = Decimal("3")
     """A SEK payment of a foreign invoice closes it when within this % of its SEK value."""
-    currency_sign: CurrencySign = CurrencySign.LOSS_POSITIVE
+    currency_sign: SettlementSign = DEFAULT_SETTLEMENT_SIGN
+    """How Bokio reads a currency settlement's sign: one shared assumption (invoice_math, design §2.5)."""
     psp_vat_scheme: Mapping[str, VatScheme] = field(default_factory=lambda: DEFAULT_PSP_VAT)
     subset_max_candidates: int = 20
     """At most this many invoices enter a subset-sum search (it is exponential)."""
@@ -165,7 +160,7 @@ _PARSERS: dict[str, Any] = {
     "date_window_days_after": _int,
     "alias_confirmations_for_auto": _int,
     "fx_tolerance_percent": _decimal,
-    "currency_sign": lambda key, value: _enum(key, value, CurrencySign),
+    "currency_sign": lambda key, value: _enum(key, value, SettlementSign),
     "psp_vat_scheme": _vat,
     "subset_max_candidates": _int,
 }

@@ -9,11 +9,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from match_builders import TODAY, invoice, line, ocr_of
 
+from syncd.domain.invoice_math import SettlementSign
 from syncd.domain.models import Tier, VatScheme
 from syncd.errors import ConfigError
 from syncd.match import MatchMemory, MatchRules, explain, propose, rules_from_mapping
 from syncd.match.names import name_score, normalise_name
-from syncd.match.rules import CurrencySign
 from syncd.match.subset import exact_subsets
 
 
@@ -29,7 +29,7 @@ def test_a_full_matching_table_from_toml_becomes_rules() -> None:
             "date_window_days_after": 3,
             "alias_confirmations_for_auto": 5,
             "fx_tolerance_percent": 2,
-            "currency_sign": "gain_positive",
+            "currency_sign": "currency_positive_is_gain",
             "psp_vat_scheme": {"Klarna": "domestic"},
             "subset_max_candidates": 16,
         }
@@ -38,7 +38,7 @@ def test_a_full_matching_table_from_toml_becomes_rules() -> None:
     assert rules.bank_fee_tolerance_percent == Decimal("0.5")
     assert rules.auto_tiers == {Tier.OCR_EXACT, Tier.PSP_PAYOUT}
     assert rules.allows_auto(Tier.OCR_REPAIR)
-    assert rules.currency_sign is CurrencySign.GAIN_POSITIVE
+    assert rules.currency_sign is SettlementSign.CURRENCY_POSITIVE_IS_GAIN
     assert rules.vat_scheme_for("klarna") is VatScheme.DOMESTIC
     assert rules.vat_scheme_for("Stripe") is VatScheme.EU
 

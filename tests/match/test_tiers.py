@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from match_builders import TODAY, invoice, line, ocr_of
 
+from syncd.domain.invoice_math import SettlementSign
 from syncd.domain.models import (
     BankLine,
     Decision,
@@ -23,7 +24,6 @@ from syncd.domain.models import (
 )
 from syncd.domain.references import make_rf
 from syncd.match import MatchMemory, MatchRules, PayerAlias, propose
-from syncd.match.rules import CurrencySign
 
 A, R = Decision.AUTO, Decision.REVIEW
 
@@ -288,13 +288,13 @@ def test_a_bank_fee_settlement_and_the_payment_together_close_the_invoice() -> N
 @pytest.mark.parametrize(
     ("sign", "received", "expected"),
     [
-        (CurrencySign.LOSS_POSITIVE, "11420.00", "80.00"),
-        (CurrencySign.LOSS_POSITIVE, "11600.00", "-100.00"),
-        (CurrencySign.GAIN_POSITIVE, "11600.00", "100.00"),
+        (SettlementSign.POSITIVE_REDUCES, "11420.00", "80.00"),
+        (SettlementSign.POSITIVE_REDUCES, "11600.00", "-100.00"),
+        (SettlementSign.CURRENCY_POSITIVE_IS_GAIN, "11600.00", "100.00"),
     ],
 )
 def test_the_currency_settlement_sign_follows_the_rules(
-    sign: CurrencySign, received: str, expected: str
+    sign: SettlementSign, received: str, expected: str
 ) -> None:
     inv = invoice(1042, "1000.00", "Müller GmbH", currency="EUR", rate="11.50")
     result = propose(
