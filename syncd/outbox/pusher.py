@@ -1,0 +1,287 @@
+"""The pusher: claim a command, send it (or read back an unknown one), record the outcome.
+
+One command is one unit of work in three steps, each with its own transaction boundary:
+
+1. :func:`~syncd.outbox.store.claim` marks it ``sending`` and commits (nothing sent yet);
+2. the HTTP call(s), outside any transaction, turned into an :class:`~syncd.outbox.apply.Outcome`;
+3. :func:`~syncd.outbox.apply.apply_outcome` stores Bokio's ids, the allocation and the mirror in
+   one transaction. Only after that commit: one ``GET`` of the invoice when its allocation's last
+   command is done, because ``paidAmount``/``status`` are the one thing no write response tells.
+
+A crash between 1 and 3 leaves ``sending``; :meth:`Pusher.recover` turns it into ``unknown``,
+which is resolved by reading (:mod:`syncd.outbox.resolve`), never by sending again blindly.
+
+Errors, by what to do (style §6): 429s (rate or concurrency; the client already waited them out
+a few times), a 5xx on a read, or a request that never left → ``pending`` with backoff and
+jitter; quota 403 → pause the company until ``Retry-After``; a lost answer → ``unknown``;
+Bokio's refusals (400/404) → ``failed`` with its error verbatim; no Tags in the price plan →
+tagging off for the company and the tag command done as skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncd.bokio import (
+    AuthError,
+    BadRequestError,
+    BokioClient,
+    ForbiddenError,
+    JournalEntryTagsWrite,
+    MalformedRecordError,
+    NotFoundError,
+    OutcomeUnknownError,
+    PaymentWrite,
+    PricePlanRequiredError,
+    ProtocolError,
+    QuotaExceededError,
+    RateLimitedError,
+    ServerError,
+    SettlementWrite,
+    TagWeight,
+    TransportError,
+)
+from syncd.bokio.errors import BokioError
+from syncd.bokio.models import SettlementType, VatScheme
+from syncd.db import utcnow
+from syncd.logging import get_logger
+from syncd.mirror import repo
+from syncd.mirror.tables import Invoice
+from syncd.outbox import enqueue as k
+from syncd.outbox import store, tagging
+from syncd.outbox.apply import Outcome, apply_outcome, error_body
+from syncd.outbox.resolve import resolve
+from syncd.outbox.store import Claimed
+
+log = get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class PushPolicy:
+    """Timing knobs; the defaults suit Bokio, tests shrink them."""
+
+    settle_delay_s: float = 30.0  # wait before reading back a lost write
+    base_backoff_s: float = 2.0
+    max_backoff_s: float = 300.0
+    lease_s: float = 300.0  # longer than any request may take (client deadline 120 s)
+    default_pause_s: float = 3600.0  # quota/token pause when Bokio gives no Retry-After
+    refresh_invoices: bool = True  # one GET per finished allocation for paidAmount/status
+
+
+@dataclass
+class PushReport:
+    """What a drain did, by outcome kind."""
+
+    handled: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    refreshed: int = 0
+
+    def add(self, kind: str) -> None:
+        self.handled += 1
+        self.outcomes[kind] = self.outcomes.get(kind, 0) + 1
+
+
+class Pusher:
+    """Pushes one company's outbox through one :class:`BokioClient`."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        client: BokioClient,
+        *,
+        company_id: int,
+        worker: str | None = None,
+        policy: PushPolicy | None = None,
+        now: Callable[[], dt.datetime] = utcnow,
+        rng: random.Random | None = None,
+        before_send: Callable[[Claimed], None] | None = None,
+    ) -> None:
+        self.sessions = sessions
+        self.client = client
+        self.company_id = company_id
+        self.worker = worker or store.worker_id()
+        self.policy = policy or PushPolicy()
+        self.now = now
+        self.rng = rng or random.Random()
+        self.before_send = before_send
+
+    def recover(self) -> int:
+        """Call once at start: ``sending`` rows of dead workers become ``unknown``."""
+        return store.recover_stale(
+            self.sessions,
+            now=self.now(),
+            lease=dt.timedelta(seconds=self.policy.lease_s),
+            company_id=self.company_id,
+        )
+
+    def run_once(self, report: PushReport | None = None) -> int:
+        """Claim and handle at most one command; returns how many were handled (0 or 1)."""
+        claimed = store.claim(self.sessions, worker=self.worker, now=self.now(), company_id=self.company_id)
+        for command in claimed:
+            outcome = self.execute(command)
+            with self.sessions.begin() as session:
+                applied = apply_outcome(session, command, outcome, self.now())
+            if outcome.kind in ("failed", "pause", "unknown"):
+                log.warning(
+                    "outbox.command_" + outcome.kind,
+                    command_id=command.id,
+                    kind=command.kind,
+                    invoice=command.invoice_id,
+                    error=(outcome.error or {}).get("message"),
+                )
+            if report is not None:
+                report.add(outcome.kind)
+            if applied.allocation_finished and self.policy.refresh_invoices:
+                refreshed = self.refresh_invoice(applied.invoice_id)
+                if report is not None:
+                    report.refreshed += int(refreshed)
+        return len(claimed)
+
+    def drain(
+        self, *, stop: Callable[[], bool] = lambda: False, max_commands: int | None = None
+    ) -> PushReport:
+        """Handle runnable commands until none is left (or ``stop()``); waiting ones stay for later."""
+        report = PushReport()
+        while not stop() and (max_commands is None or report.handled < max_commands):
+            if self.run_once(report) == 0:
+                break
+        return report
+
+    # ----- one attempt ---------------------------------------------------------------------------
+    def execute(self, claimed: Claimed) -> Outcome:
+        """Send (or read back) and classify; never raises for a Bokio error."""
+        if self.before_send is not None:
+            self.before_send(claimed)
+        try:
+            if claimed.mode == "resolve":
+                return resolve(self.client, claimed)
+            return self._send(claimed)
+        except OutcomeUnknownError as exc:
+            return Outcome("unknown", error=error_body(exc), delay_s=self.policy.settle_delay_s)
+        except MalformedRecordError as exc:  # a 2xx we cannot read: the write happened, ids unknown
+            return Outcome("unknown", error=error_body(exc), delay_s=0.0)
+        except QuotaExceededError as exc:
+            wait = exc.retry_after if exc.retry_after is not None else self.policy.default_pause_s
+            until = self.now() + dt.timedelta(seconds=wait)
+            return Outcome("pause", error=error_body(exc), pause_until=until)
+        except RateLimitedError as exc:
+            delay = max(exc.retry_after or 0.0, self._backoff(claimed.attempts))
+            return Outcome("retry", error=error_body(exc), delay_s=delay + self.rng.uniform(0, 1))
+        except (ServerError, TransportError, ProtocolError) as exc:
+            return Outcome("retry", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
+        except PricePlanRequiredError as exc:
+            if claimed.kind == k.TAG_JOURNAL_ENTRIES:
+                reason = f"price plan lacks {exc.required_feature or 'Tags'}: {exc}"
+                tagging.disable(self.sessions, self.company_id, reason, self.now())
+                return Outcome("done", result={"skipped": reason})
+            return Outcome("failed", error=error_body(exc))
+        except (AuthError, ForbiddenError) as exc:  # the token, not this command: hold the company
+            until = self.now() + dt.timedelta(seconds=self.policy.default_pause_s)
+            return Outcome(
+                "pause", error=error_body(exc, hint="fix the token or its scopes"), pause_until=until
+            )
+        except NotFoundError as exc:
+            if claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
+                return _already_deleted(claimed)
+            return Outcome("failed", error=error_body(exc))
+        except BadRequestError as exc:
+            return Outcome("failed", error=error_body(exc))
+        except BokioError as exc:  # anything else Bokio-shaped: do not guess, a person decides
+            return Outcome("failed", error=error_body(exc))
+
+    def _backoff(self, attempts: int) -> float:
+        ceiling = min(self.policy.max_backoff_s, self.policy.base_backoff_s * 2 ** max(attempts - 1, 0))
+        return ceiling * self.rng.uniform(0.5, 1.0)
+
+    def _send(self, claimed: Claimed) -> Outcome:
+        invoice, payload = claimed.invoice_id, claimed.payload
+        if claimed.kind == k.CREATE_PAYMENT:
+            write = PaymentWrite(
+                dt.date.fromisoformat(str(payload["date"])),
+                Decimal(str(payload["sumBaseCurrency"])),
+                int(payload.get("bookkeepingAccountNumber") or 1930),
+            )
+            payment = self.client.create_payment(invoice, write)
+            return Outcome("done", result={"payment_id": payment.id}, payments=(payment.raw,))
+        if claimed.kind == k.RECORD_PAYMENT:
+            payment_id = str(claimed.refs[int(payload["payment_seq"])]["payment_id"])
+            payment = self.client.record_payment(invoice, payment_id)
+            entry = payment.journal_entry_ref.id if payment.journal_entry_ref else None
+            return Outcome(
+                "done", result={"payment_id": payment_id, "journal_entry_id": entry}, payments=(payment.raw,)
+            )
+        if claimed.kind == k.CREATE_SETTLEMENT:
+            settlement = self.client.create_settlement(invoice, settlement_write(payload))
+            return Outcome("done", result={"settlement_id": settlement.id}, settlements=(settlement.raw,))
+        if claimed.kind == k.RECORD_SETTLEMENT:
+            settlement_id = str(claimed.refs[int(payload["settlement_seq"])]["settlement_id"])
+            settlement = self.client.record_settlement(invoice, settlement_id)
+            entry = settlement.journal_entry_ref.id if settlement.journal_entry_ref else None
+            return Outcome(
+                "done",
+                result={"settlement_id": settlement_id, "journal_entry_id": entry},
+                settlements=(settlement.raw,),
+            )
+        if claimed.kind == k.TAG_JOURNAL_ENTRIES:
+            return self._tag(claimed)
+        if claimed.kind == k.DELETE_PAYMENT:
+            self.client.delete_payment(invoice, str(payload["payment_id"]))
+            return _already_deleted(claimed)
+        if claimed.kind == k.DELETE_SETTLEMENT:
+            self.client.delete_settlement(invoice, str(payload["settlement_id"]))
+            return _already_deleted(claimed)
+        return Outcome("failed", error={"message": f"unknown command kind {claimed.kind!r}"})
+
+    def _tag(self, claimed: Claimed) -> Outcome:
+        entries = [
+            str(claimed.refs[int(seq)]["journal_entry_id"])
+            for seq in claimed.payload.get("record_seqs", [])
+            if claimed.refs.get(int(seq), {}).get("journal_entry_id")
+        ]
+        try:
+            state = tagging.ensure_tag(self.sessions, self.client, self.company_id)
+        except OutcomeUnknownError as exc:  # set-up reads before it creates: just try again
+            return Outcome("retry", error=error_body(exc), delay_s=self.policy.settle_delay_s)
+        if state.tag_id is None:
+            return Outcome("done", result={"skipped": state.disabled_reason or "tagging is off"})
+        body = JournalEntryTagsWrite(tags=(TagWeight(state.tag_id),))
+        for entry in entries:
+            self.client.set_journal_entry_tags(entry, body)
+        return Outcome("done", result={"journal_entry_ids": entries, "tag_id": state.tag_id})
+
+    # ----- after the last command ----------------------------------------------------------------
+    def refresh_invoice(self, invoice_id: str) -> bool:
+        """Mirror the invoice's new paidAmount/status (best effort: the poller catches up on failure)."""
+        try:
+            invoice = self.client.get_invoice(invoice_id)
+        except BokioError as exc:
+            log.info("outbox.invoice_refresh_skipped", invoice=invoice_id, error=str(exc))
+            return False
+        with self.sessions.begin() as session:
+            repo.upsert(session, Invoice, self.company_id, [invoice.raw])
+        return True
+
+
+def settlement_write(payload: dict[str, Any]) -> SettlementWrite:
+    """The write body of a ``create_settlement`` command payload."""
+    on = dt.date.fromisoformat(str(payload["date"]))
+    amount = Decimal(str(payload["sumBaseCurrency"]))
+    kind = SettlementType(str(payload["type"]))
+    if kind is SettlementType.PAYMENT_SERVICE_FEE:
+        return SettlementWrite.payment_service_fee(on, amount, VatScheme(str(payload["vatScheme"])))
+    if kind is SettlementType.CURRENCY:
+        return SettlementWrite.currency(on, amount)
+    return SettlementWrite.bank_fee(on, amount)
+
+
+def _already_deleted(claimed: Claimed) -> Outcome:
+    what = "payment" if claimed.kind == k.DELETE_PAYMENT else "settlement"
+    bokio_id = str(claimed.payload[f"{what}_id"])
+    return Outcome("done", result={"deleted": bokio_id}, deleted=((what, bokio_id),))

@@ -1,0 +1,161 @@
+"""Resolving ``unknown`` commands: read back from Bokio, never re-send blindly.
+
+Why the ``before`` snapshot is taken lazily
+-------------------------------------------
+Bokio has no idempotency keys and payments carry no reference (design §2.3), so after a lost
+answer the only evidence is the invoice's list of payments (or settlements): a row that was not
+there before and matches what we sent is ours. The textbook way reads that list just before
+every create, which would cost one extra GET per write on the fault-free path — a third more
+requests against a quota of 5,000 a month. We do not need the list *unless* the answer is lost,
+so we pay for it only then:
+
+1. **At claim time** ``before`` is the set of ids the *mirror* knows on that invoice: a database
+   read, free. It is committed with ``sending``, before the request goes out.
+2. **On unknown** we read the invoice's list once and compute the candidates: rows whose id is
+   neither in ``before`` nor in the result of *any* outbox command on that invoice (so another
+   allocation's payment of the same amount and date is never mistaken for ours), and which match
+   the request exactly — payments on (date, sumBaseCurrency, bookkeepingAccountNumber),
+   settlements on (type, date, sumBaseCurrency, vatScheme).
+3. Exactly one candidate: adopt its id, ``done``. None: provably not applied — back to
+   ``pending`` with ``before`` replaced by the list just read (now exact, from Bokio), and sent
+   again. More than one: ``failed`` with a message for a person; never guessed, never deleted.
+
+Why this is safe: syncd keeps at most one command in flight per invoice (the claim enforces it),
+so no other syncd write can land on that invoice between our send and our read. Reads happen
+after ``settle_delay_s``, so a request Bokio is still processing has time to land before we
+conclude "not applied".
+
+The residual window, stated honestly: if a *person* registers a payment identical in date,
+amount and account on the same invoice, after the mirror last read that invoice and before our
+read-back, *and* our own request was lost without being applied, we adopt theirs and the amount
+is booked once instead of twice — the invoice is still right, the ids point at the person's row.
+If both landed we see two candidates and stop for a person. A fresh Bokio read before every
+create would close this window for the price of one request per write; we judged the quota
+worth more. The end-of-day reconciliation (mirror vs allocations) reports what remains.
+
+Other kinds
+-----------
+- ``record_payment`` / ``record_settlement``: GET the object; ``journalEntryRef`` set means the
+  record happened (done, with its journal entry id); unset means send it again. Recording twice
+  is refused by Bokio (400), so even a wrong guess could not double-book.
+- ``tag_journal_entries``: ``PUT …/journal-entries/{id}/tags`` *replaces* the entry's tags
+  (reference §13: "replaces all tags"; both arrays empty removes all), so sending the same body
+  again leaves the same state: idempotent, no read needed, straight back to ``pending``.
+- ``delete_*`` (undo): GET the object; 404 means the delete happened, present means send again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from decimal import Decimal
+from typing import Any
+
+from syncd.bokio import BokioClient, NotFoundError
+from syncd.bokio.models import InvoicePayment, InvoiceSettlement
+from syncd.outbox import enqueue as k
+from syncd.outbox.apply import Outcome
+from syncd.outbox.store import Claimed
+
+
+def _money(value: Any) -> Decimal:
+    return Decimal(str(value))
+
+
+def payment_matches(row: InvoicePayment, payload: dict[str, Any]) -> bool:
+    """Same date, amount and (when Bokio shows it) account as the request."""
+    account = payload.get("bookkeepingAccountNumber")
+    return (
+        row.date.isoformat() == str(payload["date"])
+        and row.sum_base_currency == _money(payload["sumBaseCurrency"])
+        and (
+            row.bookkeeping_account_number is None
+            or account is None
+            or row.bookkeeping_account_number == int(account)
+        )
+    )
+
+
+def settlement_matches(row: InvoiceSettlement, payload: dict[str, Any]) -> bool:
+    """Same type, date, amount and VAT scheme as the request."""
+    details = row.details
+    wanted_scheme = payload.get("vatScheme")
+    return (
+        str(row.type) == str(payload["type"])
+        and details.date.isoformat() == str(payload["date"])
+        and details.sum_base_currency == _money(payload["sumBaseCurrency"])
+        and (wanted_scheme is None or str(details.vat_scheme) == str(wanted_scheme))
+    )
+
+
+def _adopt(claimed: Claimed, rows: Iterable[Any], known_key: str, result_key: str, matches: Any) -> Outcome:
+    listed = list(rows)
+    known = claimed.known.get(known_key, frozenset())
+    candidates = [row for row in listed if row.id not in known and matches(row, claimed.payload)]
+    if len(candidates) == 1:
+        row = candidates[0]
+        mirror = (row.raw,)
+        is_payment = result_key == "payment_id"
+        return Outcome(
+            "done",
+            result={result_key: row.id, "resolved": "adopted after read-back"},
+            payments=mirror if is_payment else (),
+            settlements=() if is_payment else mirror,
+        )
+    if not candidates:
+        before = {"source": "bokio", known_key: sorted(row.id for row in listed)}
+        return Outcome("resend", before=before, error={"message": "read back: not applied; sending again"})
+    ids = ", ".join(row.id for row in candidates)
+    message = (
+        f"outcome unknown and {len(candidates)} rows on invoice {claimed.invoice_id} match what was sent "
+        f"({ids}); check in Bokio which one is this allocation's, delete any duplicate, then "
+        f"`syncd outbox retry {claimed.id}` or cancel it"
+    )
+    return Outcome("failed", error={"message": message, "code": "ambiguous-read-back", "candidates": ids})
+
+
+def resolve(client: BokioClient, claimed: Claimed) -> Outcome:
+    """Decide an unknown command by reading Bokio (raises Bokio errors for the caller to classify)."""
+    invoice = claimed.invoice_id
+    if claimed.kind == k.CREATE_PAYMENT:
+        return _adopt(claimed, client.iter_payments(invoice), "payment_ids", "payment_id", payment_matches)
+    if claimed.kind == k.CREATE_SETTLEMENT:
+        return _adopt(
+            claimed, client.iter_settlements(invoice), "settlement_ids", "settlement_id", settlement_matches
+        )
+    if claimed.kind == k.RECORD_PAYMENT:
+        payment_id = str(claimed.refs[int(claimed.payload["payment_seq"])]["payment_id"])
+        payment = client.get_payment(invoice, payment_id)
+        if payment.journal_entry_ref is None:
+            return Outcome("resend", error={"message": "read back: not recorded yet; sending again"})
+        return Outcome(
+            "done",
+            result={"payment_id": payment_id, "journal_entry_id": payment.journal_entry_ref.id},
+            payments=(payment.raw,),
+        )
+    if claimed.kind == k.RECORD_SETTLEMENT:
+        settlement_id = str(claimed.refs[int(claimed.payload["settlement_seq"])]["settlement_id"])
+        settlement = client.get_settlement(invoice, settlement_id)
+        if settlement.journal_entry_ref is None:
+            return Outcome("resend", error={"message": "read back: not recorded yet; sending again"})
+        return Outcome(
+            "done",
+            result={"settlement_id": settlement_id, "journal_entry_id": settlement.journal_entry_ref.id},
+            settlements=(settlement.raw,),
+        )
+    if claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
+        return _resolve_delete(client, claimed)
+    # tags: PUT replaces the whole set, so sending the same body again is harmless
+    return Outcome("resend", error={"message": "tag write is idempotent; sending again"})
+
+
+def _resolve_delete(client: BokioClient, claimed: Claimed) -> Outcome:
+    try:
+        if claimed.kind == k.DELETE_PAYMENT:
+            client.get_payment(claimed.invoice_id, str(claimed.payload["payment_id"]))
+        else:
+            client.get_settlement(claimed.invoice_id, str(claimed.payload["settlement_id"]))
+    except NotFoundError:
+        what = "payment" if claimed.kind == k.DELETE_PAYMENT else "settlement"
+        bokio_id = str(claimed.payload[f"{what}_id"])
+        return Outcome("done", result={"deleted": bokio_id}, deleted=((what, bokio_id),))
+    return Outcome("resend", error={"message": "read back: still there; deleting again"})

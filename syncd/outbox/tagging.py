@@ -1,0 +1,83 @@
+"""syncd's tag group and tag in a company's Bokio: found or created once, remembered in the DB.
+
+Creating them is read-before-create (list the tag groups, create only what is missing), so a
+crash or a lost answer during set-up costs one more read next time, never a second group. A
+company whose price plan lacks Tags turns tagging off (``disabled_reason``) with one warning;
+its tag commands are then marked done as skipped, because the payments are booked either way.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncd.bokio import BokioClient
+from syncd.logging import get_logger
+from syncd.outbox.tables import CompanyTagging
+
+log = get_logger(__name__)
+
+GROUP_NAME = "syncd"
+GROUP_ALIAS = "SYD"
+GROUP_DIMENSION = 20  # SIE dimensions 20+ are free for own use (reference §13)
+TAG_NAME = "syncd"
+
+
+@dataclass(frozen=True)
+class TagState:
+    """The tag to put on entries, or why there is none."""
+
+    tag_id: str | None
+    disabled_reason: str | None = None
+    known: bool = True  # False when set-up still needs Bokio calls
+
+
+def _row(session: Session, company_id: int) -> CompanyTagging:
+    row = session.scalar(select(CompanyTagging).where(CompanyTagging.company_id == company_id))
+    if row is None:
+        row = CompanyTagging(company_id=company_id)
+        session.add(row)
+        session.flush()
+    return row
+
+
+def current(session: Session, company_id: int) -> TagState:
+    """What the database says, without calling Bokio."""
+    row = session.scalar(select(CompanyTagging).where(CompanyTagging.company_id == company_id))
+    if row is None:
+        return TagState(None, known=False)
+    if row.disabled_reason:
+        return TagState(None, row.disabled_reason)
+    return TagState(row.tag_id, known=row.tag_id is not None)
+
+
+def ensure_tag(sessions: sessionmaker[Session], client: BokioClient, company_id: int) -> TagState:
+    """The tag id, creating the group and tag in Bokio when missing (raises Bokio errors)."""
+    with sessions.begin() as session:
+        state = current(session, company_id)
+    if state.known:
+        return state
+    group = next((g for g in client.iter_tag_groups() if g.name == GROUP_NAME), None)
+    if group is None:
+        group = client.create_tag_group(GROUP_NAME, GROUP_ALIAS, GROUP_DIMENSION)
+    with sessions.begin() as session:
+        _row(session, company_id).tag_group_id = group.id
+    tag = next((t for t in group.tags if t.name == TAG_NAME), None)
+    tag_id = tag.id if tag is not None else client.create_tag(group.id, TAG_NAME).id
+    with sessions.begin() as session:
+        _row(session, company_id).tag_id = tag_id
+    return TagState(tag_id)
+
+
+def disable(sessions: sessionmaker[Session], company_id: int, reason: str, now: dt.datetime) -> None:
+    """Turn tagging off for the company; warn once (only when it was on)."""
+    with sessions.begin() as session:
+        row = _row(session, company_id)
+        if row.disabled_reason:
+            return
+        row.disabled_reason = reason[:500]
+        row.disabled_at = now
+    log.warning("outbox.tagging_disabled", company_id=company_id, reason=reason)
