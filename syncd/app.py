@@ -2,23 +2,36 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from syncd.db import make_engine, session_factory
-from syncd.settings import Settings
+from syncd.bokio import BokioClient, PrivateTokenAuth, RateLimiter, RequestRecord, build_http_client
+from syncd.db import make_engine, session_factory, utcnow
+from syncd.errors import ConfigError
+from syncd.settings import CompanySettings, Settings
 
 
 @dataclass
 class App:
-    """What a command or the daemon needs, built once from :class:`Settings`."""
+    """What a command or the daemon needs, built once from :class:`Settings`.
+
+    ``transport`` and ``clock`` are injection points: tests pass the sandbox's in-process
+    transport and its manual clock instead of the network and the wall clock.
+    """
 
     settings: Settings
+    transport: httpx.BaseTransport | None = None
+    clock: Callable[[], dt.datetime] = utcnow
     engine: Engine = field(init=False)
     sessions: sessionmaker[Any] = field(init=False)
+    _http: httpx.Client | None = field(init=False, default=None)
+    _limiters: dict[str, RateLimiter] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url.get_secret_value())
@@ -28,8 +41,49 @@ class App:
     def database_url(self) -> str:
         return self.settings.database_url.get_secret_value()
 
+    @property
+    def http(self) -> httpx.Client:
+        """The one ``httpx.Client`` of the process (connection pool shared by every company)."""
+        if self._http is None:
+            bokio = self.settings.bokio
+            self._http = build_http_client(
+                self.transport, connect_s=bokio.connect_timeout_s, read_s=bokio.read_timeout_s
+            )
+        return self._http
+
+    def bokio_client(
+        self, company: CompanySettings, *, on_request: Callable[[RequestRecord], None] | None = None
+    ) -> BokioClient:
+        """A client for one company; companies sharing a token share its rate limiter.
+
+        Bokio counts its 200-per-minute limit per token, so the limiter is keyed by token.
+        """
+        if company.auth != "private" or company.token is None:
+            raise ConfigError(
+                f"company {company.id}: only private-integration tokens are wired so far",
+                key="companies.auth",
+            )
+        token = company.token.get_secret_value()
+        limiter = self._limiters.get(token)
+        if limiter is None:
+            limiter = RateLimiter(max_requests=self.settings.bokio.rate_limit_per_minute)
+            self._limiters[token] = limiter
+        return BokioClient(
+            self.http,
+            base_url=self.settings.bokio.base_url,
+            company_id=str(company.id),
+            auth=PrivateTokenAuth(company.token),
+            limiter=limiter,
+            on_request=on_request,
+            deadline_s=self.settings.bokio.deadline_s,
+            now=self.clock,
+        )
+
     def close(self) -> None:
         """Release pooled connections."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         self.engine.dispose()
 
     def __enter__(self) -> App:

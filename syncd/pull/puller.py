@@ -1,0 +1,218 @@
+"""Pull orchestration per company: which streams run, pauses, error isolation, entry points.
+
+Entry points (how the rest of syncd calls the mirror):
+
+- the scheduler: :meth:`Puller.pull` on its timer (``full=True`` when :meth:`Puller.full_sweep_due`);
+- the bank-file import job: :meth:`Puller.refresh_open_invoices` when new bank data arrived;
+- the pusher: :func:`syncd.pull.store.mark_dirty` inside its own transaction, or
+  :meth:`Puller.refresh_invoices` right after a push to read the invoice back at once.
+
+A ``quota-exceeded`` answer pauses that company until Retry-After (``companies.paused_until``);
+the others go on, and a paused company's pulls are skipped with a log line.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Sequence
+
+import structlog
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from syncd.app import App
+from syncd.bokio import AuthError, BokioError, QuotaExceededError
+from syncd.budget import LedgerRecorder
+from syncd.mirror import repo
+from syncd.mirror.tables import Company
+from syncd.pull import invoices, store, streams
+from syncd.pull.dryrun import plan
+from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
+from syncd.pull.run import PullConfig, RequestTap, Run
+from syncd.settings import CompanySettings
+
+log = structlog.get_logger("syncd.pull")
+
+DEFAULT_QUOTA_PAUSE = dt.timedelta(hours=1)
+StreamFn = Callable[[Run], None]
+
+
+class Puller:
+    """Keeps the mirror of each configured company close to Bokio within the request budget."""
+
+    def __init__(self, app: App, config: PullConfig | None = None) -> None:
+        self.app = app
+        self.config = config or PullConfig()
+
+    # ----- entry points ----------------------------------------------------------------------
+    def pull(
+        self,
+        company: CompanySettings,
+        *,
+        streams: Sequence[str] | None = None,
+        full: bool = False,
+        dry_run: bool = False,
+        now: dt.datetime | None = None,
+    ) -> PullReport:
+        """An incremental pull (or a full sweep) of ``streams`` (default: all)."""
+        unknown = set(streams or ()) - set(STREAMS)
+        if unknown:
+            raise ValueError(f"unknown stream(s) {sorted(unknown)}; streams are {', '.join(STREAMS)}")
+        now = now or self.app.clock()
+        report = PullReport(str(company.id), full=full, dry_run=dry_run)
+        if dry_run:
+            with self.app.sessions() as session:
+                report.planned = plan(
+                    session, str(company.id), config=self.config, streams=streams, full=full, now=now
+                )
+            return report
+        chosen = list(streams or STREAMS)
+        explicit = streams is not None
+
+        def body(run: Run) -> None:
+            run.notes_by_id = not (full and "credit_notes" in chosen)
+            with run.read() as session:
+                never = {
+                    name
+                    for name in REFERENCE_STREAMS
+                    if (row := store.peek_state(session, run.company_pk, name)) is None
+                    or row.last_success_at is None
+                }
+            for name in chosen:
+                if name in REFERENCE_STREAMS and not (full or explicit or name in never):
+                    continue
+                if name == "credit_notes" and not (full or explicit):
+                    continue  # incremental credit notes come by id with their invoice
+                self._guarded(run, name, self._stream(name, full=full))
+
+        return self._execute(company, report, now, body)
+
+    def refresh_open_invoices(
+        self, company: CompanySettings, *, now: dt.datetime | None = None
+    ) -> PullReport:
+        """Bank data arrived: bring open invoices (and customer names) up to date for matching.
+
+        The recent window is listed only when cheaper than re-reading vanished invoices by id.
+        """
+        now = now or self.app.clock()
+        report = PullReport(str(company.id))
+
+        def body(run: Run) -> None:
+            self._guarded(run, "customers", lambda r: streams.pull_customers(r, full=False))
+            self._guarded(run, "invoices", lambda r: invoices.pull_incremental(r, window=None))
+
+        return self._execute(company, report, now, body)
+
+    def refresh_invoices(
+        self, company: CompanySettings, invoice_ids: Iterable[str], *, now: dt.datetime | None = None
+    ) -> PullReport:
+        """Read these invoices and their payments/settlements back now (after a push)."""
+        ids = list(invoice_ids)
+        report = PullReport(str(company.id))
+        return self._execute(
+            company,
+            report,
+            now or self.app.clock(),
+            lambda run: self._guarded(run, "invoices", lambda r: invoices.fetch_by_ids(r, ids, force=True)),
+        )
+
+    def mark_dirty(self, company: CompanySettings, invoice_ids: Iterable[str]) -> None:
+        """Flag invoices for a payments/settlements re-read at the next pull (own transaction)."""
+        with self.app.sessions.begin() as session:
+            pk = repo.ensure_company(session, str(company.id)).id
+            store.mark_dirty(session, pk, invoice_ids)
+
+    def pull_all(self, *, full: bool = False, now: dt.datetime | None = None) -> list[PullReport]:
+        """Every configured company; one company's trouble never stops the others."""
+        return [self.pull(company, full=full, now=now) for company in self.app.settings.companies]
+
+    def full_sweep_due(self, company: CompanySettings, now: dt.datetime | None = None) -> bool:
+        """Whether the last completed invoice sweep is older than ``full_sweep_every``."""
+        now = now or self.app.clock()
+        with self.app.sessions() as session:
+            pk = _company_pk(session, str(company.id))
+            row = store.peek_state(session, pk, "invoices") if pk is not None else None
+        last = row.last_full_sweep_at if row is not None else None
+        return last is None or now - last >= self.config.full_sweep_every
+
+    # ----- machinery -------------------------------------------------------------------------
+    def _stream(self, name: str, *, full: bool) -> StreamFn:
+        table: dict[str, StreamFn] = {
+            "company": streams.pull_company_info,
+            "accounts": streams.pull_accounts,
+            "fiscal_years": streams.pull_fiscal_years,
+            "tag_groups": streams.pull_tag_groups,
+            "customers": lambda run: streams.pull_customers(run, full=full),
+            "invoices": invoices.pull_full
+            if full
+            else lambda run: invoices.pull_incremental(run, window=True),
+            "credit_notes": streams.pull_credit_notes_full,
+        }
+        return table[name]
+
+    def _guarded(self, run: Run, name: str, fn: StreamFn) -> None:
+        """Run one stream; a Bokio failure becomes a problem and the next stream goes on.
+
+        Quota and authentication errors concern every stream of the company, so they stop it.
+        """
+        try:
+            fn(run)
+        except (QuotaExceededError, AuthError):
+            raise
+        except BokioError as exc:
+            run.report.problems.append(f"{name}: {exc}")
+            log.warning("pull.stream_failed", company=run.report.company, stream=name, error=str(exc))
+            with run.txn() as session:
+                row = store.state(session, run.company_pk, name)
+                row.last_run_at = run.now
+                row.last_error = str(exc)[:2000]
+
+    def _execute(
+        self, company: CompanySettings, report: PullReport, now: dt.datetime, body: Callable[[Run], None]
+    ) -> PullReport:
+        bokio_id = str(company.id)
+        with self.app.sessions.begin() as session:
+            row = repo.ensure_company(session, bokio_id, company.name)
+            pk, paused_until = row.id, row.paused_until
+            if paused_until is not None and paused_until <= now:
+                row.paused_until, row.pause_reason = None, None
+        if paused_until is not None and paused_until > now:
+            report.paused_until = paused_until
+            report.skipped = f"paused until {paused_until.isoformat()} (quota-exceeded); pull skipped"
+            log.info("pull.skipped_paused", company=bokio_id, paused_until=paused_until.isoformat())
+            return report
+        ledger = LedgerRecorder(self.app.sessions, company_ids={bokio_id: pk})
+        tap = RequestTap(forward=ledger, report=report)
+        client = self.app.bokio_client(company, on_request=tap)
+        run = Run(self.app.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
+        try:
+            body(run)
+        except QuotaExceededError as exc:
+            wait = dt.timedelta(seconds=exc.retry_after) if exc.retry_after else DEFAULT_QUOTA_PAUSE
+            until = now + wait
+            with run.txn() as session:
+                store.pause(session, pk, until, f"quota-exceeded: {exc}"[:500])
+            report.paused_until = until
+            report.problems.append(f"quota exceeded; company paused until {until.isoformat()}")
+            log.warning("pull.paused", company=bokio_id, paused_until=until.isoformat())
+        finally:
+            ledger.flush()
+        return report
+
+
+def _company_pk(session: Session, bokio_id: str) -> int | None:
+    return session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_id))
+
+
+def pull_company(
+    app: App,
+    company: CompanySettings,
+    *,
+    streams: Sequence[str] | None = None,
+    full: bool = False,
+    dry_run: bool = False,
+    now: dt.datetime | None = None,
+    config: PullConfig | None = None,
+) -> PullReport:
+    """One pull of one company (see :meth:`Puller.pull`)."""
+    return Puller(app, config).pull(company, streams=streams, full=full, dry_run=dry_run, now=now)
