@@ -185,10 +185,12 @@ def import_parsed(
     deliberately broken item) gets the same atomicity as :func:`import_file`.
     """
     received = _Received(company_bokio_id, store.content_hash(content), filename, len(content))
+    company_id = None if dry_run else ensure_company_id(sessions, company_bokio_id)
     with sessions() as session:
         transaction = session.begin()
         try:
-            outcome = _write(session, received, result, allow_test=allow_test)
+            company_id = company_id or ensure_company(session, company_bokio_id).id
+            outcome = _write(session, company_id, received, result, allow_test=allow_test)
         except (IntegrityError, DataError) as exc:
             transaction.rollback()
             outcome = _Refusal(f"database refused the file's data: {exc.orig}".strip(), None, result.problems)
@@ -219,13 +221,26 @@ def _refusal_of(result: ParseResult, allow_test: bool) -> _Refusal | None:
     return None
 
 
+def ensure_company_id(sessions: sessionmaker[Session], company_bokio_id: str) -> int:
+    """The company's row id, created in a transaction of its own on first use.
+
+    Two first imports racing each other would otherwise both insert the company, and the loser's
+    whole file would fail on the unique constraint; here the loser just reads the winner's row.
+    """
+    try:
+        with sessions.begin() as session:
+            return ensure_company(session, company_bokio_id).id
+    except IntegrityError:
+        with sessions.begin() as session:
+            return ensure_company(session, company_bokio_id).id
+
+
 def _write(
-    session: Session, received: _Received, result: ParseResult, *, allow_test: bool
+    session: Session, company_id: int, received: _Received, result: ParseResult, *, allow_test: bool
 ) -> ImportReport | _Refusal:
     """Everything an import writes, on one transaction the caller commits or rolls back."""
-    company = ensure_company(session, received.company_bokio_id)
     digest, filename = received.digest, received.filename
-    existing = store.find_file(session, company.id, digest)
+    existing = store.find_file(session, company_id, digest)
     duplicate = ImportReport(
         file=filename,
         format=result.format.value,
@@ -246,7 +261,7 @@ def _write(
     }
     if existing is None:
         file_id = store.claim_file(
-            session, company_id=company.id, digest=digest, values={**values, "info": {}}
+            session, company_id=company_id, digest=digest, values={**values, "info": {}}
         )
         if file_id is None:
             return duplicate  # a concurrent import of the same bytes committed first
@@ -254,17 +269,17 @@ def _write(
         file_id = existing.id  # a quarantined file that now imports: the row is reused
     transactions = store.fingerprinted(result.transactions)
     inserted = store.insert_transactions(
-        session, company_id=company.id, bank_file_id=file_id, transactions=transactions
+        session, company_id=company_id, bank_file_id=file_id, transactions=transactions
     )
     payouts = store.insert_payouts(
-        session, company_id=company.id, bank_file_id=file_id, payouts=result.payouts
+        session, company_id=company_id, bank_file_id=file_id, payouts=result.payouts
     )
     batch_dates = [
         tx.booking_date
         for tx in transactions
         if tx.fingerprint in inserted.ids and tx.booking_date and (tx.is_batch or tx.batch_key)
     ]
-    plan = linking.link_batches(session, company.id, batch_dates)
+    plan = linking.link_batches(session, company_id, batch_dates)
     problems = result.problems + tuple(
         Problem(filename, "", message, Severity.WARNING) for message in plan.ambiguous
     )
@@ -351,14 +366,14 @@ def _quarantine(
     )
     if dry_run:
         return report
+    company_id = ensure_company_id(sessions, received.company_bokio_id)
     with sessions.begin() as session:
-        company = ensure_company(session, received.company_bokio_id)
         values = {"filename": received.filename, "format": fmt, "size_bytes": received.size}
-        if store.find_file(session, company.id, digest) is None:
+        if store.find_file(session, company_id, digest) is None:
             store.claim_file(
-                session, company_id=company.id, digest=digest, values={**values, "status": "quarantined"}
+                session, company_id=company_id, digest=digest, values={**values, "status": "quarantined"}
             )
-        row = store.find_file(session, company.id, digest)
+        row = store.find_file(session, company_id, digest)
         if row is None or row.status == ImportStatus.IMPORTED:  # imported meanwhile by another process
             file_id = row.id if row else None
             return dataclasses.replace(report, status=ImportStatus.DUPLICATE_FILE, bank_file_id=file_id)
