@@ -26,6 +26,8 @@ COMMAND_MODULES = (
     "syncd.commands.status",
     "syncd.commands.config",
     "syncd.commands.sandbox",
+    "syncd.commands.pull",
+    "syncd.commands.budget",
     "syncd.commands.match",
     "syncd.commands.review",
     "syncd.commands.importer",
