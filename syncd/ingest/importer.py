@@ -12,11 +12,9 @@ and happens only after the commit (:mod:`syncd.ingest.inbox`).
 from __future__ import annotations
 
 import dataclasses
-import enum
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
@@ -25,76 +23,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncd.bankfiles import CsvMapping, FileFormat, ParseResult, Problem, Severity, parse
 from syncd.errors import ParseError
 from syncd.ingest import linking, store
+from syncd.ingest.report import ImportReport, ImportStatus, hint_for, problem_json
 from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
 from syncd.mirror.tables import Company
 
-_HINTS = (
-    ("unrecognised file format", "if it is a bank CSV export without a preset, import it with --format"),
-    ("needs a csv_mapping", "configure a column mapping for this CSV layout"),
-    ("over the limit", "split the file, or raise the size limit if it is genuine"),
-    ("truncated", "download the file again from the bank; it was cut short"),
-    ("sum to", "the totals do not add up: download the file again, or ask the bank"),
-    ("deposit says", "the totals do not add up: download the file again, or ask the bank"),
-    ("test file", "this is a bank test file; import the production file instead"),
-    ("unsafe XML", "the file contains a DTD or entities, which banks never send; do not trust it"),
-    ("database refused", "two items in the file share an id, or a value is out of range; ask the bank"),
-)
-
-
-class ImportStatus(enum.StrEnum):
-    """What happened to a file; FAILED (inbox only) means an internal error left it for the next scan."""
-
-    IMPORTED = "imported"
-    DUPLICATE_FILE = "duplicate_file"
-    QUARANTINED = "quarantined"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ImportReport:
-    """The outcome of importing one file (under ``dry_run``: what the import would do)."""
-
-    file: str
-    format: str | None
-    status: ImportStatus
-    added: int = 0
-    already_known: int = 0
-    linked_batches: int = 0
-    payouts: int = 0
-    payouts_known: int = 0
-    charges: int = 0
-    problems: tuple[Problem, ...] = ()
-    error: str | None = None
-    error_location: str | None = None
-    hint: str | None = None
-    content_hash: str = ""
-    bank_file_id: int | None = None
-    dry_run: bool = False
-
-    def to_json(self) -> dict[str, Any]:
-        """A JSON-ready dict (problems as objects, status by value)."""
-        return {
-            "file": self.file,
-            "format": self.format,
-            "status": self.status.value,
-            "added": self.added,
-            "already_known": self.already_known,
-            "linked_batches": self.linked_batches,
-            "payouts": self.payouts,
-            "payouts_known": self.payouts_known,
-            "charges": self.charges,
-            "problems": [
-                {"location": p.location, "message": p.message, "severity": p.severity.value}
-                for p in self.problems
-            ],
-            "error": self.error,
-            "error_location": self.error_location,
-            "hint": self.hint,
-            "content_hash": self.content_hash,
-            "bank_file_id": self.bank_file_id,
-            "dry_run": self.dry_run,
-        }
+__all__ = ["ImportReport", "ImportStatus", "ensure_company_id", "import_file", "import_parsed"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,11 +48,6 @@ class _Refusal:
     reason: str
     location: str | None = None
     problems: tuple[Problem, ...] = field(default=())
-
-
-def hint_for(reason: str) -> str | None:
-    """How to fix a refusal, when it is obvious from the reason."""
-    return next((hint for needle, hint in _HINTS if needle in reason), None)
 
 
 def import_file(
@@ -143,14 +72,14 @@ def import_file(
         return _quarantine(sessions, received, None, error, dry_run=dry_run)
     data = source.read_bytes() if isinstance(source, Path) else source
     digest = store.content_hash(data)
-    seen = _imported_file_id(sessions, company_bokio_id, digest)
+    seen = _imported_file(sessions, company_bokio_id, digest)
     if seen is not None:
         return ImportReport(
             file=name,
-            format=None,
+            format=seen[1],
             status=ImportStatus.DUPLICATE_FILE,
             content_hash=digest,
-            bank_file_id=seen,
+            bank_file_id=seen[0],
             dry_run=dry_run,
         )
     try:
@@ -295,7 +224,7 @@ def _write(
         "payouts_added": len(payouts.ids),
         "payouts_known": payouts.known,
         "links": [{"batch_id": link.batch_id, "evidence": list(link.evidence)} for link in plan.links],
-        "problems": [_problem_json(p) for p in problems],
+        "problems": [problem_json(p) for p in problems],
     }
     session.flush()
     return ImportReport(
@@ -314,22 +243,21 @@ def _write(
     )
 
 
-def _problem_json(problem: Problem) -> dict[str, str]:
-    return {"location": problem.location, "message": problem.message, "severity": problem.severity.value}
-
-
-def _imported_file_id(sessions: sessionmaker[Session], company_bokio_id: str, digest: str) -> int | None:
-    """The id of an already imported file with these bytes (read only: a cheap early exit)."""
+def _imported_file(
+    sessions: sessionmaker[Session], company_bokio_id: str, digest: str
+) -> tuple[int, str | None] | None:
+    """Id and format of an already imported file with these bytes (read only: a cheap early exit)."""
     with sessions() as session:
-        return session.scalar(
-            select(BankFile.id)
+        row = session.execute(
+            select(BankFile.id, BankFile.format)
             .join(Company, Company.id == BankFile.company_id)
             .where(
                 Company.bokio_company_id == company_bokio_id,
                 BankFile.content_hash == digest,
                 BankFile.status == ImportStatus.IMPORTED.value,
             )
-        )
+        ).first()
+        return None if row is None else (row.id, row.format)
 
 
 def _hash_file(path: Path) -> str:
@@ -378,6 +306,6 @@ def _quarantine(
             file_id = row.id if row else None
             return dataclasses.replace(report, status=ImportStatus.DUPLICATE_FILE, bank_file_id=file_id)
         row.status, row.error, row.format, row.filename = "quarantined", text, fmt, received.filename
-        row.info = {"problems": [_problem_json(p) for p in problems]}
+        row.info = {"problems": [problem_json(p) for p in problems]}
         file_id = row.id
     return dataclasses.replace(report, bank_file_id=file_id)

@@ -29,7 +29,7 @@ def test_importing_the_same_file_twice_adds_each_transaction_once(database: Data
     second = importer(GOLDEN / "camt054_v02_bankgiro.xml")
 
     assert (first.status, first.added, first.already_known) == (ImportStatus.IMPORTED, 3, 0)
-    assert second.status is ImportStatus.DUPLICATE_FILE
+    assert (second.status, second.format) == (ImportStatus.DUPLICATE_FILE, "camt.054")
     assert second.added == 0
     assert second.bank_file_id == first.bank_file_id
     assert counts(database) == {"files": 1, "transactions": 3, "payouts": 0, "charges": 0}
