@@ -151,17 +151,9 @@ def _refusal_of(result: ParseResult, allow_test: bool) -> _Refusal | None:
 
 
 def ensure_company_id(sessions: sessionmaker[Session], company_bokio_id: str) -> int:
-    """The company's row id, created in a transaction of its own on first use.
-
-    Two first imports racing each other would otherwise both insert the company, and the loser's
-    whole file would fail on the unique constraint; here the loser just reads the winner's row.
-    """
-    try:
-        with sessions.begin() as session:
-            return ensure_company(session, company_bokio_id).id
-    except IntegrityError:
-        with sessions.begin() as session:
-            return ensure_company(session, company_bokio_id).id
+    """The company's row id, created in a transaction of its own on first use (race-safe)."""
+    with sessions.begin() as session:
+        return ensure_company(session, company_bokio_id).id
 
 
 def _write(

@@ -27,7 +27,7 @@ class BankFile(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
     content_hash: Mapped[str] = mapped_column(String(64))
-    filename: Mapped[str] = mapped_column(String(500))
+    filename: Mapped[str] = mapped_column(Text)
     format: Mapped[str | None] = mapped_column(String(40))
     size_bytes: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(20))  # imported | quarantined
@@ -66,8 +66,8 @@ class BankTransaction(Base):
     deposit_total: Mapped[Decimal | None]
     references: Mapped[dict[str, Any]] = mapped_column(default=dict)
     free_text: Mapped[str] = mapped_column(Text, default="")
-    payer_name: Mapped[str] = mapped_column(String(300), default="")
-    payer_address: Mapped[str] = mapped_column(String(500), default="")
+    payer_name: Mapped[str] = mapped_column(Text, default="")
+    payer_address: Mapped[str] = mapped_column(Text, default="")
     payer_bankgiro: Mapped[str] = mapped_column(String(20), default="")
     payer_account: Mapped[str] = mapped_column(String(60), default="")
     payer_org_no: Mapped[str] = mapped_column(String(20), default="")
@@ -75,7 +75,7 @@ class BankTransaction(Base):
     end_to_end_id: Mapped[str] = mapped_column(String(120), default="")
     charges: Mapped[Decimal | None]
     psp_payout_id: Mapped[int | None] = mapped_column(ForeignKey("psp_payouts.id", ondelete="SET NULL"))
-    source_location: Mapped[str] = mapped_column(String(300), default="")
+    source_location: Mapped[str] = mapped_column(Text, default="")
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
@@ -112,5 +112,5 @@ class PspCharge(Base):
     net: Mapped[Decimal]
     currency: Mapped[str] = mapped_column(String(3))
     invoice_reference: Mapped[str] = mapped_column(String(120), default="")
-    customer_name: Mapped[str] = mapped_column(String(300), default="")
+    customer_name: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[dt.date | None]

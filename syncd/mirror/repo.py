@@ -71,12 +71,20 @@ class UpsertCounts:
 
 
 def ensure_company(session: Session, bokio_company_id: str, name: str = "") -> Company:
-    """The company row for a Bokio company id, created on first use."""
+    """The company row for a Bokio company id, created on first use.
+
+    ``INSERT … ON CONFLICT DO NOTHING`` first, so two jobs meeting a new company at the same time
+    both end up with the one row instead of one of them failing on the unique constraint.
+    """
     company = session.scalar(select(Company).where(Company.bokio_company_id == bokio_company_id))
     if company is None:
-        company = Company(bokio_company_id=bokio_company_id, name=name)
-        session.add(company)
-        session.flush()
+        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        session.execute(
+            insert(Company)
+            .values(bokio_company_id=bokio_company_id, name=name, created_at=utcnow())
+            .on_conflict_do_nothing(index_elements=["bokio_company_id"])
+        )
+        company = session.scalars(select(Company).where(Company.bokio_company_id == bokio_company_id)).one()
     elif name and company.name != name:
         company.name = name
     return company
