@@ -127,5 +127,7 @@ def assert_everything_matches(sandbox: Sandbox, session: Session, company_id: st
         settlements = {s["id"]: s for ss in company.settlements.values() for s in ss.values()}
         assert live_raws(session, InvoicePayment, company_id) == payments
         assert live_raws(session, InvoiceSettlement, company_id) == settlements
-        assert live_raws(session, CreditNote, company_id) == {n: dict(v) for n, v in company.credit_notes.items()}
+        assert live_raws(session, CreditNote, company_id) == {
+            n: dict(v) for n, v in company.credit_notes.items()
+        }
         assert live_raws(session, Customer, company_id) == {c: dict(v) for c, v in company.customers.items()}

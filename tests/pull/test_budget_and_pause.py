@@ -33,15 +33,18 @@ def test_quota_exceeded_pauses_that_company_and_the_other_goes_on(database: Data
         reports = Puller(app).pull_all(full=True, now=sandbox.clock())
         by_company = {r.company: r for r in reports}
         assert by_company[COMPANY].paused
-        assert not by_company[OTHER].paused and not by_company[OTHER].problems
+        assert not by_company[OTHER].paused
+        assert not by_company[OTHER].problems
         with app.sessions() as session:
             paused = session.scalar(select(Company).where(Company.bokio_company_id == COMPANY))
-            assert paused is not None and paused.paused_until is not None
+            assert paused is not None
+            assert paused.paused_until is not None
             assert paused.paused_until > sandbox.clock() + dt.timedelta(days=20)  # until next month
             assert "quota-exceeded" in (paused.pause_reason or "")
         before = len(sandbox.log)
         skipped = Puller(app).pull(busy, now=sandbox.clock())
-        assert skipped.skipped is not None and "paused until" in skipped.skipped
+        assert skipped.skipped is not None
+        assert "paused until" in skipped.skipped
         assert len(sandbox.log) == before  # a paused company costs nothing
     finally:
         app.close()
@@ -49,7 +52,9 @@ def test_quota_exceeded_pauses_that_company_and_the_other_goes_on(database: Data
 
 def _usage(used: int, *, day: int) -> BudgetUsage:
     start = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
-    return BudgetUsage("c", 5000, used, used, 0, start, start + dt.timedelta(days=31), start + dt.timedelta(days=day))
+    return BudgetUsage(
+        "c", 5000, used, used, 0, start, start + dt.timedelta(days=31), start + dt.timedelta(days=day)
+    )
 
 
 def test_the_poll_interval_widens_as_the_month_is_used_up() -> None:

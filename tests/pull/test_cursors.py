@@ -76,7 +76,10 @@ def test_the_query_starts_a_lag_before_the_cursor_and_is_closed() -> None:
     ],
 )
 def test_the_cursor_advances_by_the_rules(
-    before: TimestampCursor, rows: list[tuple[str, dt.datetime | None]], run_start: dt.datetime, after: TimestampCursor
+    before: TimestampCursor,
+    rows: list[tuple[str, dt.datetime | None]],
+    run_start: dt.datetime,
+    after: TimestampCursor,
 ) -> None:
     assert advance(before, rows, run_start) == after
 

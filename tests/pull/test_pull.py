@@ -33,7 +33,10 @@ def _updates(world: World) -> list[str]:
     statements: list[str] = []
 
     def listen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")) or "ON CONFLICT" in statement:
+        if (
+            statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))
+            or "ON CONFLICT" in statement
+        ):
             statements.append(statement)
 
     event.listen(world.app.engine, "before_cursor_execute", listen)
@@ -71,7 +74,9 @@ def test_payments_are_read_only_for_invoices_whose_money_moved(world: World) -> 
     world.pull(full=True)
     with world.sandbox.lock:
         books = world.sandbox.books(COMPANY)
-        open_id = next(i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published")
+        open_id = next(
+            i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published"
+        )
         pay_invoice(books, open_id, books.remaining(open_id), world.sandbox.today().isoformat())
     report = world.pull()
     assert report.requests.get("payments") == 1
@@ -101,7 +106,9 @@ def test_credited_invoices_and_customer_edits_are_seen_incrementally(world: Worl
     world.clock.advance(3600)
     with world.sandbox.lock:
         books = world.sandbox.books(COMPANY)
-        target = next(i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published")
+        target = next(
+            i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published"
+        )
         credit_fully(books, target)
         customer = next(iter(books.company.customers))
         edit_customer(books, customer, name="Nytt Namn AB")
@@ -119,7 +126,9 @@ def test_credited_invoices_and_customer_edits_are_seen_incrementally(world: Worl
 def test_a_totals_misfit_is_a_problem_and_outstanding_stays_null(world: World) -> None:
     with world.sandbox.lock:
         books = world.sandbox.books(COMPANY)
-        target = next(i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published")
+        target = next(
+            i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published"
+        )
         books.company.invoices[target]["totalAmount"] += Decimal("7.00")
     report = world.pull()
     assert any(target in problem for problem in report.problems)
@@ -127,7 +136,8 @@ def test_a_totals_misfit_is_a_problem_and_outstanding_stays_null(world: World) -
         row = mirror_invoices(session)[target]
         assert row.outstanding is None
         assert row.gross_amount is None
-        assert row.amount_problem is not None and "fits neither" in row.amount_problem
+        assert row.amount_problem is not None
+        assert "fits neither" in row.amount_problem
 
 
 def test_a_dry_run_estimates_calls_without_calling_bokio(world: World) -> None:
@@ -135,7 +145,8 @@ def test_a_dry_run_estimates_calls_without_calling_bokio(world: World) -> None:
     before = len(world.sandbox.log)
     report = world.pull(dry_run=True)
     assert len(world.sandbox.log) == before
-    assert report.planned and sum(c.count for c in report.planned) >= 2
+    assert report.planned
+    assert sum(c.count for c in report.planned) >= 2
     full = world.pull(dry_run=True, full=True)
     assert any(call.path.endswith("/invoices") for call in full.planned)
 
@@ -144,7 +155,9 @@ def test_invoices_marked_dirty_by_the_pusher_get_their_payments_reread(world: Wo
     world.pull(full=True)
     with world.sandbox.lock:
         books = world.sandbox.books(COMPANY)
-        target = next(i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published")
+        target = next(
+            i for i, inv in books.company.invoices.items() if books.view(inv)["status"] == "published"
+        )
         payment = pay_invoice(books, target, Decimal(100), world.sandbox.today().isoformat(), record=False)
     world.puller.refresh_invoices(world.company, [target])
     with world.sandbox.lock:
@@ -154,5 +167,6 @@ def test_invoices_marked_dirty_by_the_pusher_get_their_payments_reread(world: Wo
     assert report.requests.get("payments") == 1
     with world.app.sessions() as session:
         row = session.scalar(select(InvoicePayment).where(InvoicePayment.bokio_id == payment["id"]))
-        assert row is not None and row.journal_entry_id is not None
+        assert row is not None
+        assert row.journal_entry_id is not None
     assert world.pull().requests.get("payments") is None  # the mark is consumed
