@@ -20,13 +20,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from syncd import migrate  # noqa: E402
-from syncd.domain import invoice_math as im  # noqa: E402
-from syncd.logging import configure_logging  # noqa: E402
-from syncd.pull import Puller  # noqa: E402
-from syncd.pull.cursors import pages_for, window_start  # noqa: E402
-from syncd.sandbox.seed import Mix, create_published_invoice, edit_customer, pay_invoice, seed_demo  # noqa: E402
-from tests.pull.harness import COMPANY, TOKEN, company_settings, make_app, make_sandbox  # noqa: E402
+from syncd import migrate
+from syncd.domain import invoice_math as im
+from syncd.logging import configure_logging
+from syncd.pull import Puller
+from syncd.pull.cursors import pages_for, window_start
+from syncd.sandbox.seed import Mix, create_published_invoice, edit_customer, pay_invoice, seed_demo
+from tests.pull.harness import COMPANY, TOKEN, company_settings, make_app, make_sandbox
 
 START = dt.datetime(2026, 3, 1, 1, 0, tzinfo=dt.UTC)
 PAGE = 100
