@@ -20,7 +20,15 @@ import pytest
 from sqlalchemy import select
 
 from syncd.db import make_engine
-from syncd.mirror.tables import Account, CreditNote, Customer, FiscalYear, Invoice, InvoicePayment, InvoiceSettlement
+from syncd.mirror.tables import (
+    Account,
+    CreditNote,
+    Customer,
+    FiscalYear,
+    Invoice,
+    InvoicePayment,
+    InvoiceSettlement,
+)
 from syncd.sandbox.seed import Mix, seed_demo
 from syncd.sandbox.server import running
 from tests.conftest import new_database_url
@@ -87,7 +95,9 @@ def test_a_killed_full_sweep_resumes_to_the_same_mirror_as_an_uninterrupted_one(
     database_url: str, second_database_url: str, tmp_path: Path
 ) -> None:
     sandbox = make_sandbox()
-    seed_demo(sandbox, company_id=COMPANY, token=TOKEN, customers=10, invoices=320, mix=Mix(paid=0.1, partial=0.05))
+    seed_demo(
+        sandbox, company_id=COMPANY, token=TOKEN, customers=10, invoices=320, mix=Mix(paid=0.1, partial=0.05)
+    )
     with running(sandbox) as server:
         done = subprocess.run(
             [sys.executable, "-m", "syncd", "pull", "--full", "--json"],
