@@ -61,9 +61,32 @@ class BokioSettings(_Strict):
     read_timeout_s: float = Field(default=30.0, gt=0)
     deadline_s: float = Field(default=120.0, gt=0)
     rate_limit_per_minute: int = Field(default=200, gt=0)
+    settlement_sign: Literal["positive_reduces", "currency_positive_is_gain"] = "positive_reduces"
+    """Bokio's docs contradict on the sign of a currency settlement (design §2.5)."""
+    paid_includes_settlements: bool = True
+    """Whether ``paidAmount`` counts settlements (undocumented; see syncd.domain.invoice_math)."""
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     oauth_redirect_uri: str | None = None
+
+
+class PullSettings(_Strict):
+    """How the pollers mirror Bokio (issue 4); defaults fit 5,000 requests a month."""
+
+    window_days: int = Field(default=30, ge=0, le=366)
+    customer_lag_minutes: int = Field(default=10, ge=0)
+    full_sweep_hours: float = Field(default=24, gt=0)
+    page_size: int = Field(default=100, ge=1, le=100)
+
+
+class IngestSettings(_Strict):
+    """Bank files: the largest file accepted (a bigger one is quarantined, never half-read)."""
+
+    max_file_mb: int = Field(default=256, ge=1)
+
+    @property
+    def max_bytes(self) -> int:
+        return self.max_file_mb * 1024 * 1024
 
 
 class BudgetSettings(_Strict):
@@ -103,6 +126,8 @@ class Settings(_Strict):
     http_port: int = Field(default=9108, ge=0, le=65535)
     bokio: BokioSettings = Field(default_factory=BokioSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
+    pull: PullSettings = Field(default_factory=PullSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     companies: tuple[CompanySettings, ...] = ()
 
     def company(self, company_id: str | UUID) -> CompanySettings:
@@ -135,7 +160,7 @@ _SHORTHAND = {
     "SYNCD_PAYMENT_ACCOUNT": "payment_account",
     "SYNCD_AUTH": "auth",
 }
-_NESTED_SECTIONS = frozenset({"bokio", "budget"})
+_NESTED_SECTIONS = frozenset({"bokio", "budget", "pull", "ingest"})
 _TOP_LEVEL_ENV = {
     "SYNCD_DATABASE_URL": ("database_url",),
     "SYNCD_LOG_LEVEL": ("log_level",),

@@ -67,9 +67,15 @@ class MatchReport:
         }
 
 
-def company_rules(company: CompanySettings) -> MatchRules:
-    """The company's matching rules (validated; a bad key is a ConfigError naming it)."""
-    return rules_from_mapping(company.matching)
+def company_rules(company: CompanySettings, settlement_sign: str = "positive_reduces") -> MatchRules:
+    """The company's matching rules (validated; a bad key is a ConfigError naming it).
+
+    The currency-settlement sign is a fact about Bokio (``[bokio] settlement_sign``), shared with
+    the pollers; a company table may still override it.
+    """
+    table = dict(company.matching)
+    table.setdefault("currency_sign", settlement_sign)
+    return rules_from_mapping(table)
 
 
 def run_match(
@@ -79,9 +85,10 @@ def run_match(
     now: dt.datetime,
     today: dt.date,
     dry_run: bool = False,
+    settlement_sign: str = "positive_reduces",
 ) -> MatchReport:
     """One match run for one company; commits unless ``dry_run``."""
-    rules = company_rules(company)
+    rules = company_rules(company, settlement_sign)
     key = str(company.id)
     with sessions.begin() as session:
         company_id = repo.ensure_company(session, key, company.name).id

@@ -45,7 +45,14 @@ def _match(args: argparse.Namespace) -> int:
     with build_app(args) as app:
         now = utcnow()
         reports = [
-            run_match(app.sessions, company, now=now, today=business_date(now), dry_run=args.dry_run)
+            run_match(
+                app.sessions,
+                company,
+                now=now,
+                today=business_date(now),
+                dry_run=args.dry_run,
+                settlement_sign=app.settings.bokio.settlement_sign,
+            )
             for company in selected_companies(app.settings, args.company)
         ]
     if args.json:

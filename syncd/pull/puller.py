@@ -42,7 +42,7 @@ class Puller:
 
     def __init__(self, app: App, config: PullConfig | None = None) -> None:
         self.app = app
-        self.config = config or PullConfig()
+        self.config = config or PullConfig.from_settings(app.settings)
 
     # ----- entry points ----------------------------------------------------------------------
     def pull(

@@ -23,6 +23,7 @@ from syncd.domain import invoice_math as im
 from syncd.pull import store
 from syncd.pull.cursors import ScanProgress
 from syncd.pull.report import PullReport
+from syncd.settings import Settings
 
 Writer = Callable[[Session], None]
 Prepare = Callable[[list[dict[str, Any]]], Writer]
@@ -42,6 +43,19 @@ class PullConfig:
     full_sweep_every: dt.timedelta = dt.timedelta(hours=24)
     settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN
     paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> PullConfig:
+        """The puller's knobs from ``[pull]`` and the Bokio assumptions in ``[bokio]``."""
+        pull = settings.pull
+        return cls(
+            window_days=pull.window_days,
+            customer_lag=dt.timedelta(minutes=pull.customer_lag_minutes),
+            page_size=pull.page_size,
+            full_sweep_every=dt.timedelta(hours=pull.full_sweep_hours),
+            settlement_sign=im.SettlementSign(settings.bokio.settlement_sign),
+            paid_includes_settlements=settings.bokio.paid_includes_settlements,
+        )
 
 
 @dataclass
