@@ -31,6 +31,8 @@ class App:
     engine: Engine = field(init=False)
     sessions: sessionmaker[Any] = field(init=False)
     _http: httpx.Client | None = field(init=False, default=None)
+    request_observer: Callable[[RequestRecord], None] | None = None
+    """Sees every Bokio request of every client (the daemon's Prometheus metrics)."""
     _limiters: dict[str, RateLimiter] = field(init=False, default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -74,10 +76,23 @@ class App:
             company_id=str(company.id),
             auth=PrivateTokenAuth(company.token),
             limiter=limiter,
-            on_request=on_request,
+            on_request=self._observed(on_request),
             deadline_s=self.settings.bokio.deadline_s,
             now=self.clock,
         )
+
+    def _observed(
+        self, hook: Callable[[RequestRecord], None] | None
+    ) -> Callable[[RequestRecord], None] | None:
+        observer = self.request_observer
+        if observer is None or hook is None:
+            return hook or observer
+
+        def both(record: RequestRecord) -> None:
+            hook(record)
+            observer(record)
+
+        return both
 
     def close(self) -> None:
         """Release pooled connections."""

@@ -89,6 +89,18 @@ class IngestSettings(_Strict):
         return self.max_file_mb * 1024 * 1024
 
 
+class DaemonSettings(_Strict):
+    """``syncd run``: how often each per-company job runs (pulls follow the budget planner)."""
+
+    inbox_interval_s: int = Field(default=30, ge=1)
+    push_interval_s: int = Field(default=60, ge=1)
+    match_interval_s: int = Field(default=300, ge=1)
+    sweep_at: str = Field(default="02:30", pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
+    misfire_grace_s: int = Field(default=300, ge=1)
+    heartbeat_stale_s: int = Field(default=120, ge=5)
+    workers: int = Field(default=4, ge=1, le=64)
+
+
 class BudgetSettings(_Strict):
     """The monthly request budget per company (design §2.1)."""
 
@@ -128,6 +140,7 @@ class Settings(_Strict):
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     pull: PullSettings = Field(default_factory=PullSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
+    daemon: DaemonSettings = Field(default_factory=DaemonSettings)
     companies: tuple[CompanySettings, ...] = ()
 
     def company(self, company_id: str | UUID) -> CompanySettings:
@@ -160,7 +173,7 @@ _SHORTHAND = {
     "SYNCD_PAYMENT_ACCOUNT": "payment_account",
     "SYNCD_AUTH": "auth",
 }
-_NESTED_SECTIONS = frozenset({"bokio", "budget", "pull", "ingest"})
+_NESTED_SECTIONS = frozenset({"bokio", "budget", "pull", "ingest", "daemon"})
 _TOP_LEVEL_ENV = {
     "SYNCD_DATABASE_URL": ("database_url",),
     "SYNCD_LOG_LEVEL": ("log_level",),

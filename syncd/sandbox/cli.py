@@ -21,7 +21,12 @@ def add_sandbox_commands(subparsers: Any) -> argparse.ArgumentParser:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve_parser.add_argument("--token", required=True, help="private-integration token to accept")
-    serve_parser.add_argument("--company-id", required=True, help="UUID of the sandbox company")
+    serve_parser.add_argument(
+        "--company-id",
+        required=True,
+        action="append",
+        help="UUID of a sandbox company (repeat for several; the token serves them all)",
+    )
     serve_parser.add_argument("--seed", choices=("demo", "none"), default="demo")
     serve_parser.add_argument("--seed-size", type=int, default=40, help="invoices in the demo seed")
     serve_parser.add_argument(
@@ -39,20 +44,23 @@ def run_server(
     port: int,
     *,
     token: str,
-    company_id: str,
+    company_id: str | list[str],
     seed: str = "demo",
     seed_size: int = 40,
     strict: bool = False,
     limits: Limits | None = None,
 ) -> int:
     """Serve until SIGINT/SIGTERM; prints ``serving <url>`` as the first stdout line."""
+    company_ids = [company_id] if isinstance(company_id, str) else list(company_id)
     sandbox = Sandbox(strict=strict, limits=limits)
     if seed == "demo":
         from syncd.sandbox.seed import seed_demo
 
-        seed_demo(sandbox, company_id=company_id, token=token, invoices=seed_size)
+        for index, one in enumerate(company_ids):
+            seed_demo(sandbox, company_id=one, token=token, invoices=seed_size, seed=1 + index)
     else:
-        sandbox.add_company(company_id, token=token)
+        for one in company_ids:
+            sandbox.add_company(one, token=token)
     server = serve(host, port, sandbox)
     print(f"serving {server.url}", flush=True)
 

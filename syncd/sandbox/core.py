@@ -101,9 +101,11 @@ class Sandbox:
             return company
 
     def add_token(self, token: str, *company_ids: str) -> None:
-        """A private-integration token for these companies (never expires)."""
+        """A private-integration token for these companies (never expires); adds to an existing one."""
         with self.lock:
-            self.auth.tokens[token] = Token("private", set(company_ids))
+            known = self.auth.tokens.get(token)
+            companies = set(company_ids) | (known.companies if known and known.kind == "private" else set())
+            self.auth.tokens[token] = Token("private", companies)
 
     def add_client(self, client_id: str, secret: str, *redirect_uris: str) -> None:
         """Register a public integration for the OAuth flows."""
@@ -134,7 +136,7 @@ class Sandbox:
         )
 
     def high_water(self) -> dict[str, int]:
-        """In-flight high-water marks keyed ``company`` or ``company METHOD path``."""
+        """In-flight high-water marks keyed ``company``, ``company writes`` or ``company METHOD path``."""
         with self.lock:
             return {" ".join(p for p in key if p): n for key, n in self._in_flight.high_water.items()}
 
@@ -198,7 +200,7 @@ class Sandbox:
                 )
                 return self._finish(ctx.method, rel, matched.template, company_id, True, self._error(busy))
             keys = (
-                [(company_id or "", ""), busy_key]
+                [(company_id or "", ""), busy_key, (company_id or "", "writes")]
                 if matched.write
                 else [(company_id or "", ""), (company_id or "", f"{ctx.method} {matched.template}")]
             )

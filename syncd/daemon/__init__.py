@@ -1,0 +1,1 @@
+"""The long-running service: per-company pipeline stages on a scheduler, ops endpoints, signals."""

@@ -1,0 +1,267 @@
+"""One company's pipeline: bank files in → open invoices refreshed → matched → pushed.
+
+Each stage is one unit of work with its own transactions and its own (company, stage) lock, so
+a scheduled run, a file-triggered run and an admin's rerun never do the same stage of the same
+company at once: whoever comes second skips (the daemon) or is told to wait (an admin). A stage
+that fails is reported and logged; the next stage still runs on what is there.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+
+from syncd.allocations.job import run_match
+from syncd.app import App
+from syncd.budget import LedgerRecorder
+from syncd.clock import business_date
+from syncd.ingest.importer import ImportStatus
+from syncd.ingest.inbox import scan_inbox
+from syncd.logging import bind_job_context, get_logger
+from syncd.mirror import repo
+from syncd.mirror.tables import Company
+from syncd.ops.locks import company_job_lock
+from syncd.outbox.pusher import Pusher, PushPolicy
+from syncd.pull import Puller
+from syncd.settings import CompanySettings
+
+log = get_logger(__name__)
+
+STAGES = ("import", "pull", "match", "push")
+
+
+@dataclass
+class StageResult:
+    """How one stage of one company went."""
+
+    stage: str
+    company: str | None = None
+    ok: bool = True
+    skipped: str | None = None
+    error: str | None = None
+    seconds: float = 0.0
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stage": self.stage,
+            "company": self.company,
+            "ok": self.ok,
+            "skipped": self.skipped,
+            "error": self.error,
+            "seconds": round(self.seconds, 3),
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class CycleReport:
+    """All stages of one company's cycle."""
+
+    company: str
+    stages: list[StageResult] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return all(stage.ok for stage in self.stages)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"company": self.company, "ok": self.ok, "stages": [s.to_json() for s in self.stages]}
+
+
+class CompanyCycle:
+    """The stages of one company, each guarded by its lock and reported, never raising."""
+
+    def __init__(
+        self,
+        app: App,
+        company: CompanySettings,
+        *,
+        puller: Puller | None = None,
+        stop: Callable[[], bool] = lambda: False,
+        push_policy: PushPolicy | None = None,
+        on_stage: Callable[[StageResult], None] | None = None,
+    ) -> None:
+        self.app = app
+        self.company = company
+        self.key = str(company.id)
+        self.puller = puller or Puller(app)
+        self.stop = stop
+        self.push_policy = push_policy
+        self.on_stage = on_stage
+
+    # ----- stages ---------------------------------------------------------------------------
+    def import_inbox(self) -> StageResult:
+        """Import the bank files waiting in the company's inbox (no Bokio calls)."""
+
+        def work(result: StageResult) -> None:
+            inbox = self.company.bank_inbox
+            if inbox is None:
+                result.skipped = "no bank_inbox configured"
+                return
+            inbox.mkdir(parents=True, exist_ok=True)
+            reports = scan_inbox(
+                self.app.sessions,
+                self.key,
+                inbox,
+                max_bytes=self.app.settings.ingest.max_bytes,
+                now=self.app.clock(),
+            )
+            result.detail = {
+                "files": len(reports),
+                "new_transactions": sum(r.added for r in reports),
+                "new_payouts": sum(r.payouts for r in reports),
+                "quarantined": [r.file for r in reports if r.status is ImportStatus.QUARANTINED],
+            }
+            failed = [r for r in reports if r.status in (ImportStatus.QUARANTINED, ImportStatus.FAILED)]
+            if failed:
+                result.ok = False
+                result.error = "; ".join(f"{r.file}: {r.error}" for r in failed)
+
+        return self._stage("import", work)
+
+    def pull(self, *, full: bool = False, refresh: bool = False) -> StageResult:
+        """Incremental pull, full sweep, or (``refresh``) the open invoices only."""
+
+        def work(result: StageResult) -> None:
+            now = self.app.clock()
+            if refresh:
+                report = self.puller.refresh_open_invoices(self.company, now=now)
+            else:
+                report = self.puller.pull(self.company, full=full, now=now)
+            result.detail = {
+                "mode": "refresh" if refresh else ("full" if full else "incremental"),
+                "requests": report.total_requests,
+                "problems": list(report.problems),
+            }
+            if report.skipped:
+                result.skipped = report.skipped
+            if report.problems:
+                result.ok = False
+                result.error = "; ".join(report.problems)
+
+        return self._stage("pull", work)
+
+    def match(self) -> StageResult:
+        """Propose allocations; auto-accepted ones are queued for push in the same transaction."""
+
+        def work(result: StageResult) -> None:
+            now = self.app.clock()
+            report = run_match(
+                self.app.sessions,
+                self.company,
+                now=now,
+                today=business_date(now),
+                settlement_sign=self.app.settings.bokio.settlement_sign,
+            )
+            result.detail = report.to_json()
+
+        return self._stage("match", work)
+
+    def push(self) -> StageResult:
+        """Send what the outbox holds; unknown outcomes are resolved by reading back."""
+
+        def work(result: StageResult) -> None:
+            with self.app.sessions() as session:
+                paused = session.scalar(
+                    select(Company.paused_until).where(Company.bokio_company_id == self.key)
+                )
+            if paused is not None and paused > self.app.clock():
+                result.skipped = f"paused until {paused.isoformat()} (quota-exceeded)"
+                return
+            with self.app.sessions.begin() as session:
+                pk = repo.ensure_company(session, self.key, self.company.name).id
+            ledger = LedgerRecorder(self.app.sessions, company_ids={self.key: pk})
+            client = self.app.bokio_client(self.company, on_request=ledger)
+            pusher = Pusher(
+                self.app.sessions, client, company_id=pk, policy=self.push_policy, now=self.app.clock
+            )
+            try:
+                pusher.recover()
+                report = pusher.drain(stop=self.stop)
+            finally:
+                ledger.flush()
+            result.detail = {
+                "handled": report.handled,
+                "outcomes": report.outcomes,
+                "refreshed": report.refreshed,
+            }
+            if report.outcomes.get("failed"):
+                result.ok = False
+                result.error = (
+                    f"{report.outcomes['failed']} command(s) failed; see `syncd outbox list --state failed`"
+                )
+
+        return self._stage("push", work)
+
+    # ----- compositions ---------------------------------------------------------------------
+    def after_bank_data(self) -> list[StageResult]:
+        """New bank money: refresh open invoices, match, push — without waiting for a tick."""
+        return [self.pull(refresh=True), self.match(), self.push()]
+
+    def run(self, *, full: bool = False) -> CycleReport:
+        """One full cycle: import → pull (a refresh when bank data came, else incremental) → match → push."""
+        report = CycleReport(self.key)
+        imported = self.import_inbox()
+        report.stages.append(imported)
+        new_data = bool(imported.detail.get("new_transactions") or imported.detail.get("new_payouts"))
+        report.stages.append(self.pull(full=full, refresh=new_data and not full))
+        report.stages.append(self.match())
+        report.stages.append(self.push())
+        return report
+
+    # ----- machinery ------------------------------------------------------------------------
+    def _stage(self, stage: str, work: Callable[[StageResult], None]) -> StageResult:
+        result = StageResult(stage, company=self.key)
+        started = time.monotonic()
+        with bind_job_context(company=self.key, job=stage, run_id=uuid.uuid4().hex[:12]):
+            with company_job_lock(self.app.engine, self.key, stage) as acquired:
+                if not acquired:
+                    result.skipped = "another syncd process is running this stage for this company"
+                else:
+                    try:
+                        work(result)
+                    except Exception as exc:  # batch boundary: report, log, go on (style §15)
+                        result.ok, result.error = False, f"{type(exc).__name__}: {exc}"
+                        log.exception("stage.failed", stage=stage)
+            result.seconds = time.monotonic() - started
+            log.info(
+                "stage.done",
+                stage=stage,
+                ok=result.ok,
+                skipped=result.skipped,
+                seconds=round(result.seconds, 3),
+                error=result.error,
+            )
+        if self.on_stage is not None:
+            self.on_stage(result)
+        return result
+
+
+@contextmanager
+def admin_stage(app: App, company: CompanySettings, stage: str) -> Iterator[None]:
+    """For management commands: hold the stage lock, or say clearly that the daemon has it."""
+    from syncd.errors import SyncdError
+
+    with company_job_lock(app.engine, str(company.id), stage) as acquired:
+        if not acquired:
+            raise SyncdError(
+                f"the {stage} stage of company {company.id} is running in another syncd process "
+                "(the daemon?); try again when it has finished"
+            )
+        yield
+
+
+def run_once(app: App, *, full: bool = False, stop: Callable[[], bool] = lambda: False) -> list[CycleReport]:
+    """``syncd run --once``: one full cycle for every configured company."""
+    puller = Puller(app)
+    return [
+        CompanyCycle(app, company, puller=puller, stop=stop).run(full=full)
+        for company in app.settings.companies
+    ]

@@ -1,0 +1,64 @@
+"""Figures read fresh from the database at scrape time: outbox depth and budget per company."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncd.budget import usage
+from syncd.mirror.tables import Company
+from syncd.ops.metrics import BudgetFigures, OutboxFigures
+from syncd.outbox.tables import OutboxCommand
+from syncd.settings import Settings
+
+OUTBOX_STATES = ("pending", "sending", "unknown", "failed", "done", "cancelled")
+
+
+def outbox_figures(sessions: sessionmaker[Session], now: dt.datetime) -> list[OutboxFigures]:
+    """Commands per state (every state, zeros included) and the oldest pending age per company."""
+    with sessions() as session:
+        companies = dict(session.execute(select(Company.id, Company.bokio_company_id)).tuples().all())
+        depth: dict[int, dict[str, int]] = {pk: dict.fromkeys(OUTBOX_STATES, 0) for pk in companies}
+        for pk, state, count in session.execute(
+            select(OutboxCommand.company_id, OutboxCommand.state, func.count()).group_by(
+                OutboxCommand.company_id, OutboxCommand.state
+            )
+        ):
+            depth.setdefault(pk, dict.fromkeys(OUTBOX_STATES, 0))[state] = count
+        oldest = dict(
+            session.execute(
+                select(OutboxCommand.company_id, func.min(OutboxCommand.created_at))
+                .where(OutboxCommand.state.in_(("pending", "sending", "unknown")))
+                .group_by(OutboxCommand.company_id)
+            )
+            .tuples()
+            .all()
+        )
+    figures = []
+    for pk, states in depth.items():
+        first: Any = oldest.get(pk)
+        age = None
+        if first is not None:
+            first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)
+            age = max((now - first).total_seconds(), 0.0)
+        figures.append(OutboxFigures(companies.get(pk, str(pk)), states, age))
+    return figures
+
+
+def budget_figures(
+    sessions: sessionmaker[Session], settings: Settings, now: dt.datetime
+) -> list[BudgetFigures]:
+    """This month's use and what is left, per configured company."""
+    quota = settings.budget.monthly_quota
+    with sessions() as session:
+        known = dict(session.execute(select(Company.bokio_company_id, Company.id)).tuples().all())
+        result = []
+        for company in settings.companies:
+            key = str(company.id)
+            pk = known.get(key)
+            used = usage(session, pk, key, quota=quota, now=now).used if pk is not None else 0
+            result.append(BudgetFigures(key, used, max(quota - used, 0)))
+    return result

@@ -1,0 +1,250 @@
+"""``syncd run``: APScheduler 3.x driving every company's stages, plus health, metrics and systemd.
+
+Jobs per company (all ``max_instances=1``, ``coalesce=True``, an explicit misfire grace):
+
+* ``inbox``  every ``inbox_interval_s``: import bank files; new money triggers refresh → match →
+  push at once, without waiting for the next tick (no Bokio call when the inbox is empty);
+* ``pull``   at the interval the budget planner allows, re-armed after every run;
+* ``match``  every ``match_interval_s`` (also after every import and pull);
+* ``push``   every ``push_interval_s``: retries and unknown outcomes;
+* ``sweep``  nightly at ``sweep_at`` (Stockholm time): a full pull.
+
+No shared APScheduler job store: every replica schedules every company, and the (company,
+stage) locks decide who works; replicas on one PostgreSQL share companies that way. SIGTERM
+lets running stages finish (the pusher stops between commands), then the process exits 0.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import time
+from typing import Any
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+
+from syncd.app import App
+from syncd.clock import STOCKHOLM
+from syncd.daemon.cycle import CompanyCycle, StageResult
+from syncd.daemon.figures import budget_figures, outbox_figures
+from syncd.logging import get_logger
+from syncd.ops.health import DatabaseReadiness, Heartbeat
+from syncd.ops.locks import instance_lock
+from syncd.ops.metrics import Metrics
+from syncd.ops.sdnotify import SystemdNotifier
+from syncd.ops.server import OpsServer
+from syncd.ops.shutdown import ShutdownSignal
+from syncd.pull import Puller
+from syncd.pull.schedule import poll_plan
+from syncd.settings import CompanySettings
+
+log = get_logger(__name__)
+
+
+class Daemon:
+    """The scheduler and its companions for one process."""
+
+    def __init__(
+        self,
+        app: App,
+        *,
+        shutdown: ShutdownSignal | None = None,
+        notifier: SystemdNotifier | None = None,
+        serve_ops: bool = True,
+    ) -> None:
+        self.app = app
+        self.settings = app.settings
+        self.shutdown = shutdown or ShutdownSignal()
+        self.notifier = notifier or SystemdNotifier()
+        self.heartbeat = Heartbeat(stale_after=self.settings.daemon.heartbeat_stale_s)
+        self.metrics = Metrics(
+            outbox_source=lambda: outbox_figures(app.sessions, app.clock()),
+            budget_source=lambda: budget_figures(app.sessions, self.settings, app.clock()),
+        )
+        app.request_observer = self.metrics.observe_request
+        self.puller = Puller(app)
+        self.serve_ops = serve_ops
+        self.ops: OpsServer | None = None
+        self.scheduler = BackgroundScheduler(
+            timezone=STOCKHOLM,
+            executors={"default": ThreadPoolExecutor(max_workers=self.settings.daemon.workers)},
+            job_defaults={
+                "max_instances": 1,
+                "coalesce": True,
+                "misfire_grace_time": self.settings.daemon.misfire_grace_s,
+            },
+        )
+        self.failures = 0
+        self._lock = threading.Lock()
+
+    # ----- lifecycle ------------------------------------------------------------------------
+    def run(self) -> int:
+        """Run until SIGTERM/SIGINT; returns the exit code (0 after a clean stop)."""
+        with instance_lock(self.app.database_url):
+            if self.serve_ops:
+                self.ops = OpsServer(
+                    heartbeat=self.heartbeat,
+                    readiness=DatabaseReadiness(self.app.database_url),
+                    metrics=self.metrics,
+                    host=self.settings.http_host,
+                    port=self.settings.http_port,
+                ).start()
+            self.schedule()
+            self.scheduler.start()
+            self.notifier.ready(f"serving {len(self.settings.companies)} companies")
+            log.info(
+                "daemon.started",
+                companies=len(self.settings.companies),
+                ops=self.ops.url if self.ops else None,
+            )
+            try:
+                while not self.shutdown.wait(timeout=self._beat_period()):
+                    self._beat()
+            finally:
+                self.notifier.stopping("finishing the current stages")
+                log.info("daemon.stopping", reason=self.shutdown.reason)
+                self.scheduler.shutdown(wait=True)
+                if self.ops is not None:
+                    self.ops.stop()
+                log.info("daemon.stopped")
+        return 0
+
+    def _beat_period(self) -> float:
+        period = self.notifier.watchdog_period()
+        limit = self.heartbeat.stale_after / 3
+        return min(period, limit) if period else limit
+
+    def _beat(self) -> None:
+        """The scheduler is alive: running jobs are not required, a responsive main loop is."""
+        self.heartbeat.beat()
+        self.notifier.watchdog()
+
+    # ----- jobs -----------------------------------------------------------------------------
+    def schedule(self) -> None:
+        """Add every company's jobs (first runs staggered a little so they do not all collide)."""
+        daemon = self.settings.daemon
+        hour, minute = (int(part) for part in daemon.sweep_at.split(":"))
+        start = dt.datetime.now(dt.UTC)
+        for index, company in enumerate(self.settings.companies):
+            first = start + dt.timedelta(seconds=1 + index % 30)
+            self._add(
+                "inbox",
+                self.inbox_job,
+                IntervalTrigger(seconds=daemon.inbox_interval_s),
+                company=company,
+                first=first,
+            )
+            self._add(
+                "pull",
+                self.pull_job,
+                IntervalTrigger(seconds=self._pull_interval(company)),
+                company=company,
+                first=first,
+            )
+            self._add(
+                "match",
+                self.match_job,
+                IntervalTrigger(seconds=daemon.match_interval_s),
+                company=company,
+                first=None,
+            )
+            self._add(
+                "push",
+                self.push_job,
+                IntervalTrigger(seconds=daemon.push_interval_s),
+                company=company,
+                first=first,
+            )
+            self._add(
+                "sweep",
+                self.sweep_job,
+                CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
+                company=company,
+                first=None,
+            )
+
+    def _add(
+        self, name: str, func: Any, trigger: Any, *, company: CompanySettings, first: dt.datetime | None
+    ) -> None:
+        key = str(company.id)
+        kwargs: dict[str, Any] = {"next_run_time": first} if first is not None else {}
+        self.scheduler.add_job(
+            func, trigger, args=[company], id=f"{name}:{key}", name=f"{name} {key}", **kwargs
+        )
+
+    def cycle(self, company: CompanySettings) -> CompanyCycle:
+        return CompanyCycle(
+            self.app,
+            company,
+            puller=self.puller,
+            stop=lambda: self.shutdown.requested,
+            on_stage=self._observe,
+        )
+
+    def inbox_job(self, company: CompanySettings) -> None:
+        cycle = self.cycle(company)
+        imported = cycle.import_inbox()
+        if imported.detail.get("new_transactions") or imported.detail.get("new_payouts"):
+            log.info("daemon.bank_data_arrived", company=str(company.id), **imported.detail)
+            if not self.shutdown.requested:
+                cycle.after_bank_data()
+
+    def pull_job(self, company: CompanySettings) -> None:
+        cycle = self.cycle(company)
+        result = cycle.pull()
+        if result.ok and not result.skipped and not self.shutdown.requested:
+            cycle.match()
+            cycle.push()
+        self._rearm_pull(company)
+
+    def match_job(self, company: CompanySettings) -> None:
+        result = self.cycle(company).match()
+        if result.ok and result.detail.get("auto_accepted"):
+            self.cycle(company).push()
+
+    def push_job(self, company: CompanySettings) -> None:
+        self.cycle(company).push()
+
+    def sweep_job(self, company: CompanySettings) -> None:
+        self.cycle(company).pull(full=True)
+
+    def _pull_interval(self, company: CompanySettings) -> int:
+        try:
+            with self.app.sessions() as session:
+                view = poll_plan(
+                    session,
+                    str(company.id),
+                    self.settings.budget,
+                    now=self.app.clock(),
+                    config=self.puller.config,
+                )
+            return max(60, int(view.plan.interval.total_seconds()))
+        except Exception:  # the planner must not stop the daemon from starting
+            log.exception("daemon.poll_plan_failed", company=str(company.id))
+            return 3600
+
+    def _rearm_pull(self, company: CompanySettings) -> None:
+        seconds = self._pull_interval(company)
+        job_id = f"pull:{company.id}"
+        if self.scheduler.get_job(job_id) is not None:
+            self.scheduler.reschedule_job(job_id, trigger=IntervalTrigger(seconds=seconds))
+            log.info("daemon.pull_interval", company=str(company.id), seconds=seconds)
+
+    def _observe(self, result: StageResult) -> None:
+        company = result.company
+        if result.skipped and "another syncd process" in result.skipped:
+            self.metrics.observe_lock_skipped(result.stage)
+            return
+        self.metrics.observe_job(result.stage, company, result.seconds, result.ok)
+        if result.stage == "match" and result.detail:
+            for key, count in result.detail.get("by_tier", {}).items():
+                tier, _, decision = key.partition("/")
+                self.metrics.observe_allocation(tier, decision, count)
+        if result.stage == "push" and result.ok and company:
+            self.metrics.mark_cycle_success(company, time.time())
+        if not result.ok:
+            with self._lock:
+                self.failures += 1
