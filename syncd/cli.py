@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "syncd.commands.budget",
     "syncd.commands.match",
     "syncd.commands.review",
+    "syncd.commands.run",
     "syncd.commands.importer",
 )
 
