@@ -153,7 +153,7 @@ def configure_logging(
     # SQLAlchemy logs every statement at INFO and httpcore every socket event at DEBUG: useful
     # only when the operator asks for DEBUG; otherwise they would drown our own events.
     quiet = logging.DEBUG if level == "DEBUG" else logging.WARNING
-    for name in ("sqlalchemy.engine", "sqlalchemy.pool", "httpcore", "httpx", "alembic.runtime.plugins"):
+    for name in ("sqlalchemy.engine", "sqlalchemy.pool", "httpcore", "httpx", "alembic.runtime"):
         logging.getLogger(name).setLevel(quiet)
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],

@@ -1,26 +1,37 @@
-"""``syncd status``: where each company stands, from the database alone (no Bokio calls)."""
+"""``syncd status``: where each company stands, from the database alone (no Bokio calls).
+
+Per company: last successful sync, this month's Bokio budget, open invoices, bank money not yet
+allocated, the review queue and the outbox.
+"""
 
 from __future__ import annotations
 
 import argparse
+from collections import Counter
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
 
 from syncd import migrate
-from syncd.clock import month_bounds
+from syncd.allocations import inputs
+from syncd.allocations.tables import Allocation
+from syncd.app import App
+from syncd.budget import usage
 from syncd.commands import add_json_flag, build_app, emit_json
-from syncd.db import utcnow
-from syncd.mirror import repo
+from syncd.domain.invoice_math import OPEN_STATUSES
+from syncd.ingest.linking import unlinked_batches
 from syncd.mirror.tables import Company, Invoice, SyncState
-
-OPEN_STATUSES = ("published", "underPaid", "overdue")
+from syncd.outbox.tables import OutboxCommand
 
 
 def register(subparsers: Any) -> None:
     """Add the ``status`` command."""
-    status = subparsers.add_parser("status", help="per company: last sync, budget, open invoices")
+    status = subparsers.add_parser(
+        "status", help="per company: last sync, budget, open invoices, unmatched money, review queue, outbox"
+    )
     add_json_flag(status)
     status.set_defaults(handler=_status)
 
@@ -37,61 +48,113 @@ def _status(args: argparse.Namespace) -> int:
             report["schema"]["hint"] = "run `syncd db upgrade`"
         else:
             try:
-                report["companies"] = _companies(app, [str(c.id) for c in app.settings.companies])
+                report["companies"] = company_status(app)
             except (OperationalError, ProgrammingError) as exc:  # pragma: no cover - raced a migration
                 print(f"database not ready: {exc.orig}")
                 return 3
-        if args.json:
-            emit_json(report)
-        else:
-            _print(report)
-        return 0 if current == head else 3
+    if args.json:
+        emit_json(report)
+    else:
+        _print(report)
+    return 0 if current == head else 3
 
 
-def _companies(app: Any, configured: list[str]) -> list[dict[str, Any]]:
-    month_start, month_end = month_bounds(utcnow())
+def company_status(app: App) -> list[dict[str, Any]]:
+    """The status of every configured (or previously seen) company."""
+    configured = [str(c.id) for c in app.settings.companies]
+    now = app.clock()
     rows = []
     with app.sessions() as session:
         known = {c.bokio_company_id: c for c in session.scalars(select(Company))}
-        for bokio_id in dict.fromkeys([*configured, *known]):
-            company = known.get(bokio_id)
-            entry: dict[str, Any] = {"company": bokio_id, "configured": bokio_id in configured}
+        for key in dict.fromkeys([*configured, *known]):
+            company = known.get(key)
+            entry: dict[str, Any] = {"company": key, "configured": key in configured}
             if company is None:
-                entry.update(synced=False, requests_this_month=0, open_invoices=0)
+                entry.update(synced=False, open_invoices=0, budget=None)
             else:
-                entry["name"] = company.name
-                entry["requests_this_month"] = repo.requests_between(
-                    session, company.id, month_start, month_end
-                )
-                entry["open_invoices"] = session.scalar(
-                    select(func.count())
-                    .select_from(Invoice)
-                    .where(
-                        Invoice.company_id == company.id,
-                        Invoice.status.in_(OPEN_STATUSES),
-                        Invoice.deleted_at.is_(None),
-                    )
-                )
-                last = session.scalar(
-                    select(func.max(SyncState.last_success_at)).where(SyncState.company_id == company.id)
-                )
-                entry["last_sync"] = last.isoformat() if last else None
-                entry["paused_until"] = company.paused_until.isoformat() if company.paused_until else None
+                entry.update(_one(session, company, now, app.settings.budget.monthly_quota))
             rows.append(entry)
     return rows
 
 
+def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, Any]:
+    pk = company.id
+    used = usage(session, pk, company.bokio_company_id, quota=quota, now=now)
+    open_invoices = session.scalar(
+        select(func.count())
+        .select_from(Invoice)
+        .where(Invoice.company_id == pk, Invoice.status.in_(OPEN_STATUSES), Invoice.deleted_at.is_(None))
+    )
+    lines = [line for line in inputs.bank_lines(session, pk, "") if line.direction.value == "credit"]
+    proposed = session.scalar(
+        select(func.count(func.distinct(Allocation.group_id))).where(
+            Allocation.company_id == pk, Allocation.state == "proposed"
+        )
+    )
+    outbox = Counter(
+        dict(
+            session.execute(
+                select(OutboxCommand.state, func.count())
+                .where(OutboxCommand.company_id == pk)
+                .group_by(OutboxCommand.state)
+            )
+            .tuples()
+            .all()
+        )
+    )
+    last = session.scalar(select(func.max(SyncState.last_success_at)).where(SyncState.company_id == pk))
+    batches = unlinked_batches(session, pk)
+    return {
+        "name": company.name,
+        "last_sync": last.isoformat() if last else None,
+        "paused_until": company.paused_until.isoformat() if company.paused_until else None,
+        "budget": {
+            "quota": quota,
+            "used": used.used,
+            "remaining": used.remaining,
+            "projected_month_end": used.projected_month_end,
+        },
+        "open_invoices": open_invoices,
+        "unmatched_bank_money": {
+            "lines": len(lines),
+            "amount": sum((line.amount for line in lines), Decimal(0)),
+            "batches_without_details": len(batches),
+        },
+        "review_queue": proposed,
+        "outbox": {
+            state: outbox.get(state, 0) for state in ("pending", "sending", "unknown", "failed", "done")
+        },
+    }
+
+
 def _print(report: dict[str, Any]) -> None:
     schema = report["schema"]
-    print(
-        f"schema: {schema['current'] or 'empty'} (head {schema['head']})"
-        + (f" - {schema['hint']}" if "hint" in schema else "")
-    )
+    hint = f" - {schema['hint']}" if "hint" in schema else ""
+    print(f"schema: {schema['current'] or 'empty'} (head {schema['head']}){hint}")
     if not report["companies"]:
         print("no companies configured (set SYNCD_COMPANY_ID and SYNCD_BOKIO_TOKEN, or [[companies]])")
     for entry in report["companies"]:
+        print(f"{entry['company']} {entry.get('name', '')}".rstrip())
+        if entry.get("budget") is None:
+            print("  never synced")
+            continue
+        budget, money, outbox = entry["budget"], entry["unmatched_bank_money"], entry["outbox"]
         print(
-            f"{entry['company']} {entry.get('name', '')}: open invoices {entry['open_invoices']}, "
-            f"Bokio requests this month {entry['requests_this_month']}, "
-            f"last sync {entry.get('last_sync') or 'never'}"
+            f"  last sync        {entry['last_sync'] or 'never'}"
+            + (f" (paused until {entry['paused_until']})" if entry["paused_until"] else "")
         )
+        print(
+            f"  Bokio budget     {budget['used']} of {budget['quota']} used this month, "
+            f"{budget['remaining']} left, projected {budget['projected_month_end']}"
+        )
+        print(f"  open invoices    {entry['open_invoices']}")
+        print(
+            f"  unmatched money  {money['amount']} SEK on {money['lines']} bank line(s)"
+            + (
+                f", {money['batches_without_details']} batch(es) without details"
+                if money["batches_without_details"]
+                else ""
+            )
+        )
+        print(f"  review queue     {entry['review_queue']} proposal(s)  (`syncd review list`)")
+        print("  outbox           " + ", ".join(f"{state} {count}" for state, count in outbox.items()))
