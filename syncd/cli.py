@@ -31,6 +31,8 @@ COMMAND_MODULES = (
     "syncd.commands.match",
     "syncd.commands.review",
     "syncd.commands.run",
+    "syncd.commands.doctor",
+    "syncd.commands.companies",
     "syncd.commands.importer",
 )
 

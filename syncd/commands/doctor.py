@@ -1,0 +1,227 @@
+"""``syncd doctor``: is everything in place? Each check says what is wrong and how to fix it.
+
+Checks, in order: configuration, database and schema, and per company: bank inbox, Bokio
+reachable, token valid, read scopes, the Tags feature of the price plan, this month's budget.
+The Bokio checks cost 3 requests per company (``--offline`` skips them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import text
+
+from syncd import migrate
+from syncd.app import App
+from syncd.bokio import AuthError, BokioError, ForbiddenError, PricePlanRequiredError, TransportError
+from syncd.budget import LedgerRecorder, usage
+from syncd.commands import add_json_flag, emit_json, load
+from syncd.errors import ConfigError
+from syncd.mirror import repo
+from syncd.settings import CompanySettings
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One finding: ``ok``, ``warn`` or ``fail``, what was seen, and the fix."""
+
+    name: str
+    status: str
+    detail: str
+    fix: str = ""
+
+    def to_json(self) -> dict[str, str]:
+        return {"name": self.name, "status": self.status, "detail": self.detail, "fix": self.fix}
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``doctor`` command."""
+    doctor = subparsers.add_parser(
+        "doctor", help="check configuration, database, Bokio access and plan features"
+    )
+    doctor.add_argument("--offline", action="store_true", help="skip the checks that call Bokio")
+    add_json_flag(doctor)
+    doctor.set_defaults(handler=_doctor)
+
+
+def _doctor(args: argparse.Namespace) -> int:
+    checks: list[Check] = []
+    try:
+        settings = load(args)
+    except ConfigError as exc:
+        checks.append(
+            Check(
+                "configuration",
+                "fail",
+                str(exc),
+                "correct the key named above; see config/syncd.example.toml",
+            )
+        )
+        return _finish(args, checks)
+    checks.append(Check("configuration", "ok", f"{len(settings.companies)} company(ies) configured"))
+    if not settings.companies:
+        checks.append(
+            Check(
+                "companies",
+                "warn",
+                "no company configured",
+                "set SYNCD_COMPANY_ID and SYNCD_BOKIO_TOKEN, or add [[companies]]",
+            )
+        )
+    with App(settings) as app:
+        if _database(app, checks):
+            for company in settings.companies:
+                _inbox(company, checks)
+                if not args.offline:
+                    _bokio(app, company, checks)
+    return _finish(args, checks)
+
+
+def _database(app: App, checks: list[Check]) -> bool:
+    try:
+        with app.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    except Exception as exc:  # any driver error means the same to the operator  # noqa: BLE001
+        checks.append(
+            Check(
+                "database",
+                "fail",
+                f"cannot connect: {type(exc).__name__}",
+                "check database_url / SYNCD_DATABASE_URL and that the server runs",
+            )
+        )
+        return False
+    current, head = migrate.current_revision(app.engine), migrate.head_revision()
+    if current != head:
+        checks.append(
+            Check(
+                "schema",
+                "fail",
+                f"database at {current or 'empty'}, syncd needs {head}",
+                "run `syncd db upgrade`",
+            )
+        )
+        return False
+    checks.append(Check("database", "ok", f"{app.engine.dialect.name}, schema at head {head}"))
+    return True
+
+
+def _inbox(company: CompanySettings, checks: list[Check]) -> None:
+    name = f"{company.id} bank inbox"
+    inbox = company.bank_inbox
+    if inbox is None:
+        checks.append(
+            Check(
+                name,
+                "warn",
+                "no bank_inbox: bank files can only be imported with `syncd import`",
+                "set bank_inbox (or SYNCD_BANK_INBOX)",
+            )
+        )
+    elif inbox.exists() and not os.access(inbox, os.W_OK):
+        checks.append(
+            Check(
+                name,
+                "fail",
+                f"{inbox} is not writable (files are moved to archive/ and quarantine/)",
+                "fix the folder's owner or permissions",
+            )
+        )
+    else:
+        checks.append(Check(name, "ok", f"{inbox}" + ("" if inbox.exists() else " (created on first run)")))
+
+
+def _bokio(app: App, company: CompanySettings, checks: list[Check]) -> None:
+    key = str(company.id)
+    with app.sessions.begin() as session:
+        pk = repo.ensure_company(session, key, company.name).id
+    ledger = LedgerRecorder(app.sessions, company_ids={key: pk})
+    try:
+        client = app.bokio_client(company, on_request=ledger)
+        try:
+            info = client.get_company_information()
+            checks.append(
+                Check(
+                    f"{key} Bokio",
+                    "ok",
+                    f"reachable at {app.settings.bokio.base_url}; token valid for {info.name}",
+                )
+            )
+        except AuthError as exc:
+            checks.append(
+                Check(
+                    f"{key} token",
+                    "fail",
+                    str(exc),
+                    "create a new private integration token in Bokio (Settings → Integrations), configure it",
+                )
+            )
+            return
+        except TransportError as exc:
+            checks.append(
+                Check(f"{key} Bokio", "fail", str(exc), "check bokio.base_url and the network path to Bokio")
+            )
+            return
+        _scopes(client, key, checks)
+    except ConfigError as exc:
+        checks.append(Check(f"{key} Bokio", "fail", str(exc), "see the configuration error"))
+    finally:
+        ledger.flush()
+    with app.sessions() as session:
+        used = usage(session, pk, key, quota=app.settings.budget.monthly_quota, now=app.clock())
+    status = "ok" if used.projected_month_end < used.quota else "warn"
+    checks.append(
+        Check(
+            f"{key} budget",
+            status,
+            f"{used.used} of {used.quota} requests used this month, projected {used.projected_month_end}",
+            "" if status == "ok" else "lower pull frequency ([pull] full_sweep_hours, [budget] poll_share)",
+        )
+    )
+
+
+def _scopes(client: Any, key: str, checks: list[Check]) -> None:
+    try:
+        next(iter(client.iter_invoices(page_size=1)), None)
+        checks.append(Check(f"{key} scopes", "ok", "invoices can be read"))
+    except ForbiddenError as exc:
+        checks.append(
+            Check(
+                f"{key} scopes",
+                "fail",
+                str(exc),
+                "give the integration the invoices:read and invoices:write scopes",
+            )
+        )
+    except BokioError as exc:
+        checks.append(Check(f"{key} scopes", "warn", str(exc), "retry later"))
+    try:
+        next(iter(client.iter_tag_groups(page_size=1)), None)
+        checks.append(Check(f"{key} plan", "ok", "the Tags feature is available: syncd tags what it books"))
+    except PricePlanRequiredError:
+        checks.append(
+            Check(
+                f"{key} plan",
+                "warn",
+                "the price plan lacks Tags: syncd books without tagging",
+                "upgrade the Bokio plan to tag syncd's entries",
+            )
+        )
+    except BokioError as exc:
+        checks.append(Check(f"{key} plan", "warn", str(exc), "retry later"))
+
+
+def _finish(args: argparse.Namespace, checks: list[Check]) -> int:
+    failed = any(c.status == "fail" for c in checks)
+    if args.json:
+        emit_json({"ok": not failed, "checks": [c.to_json() for c in checks]})
+    else:
+        marks = {"ok": "ok  ", "warn": "warn", "fail": "FAIL"}
+        for check in checks:
+            print(f"[{marks[check.status]}] {check.name}: {check.detail}")
+            if check.fix and check.status != "ok":
+                print(f"       fix: {check.fix}")
+    return 1 if failed else 0
