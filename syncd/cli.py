@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "syncd.commands.run",
     "syncd.commands.doctor",
     "syncd.commands.companies",
+    "syncd.commands.rerun",
     "syncd.commands.importer",
 )
 

@@ -8,6 +8,7 @@ left of it.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
 
@@ -99,14 +100,19 @@ def _allocated_cash(session: Session, company_id: int) -> dict[int, Decimal]:
     return allocated
 
 
-def bank_lines(session: Session, company_id: int, company_key: str) -> list[BankLine]:
-    """Booked, non-batch transactions with money left to allocate, as the matcher sees them."""
+def bank_lines(
+    session: Session, company_id: int, company_key: str, *, since: dt.date | None = None
+) -> list[BankLine]:
+    """Booked, non-batch transactions with money left to allocate, as the matcher sees them.
+
+    ``since`` limits them to money booked on or after that day (an admin's rerun of a window).
+    """
     allocated = _allocated_cash(session, company_id)
     payout_ids = dict(session.execute(select(PspPayout.id, PspPayout.payout_id)).tuples().all())
     lines = []
     for row in matchable_transactions(session, company_id):
         left = row.amount - allocated.get(row.id, ZERO)
-        if left <= 0 or row.booking_date is None:
+        if left <= 0 or row.booking_date is None or (since is not None and row.booking_date < since):
             continue
         lines.append(_line(row, left, company_key, payout_ids.get(row.psp_payout_id or -1)))
     return lines

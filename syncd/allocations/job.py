@@ -86,6 +86,7 @@ def run_match(
     today: dt.date,
     dry_run: bool = False,
     settlement_sign: str = "positive_reduces",
+    since: dt.date | None = None,
 ) -> MatchReport:
     """One match run for one company; commits unless ``dry_run``."""
     rules = company_rules(company, settlement_sign)
@@ -94,7 +95,7 @@ def run_match(
         company_id = repo.ensure_company(session, key, company.name).id
         expired = 0 if dry_run else expire_stale(session, company_id, now=now)
         invoices = inputs.open_invoices(session, company_id, key)
-        lines = inputs.bank_lines(session, company_id, key)
+        lines = inputs.bank_lines(session, company_id, key, since=since)
         result = propose(
             invoices,
             lines,
