@@ -296,22 +296,20 @@ def counts(session: Session, company_id: int | None = None) -> dict[str, int]:
     return found
 
 
-def next_wakeup(session: Session, company_id: int | None = None) -> dt.datetime | None:
-    """When something may next become runnable: the earliest due time or the end of a pause."""
-    query = select(OutboxCommand.next_attempt_at).where(OutboxCommand.state.in_(RUNNABLE))
+def next_wakeup(session: Session, now: dt.datetime, company_id: int | None = None) -> dt.datetime | None:
+    """When something waiting may become runnable: the next due time or pause end after ``now``."""
+    query = select(OutboxCommand.next_attempt_at).where(
+        OutboxCommand.state.in_(RUNNABLE), OutboxCommand.next_attempt_at > now
+    )
+    pauses = select(Company.paused_until).where(Company.paused_until > now)
     if company_id is not None:
         query = query.where(OutboxCommand.company_id == company_id)
-    times = list(session.scalars(query))
-    pauses = session.scalars(
-        select(Company.paused_until).where(
-            Company.paused_until.is_not(None),
-            *([Company.id == company_id] if company_id is not None else []),
-        )
-    )
-    candidates = [t for t in times if t is not None]
-    if candidates:
-        candidates.extend(p for p in pauses if p is not None)
-    return min(candidates) if candidates else None
+        pauses = pauses.where(Company.id == company_id)
+    waiting = [t for t in session.scalars(query) if t is not None]
+    if not waiting:
+        return None
+    waiting.extend(t for t in session.scalars(pauses) if t is not None)
+    return min(waiting)
 
 
 def cancel_successors(session: Session, allocation_id: int, after_seq: int, now: dt.datetime) -> int:

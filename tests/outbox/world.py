@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -152,7 +153,7 @@ class FakeClock:
     """One clock for the pusher, the client's limiter and its retry sleeps: tests never sleep."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self._now = start or dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.UTC)
+        self._now = start or dt.datetime.now(dt.UTC)
         self._lock = threading.Lock()
 
     def now(self) -> dt.datetime:
@@ -163,7 +164,8 @@ class FakeClock:
         return self.now().timestamp()
 
     def sleep(self, seconds: float) -> None:
-        self.advance(seconds)
+        """Advance by at least a microsecond (datetime's resolution), so a limiter's wait always ends."""
+        self.advance(max(math.ceil(seconds * 1_000_000), 1) / 1_000_000)
 
     def advance(self, seconds: float) -> None:
         with self._lock:
@@ -221,7 +223,7 @@ class Harness:
             if on_idle is not None:
                 on_idle()
             with self.sessions() as session:
-                wake = next_wakeup(session, pusher.company_id)
+                wake = next_wakeup(session, self.clock.now(), pusher.company_id)
             if wake is None:
                 return rounds
             self.clock.advance_to(wake + dt.timedelta(milliseconds=1))
