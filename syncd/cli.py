@@ -35,6 +35,9 @@ COMMAND_MODULES = (
     "syncd.commands.companies",
     "syncd.commands.rerun",
     "syncd.commands.importer",
+    "syncd.commands.push",
+    "syncd.commands.outbox",
+    "syncd.commands.undo",
 )
 
 

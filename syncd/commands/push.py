@@ -1,0 +1,124 @@
+"""``syncd push``: send the outbox to Bokio now (``--dry-run``: what it would send and at what cost)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import threading
+from typing import Any
+
+from syncd.app import App
+from syncd.bokio import RateLimiter, RequestRecord, build_http_client
+from syncd.budget import LedgerRecorder
+from syncd.commands import add_json_flag, build_app, emit_json
+from syncd.errors import ConfigError
+from syncd.mirror import repo
+from syncd.outbox import store
+from syncd.outbox.client import company_client
+from syncd.outbox.plan import plan
+from syncd.outbox.pusher import Pusher, PushReport
+from syncd.settings import CompanySettings
+
+
+def register(subparsers: Any) -> None:
+    """Add the ``push`` command."""
+    parser = subparsers.add_parser("push", help="send accepted allocations to Bokio through the outbox")
+    parser.add_argument("--company", help="only this Bokio company id")
+    parser.add_argument("--dry-run", action="store_true", help="list commands and Bokio calls; send nothing")
+    add_json_flag(parser)
+    parser.set_defaults(handler=_push)
+
+
+def _push(args: argparse.Namespace) -> int:
+    with build_app(args) as app:
+        companies = [c for c in app.settings.companies if args.company in (None, str(c.id))]
+        if not companies:
+            raise ConfigError(
+                f"company {args.company} is not configured" if args.company else "no companies configured"
+            )
+        stop = threading.Event()
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current command, then exit
+        reports = [
+            _dry_run(app, company) if args.dry_run else _run(app, company, stop) for company in companies
+        ]
+    if args.json:
+        emit_json({"dry_run": args.dry_run, "companies": reports})
+    else:
+        _print(reports, dry_run=args.dry_run)
+    return 1 if any(r.get("failed") for r in reports) else 0
+
+
+def _company_pk(app: App, company: CompanySettings) -> int:
+    with app.sessions.begin() as session:
+        return repo.ensure_company(session, str(company.id), company.name).id
+
+
+def _dry_run(app: App, company: CompanySettings) -> dict[str, Any]:
+    pk = _company_pk(app, company)
+    with app.sessions() as session:
+        planned = [p.to_json() for p in plan(session, pk)]
+    return {"company": str(company.id), "commands": planned, "calls": sum(p["calls"] for p in planned)}
+
+
+def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str, Any]:
+    if company.auth != "private" or company.token is None:
+        raise ConfigError(
+            "push from the command line needs a private-integration token", key="companies.token"
+        )
+    pk = _company_pk(app, company)
+    bokio = app.settings.bokio
+    recorder = LedgerRecorder(app.sessions, company_ids={str(company.id): pk})
+    calls: list[RequestRecord] = []
+
+    def on_request(record: RequestRecord) -> None:
+        calls.append(record)
+        recorder(record)
+
+    with build_http_client(connect_s=bokio.connect_timeout_s, read_s=bokio.read_timeout_s) as http:
+        client = company_client(
+            http,
+            base_url=bokio.base_url,
+            token=company.token,
+            company_id=str(company.id),
+            limiter=RateLimiter(max_requests=bokio.rate_limit_per_minute, window_s=60.0),
+            on_request=on_request,
+            deadline_s=bokio.deadline_s,
+        )
+        pusher = Pusher(app.sessions, client, company_id=pk)
+        recovered = pusher.recover()
+        report = PushReport()
+        try:
+            while not stop.is_set() and pusher.run_once(report):
+                recorder.flush()
+        finally:
+            recorder.flush()
+    with app.sessions() as session:
+        states = store.counts(session, pk)
+    return {
+        "company": str(company.id),
+        "recovered": recovered,
+        "handled": report.handled,
+        "outcomes": report.outcomes,
+        "requests": len(calls),
+        "outbox": states,
+        "failed": states.get("failed", 0),
+    }
+
+
+def _print(reports: list[dict[str, Any]], *, dry_run: bool) -> None:
+    for report in reports:
+        if dry_run:
+            print(
+                f"{report['company']}: {len(report['commands'])} command(s), {report['calls']} Bokio call(s)"
+            )
+            for c in report["commands"]:
+                note = f"  ({c['note']})" if c["note"] else ""
+                print(
+                    f"  #{c['id']} {c['kind']} invoice {c['invoice_id']} [{c['state']}] {c['calls']} call(s){note}"
+                )
+            continue
+        print(
+            f"{report['company']}: handled {report['handled']} command(s) with {report['requests']} "
+            f"Bokio call(s); outbox {report['outbox']}"
+        )

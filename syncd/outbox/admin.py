@@ -1,0 +1,104 @@
+"""A person's hand on the outbox: list, retry and cancel commands (each in the caller's transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from syncd.allocations.tables import Allocation
+from syncd.errors import FatalError
+from syncd.outbox import enqueue as k
+from syncd.outbox.store import cancel_successors
+from syncd.outbox.tables import OutboxCommand
+
+DELETES = (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT)
+
+
+class OutboxAdminError(FatalError):
+    """The command cannot be changed that way; the message says why."""
+
+
+def list_commands(
+    session: Session, *, state: str | None = None, company_id: int | None = None
+) -> list[dict[str, Any]]:
+    """Commands as plain dicts, oldest first."""
+    query = select(OutboxCommand).order_by(OutboxCommand.id)
+    if state:
+        query = query.where(OutboxCommand.state == state)
+    if company_id is not None:
+        query = query.where(OutboxCommand.company_id == company_id)
+    return [
+        {
+            "id": c.id,
+            "allocation_id": c.allocation_id,
+            "invoice": c.invoice_bokio_id,
+            "seq": c.seq,
+            "kind": c.kind,
+            "state": c.state,
+            "attempts": c.attempts,
+            "next_attempt_at": c.next_attempt_at.isoformat(),
+            "result": c.result,
+            "error": c.error,
+        }
+        for c in session.scalars(query)
+    ]
+
+
+def _command(session: Session, command_id: int) -> OutboxCommand:
+    command = session.get(OutboxCommand, command_id, with_for_update=True)
+    if command is None:
+        raise OutboxAdminError(f"outbox command {command_id} does not exist")
+    return command
+
+
+def retry(session: Session, command_id: int, now: dt.datetime) -> str:
+    """Failed or cancelled → pending (its cancelled successors too); unknown → read back now."""
+    command = _command(session, command_id)
+    if command.state == "unknown":
+        command.next_attempt_at = now
+        return "will be read back on the next push"
+    if command.state not in ("failed", "cancelled"):
+        raise OutboxAdminError(
+            f"command {command_id} is {command.state}; only failed, cancelled or unknown retry"
+        )
+    command.state, command.next_attempt_at, command.updated_at = "pending", now, now
+    if command.allocation_id is not None:
+        session.execute(
+            update(OutboxCommand)
+            .where(
+                OutboxCommand.allocation_id == command.allocation_id,
+                OutboxCommand.seq > command.seq,
+                OutboxCommand.state == "cancelled",
+            )
+            .values(state="pending", next_attempt_at=now, updated_at=now)
+        )
+        allocation = session.get(Allocation, command.allocation_id)
+        if allocation is not None:
+            allocation.push_state = "pending"
+            if command.kind in DELETES:
+                allocation.state = "undoing"
+    return "pending: goes out with the next push"
+
+
+def cancel(session: Session, command_id: int, now: dt.datetime) -> str:
+    """Pending, failed or unknown → cancelled, with the allocation's later commands."""
+    command = _command(session, command_id)
+    if command.state not in ("pending", "failed", "unknown"):
+        raise OutboxAdminError(f"command {command_id} is {command.state}; it cannot be cancelled")
+    warning = ""
+    if command.state == "unknown":
+        warning = "; its write may have reached Bokio: check the invoice there"
+    command.state, command.updated_at = "cancelled", now
+    if command.allocation_id is not None:
+        cancel_successors(session, command.allocation_id, command.seq, now)
+        allocation = session.get(Allocation, command.allocation_id)
+        if allocation is not None:
+            if command.kind in DELETES:
+                allocation.state, allocation.push_state = "accepted", "done"
+            else:
+                allocation.push_state = "failed"
+            allocation.last_error = {"message": f"command {command_id} cancelled by a person"}
+    return "cancelled" + warning
