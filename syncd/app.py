@@ -11,10 +11,20 @@ import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from syncd.bokio import BokioClient, PrivateTokenAuth, RateLimiter, RequestRecord, build_http_client
+from syncd.bokio import (
+    Auth,
+    BokioClient,
+    OAuthClient,
+    OAuthCompanyAuth,
+    PrivateTokenAuth,
+    RateLimiter,
+    RequestRecord,
+    build_http_client,
+)
 from syncd.db import make_engine, session_factory, utcnow
 from syncd.errors import ConfigError
 from syncd.settings import CompanySettings, Settings
+from syncd.tokenstore import FileTokenStore
 
 
 @dataclass
@@ -60,26 +70,52 @@ class App:
 
         Bokio counts its 200-per-minute limit per token, so the limiter is keyed by token.
         """
-        if company.auth != "private" or company.token is None:
-            raise ConfigError(
-                f"company {company.id}: only private-integration tokens are wired so far",
-                key="companies.auth",
+        auth: Auth
+        if company.auth == "oauth":
+            auth = OAuthCompanyAuth(
+                self.oauth_client(), self.token_store(), key=str(company.id), now=self.clock
             )
-        token = company.token.get_secret_value()
-        limiter = self._limiters.get(token)
+            limiter_key = f"oauth:{company.id}"
+        elif company.token is not None:
+            auth = PrivateTokenAuth(company.token)
+            limiter_key = company.token.get_secret_value()
+        else:
+            raise ConfigError(f"company {company.id} has no Bokio token", key="companies.token")
+        limiter = self._limiters.get(limiter_key)
         if limiter is None:
             limiter = RateLimiter(max_requests=self.settings.bokio.rate_limit_per_minute)
-            self._limiters[token] = limiter
+            self._limiters[limiter_key] = limiter
         return BokioClient(
             self.http,
             base_url=self.settings.bokio.base_url,
             company_id=str(company.id),
-            auth=PrivateTokenAuth(company.token),
+            auth=auth,
             limiter=limiter,
             on_request=self._observed(on_request),
             deadline_s=self.settings.bokio.deadline_s,
             now=self.clock,
         )
+
+    def oauth_client(self) -> OAuthClient:
+        """The public integration's OAuth client (``[bokio] oauth_*`` settings)."""
+        bokio = self.settings.bokio
+        if not (bokio.oauth_client_id and bokio.oauth_client_secret and bokio.oauth_redirect_uri):
+            raise ConfigError(
+                "OAuth companies need bokio.oauth_client_id, oauth_client_secret(_file), oauth_redirect_uri",
+                key="bokio.oauth_client_id",
+            )
+        return OAuthClient(
+            self.http,
+            client_id=bokio.oauth_client_id,
+            client_secret=bokio.oauth_client_secret,
+            redirect_uri=bokio.oauth_redirect_uri,
+            base_url=bokio.general_base_url,
+            now=self.clock,
+        )
+
+    def token_store(self) -> FileTokenStore:
+        """Where OAuth tokens live (``state_dir/oauth``)."""
+        return FileTokenStore(self.settings.state_dir / "oauth")
 
     def _observed(
         self, hook: Callable[[RequestRecord], None] | None

@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "syncd.commands.doctor",
     "syncd.commands.companies",
     "syncd.commands.rerun",
+    "syncd.commands.connect",
     "syncd.commands.importer",
     "syncd.commands.push",
     "syncd.commands.outbox",

@@ -136,6 +136,8 @@ class Settings(_Strict):
     log_format: Literal["auto", "json", "console"] = "auto"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=9108, ge=0, le=65535)
+    state_dir: Path = Path("var")
+    """Where syncd keeps files of its own (OAuth tokens): ``$STATE_DIRECTORY`` under systemd."""
     bokio: BokioSettings = Field(default_factory=BokioSettings)
     budget: BudgetSettings = Field(default_factory=BudgetSettings)
     pull: PullSettings = Field(default_factory=PullSettings)
@@ -201,6 +203,8 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_path: Path
     _apply_env(env, data, sources)
     _apply_credentials(env, data, sources)
     data.setdefault("database_url", default_database_url(env))
+    if env.get("STATE_DIRECTORY"):
+        data.setdefault("state_dir", env["STATE_DIRECTORY"].split(":")[0])
     return _validate(data, sources)
 
 

@@ -108,7 +108,7 @@ def bank_lines(
     ``since`` limits them to money booked on or after that day (an admin's rerun of a window).
     """
     allocated = _allocated_cash(session, company_id)
-    payout_ids = dict(session.execute(select(PspPayout.id, PspPayout.payout_id)).tuples().all())
+    payout_ids = dict(session.execute(select(PspPayout.id, PspPayout.payout_id)).all())
     lines = []
     for row in matchable_transactions(session, company_id):
         left = row.amount - allocated.get(row.id, ZERO)

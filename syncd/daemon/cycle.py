@@ -13,6 +13,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -55,7 +56,7 @@ class StageResult:
             "ok": self.ok,
             "skipped": self.skipped,
             "error": self.error,
-            "seconds": round(self.seconds, 3),
+            "seconds": Decimal(f"{self.seconds:.3f}"),
             "detail": self.detail,
         }
 

@@ -20,7 +20,7 @@ OUTBOX_STATES = ("pending", "sending", "unknown", "failed", "done", "cancelled")
 def outbox_figures(sessions: sessionmaker[Session], now: dt.datetime) -> list[OutboxFigures]:
     """Commands per state (every state, zeros included) and the oldest pending age per company."""
     with sessions() as session:
-        companies = dict(session.execute(select(Company.id, Company.bokio_company_id)).tuples().all())
+        companies = dict(session.execute(select(Company.id, Company.bokio_company_id)).all())
         depth: dict[int, dict[str, int]] = {pk: dict.fromkeys(OUTBOX_STATES, 0) for pk in companies}
         for pk, state, count in session.execute(
             select(OutboxCommand.company_id, OutboxCommand.state, func.count()).group_by(
@@ -33,9 +33,7 @@ def outbox_figures(sessions: sessionmaker[Session], now: dt.datetime) -> list[Ou
                 select(OutboxCommand.company_id, func.min(OutboxCommand.created_at))
                 .where(OutboxCommand.state.in_(("pending", "sending", "unknown")))
                 .group_by(OutboxCommand.company_id)
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     figures = []
     for pk, states in depth.items():
@@ -54,7 +52,7 @@ def budget_figures(
     """This month's use and what is left, per configured company."""
     quota = settings.budget.monthly_quota
     with sessions() as session:
-        known = dict(session.execute(select(Company.bokio_company_id, Company.id)).tuples().all())
+        known = dict(session.execute(select(Company.bokio_company_id, Company.id)).all())
         result = []
         for company in settings.companies:
             key = str(company.id)

@@ -32,6 +32,13 @@ def add_sandbox_commands(subparsers: Any) -> argparse.ArgumentParser:
     serve_parser.add_argument(
         "--strict", action="store_true", help="validate traffic against the OpenAPI spec"
     )
+    serve_parser.add_argument(
+        "--oauth-client",
+        action="append",
+        default=[],
+        metavar="ID:SECRET:REDIRECT_URI",
+        help="register a public integration for the OAuth flows (repeatable)",
+    )
     serve_parser.add_argument("--rate-limit", type=int, default=200)
     serve_parser.add_argument("--monthly-quota", type=int, default=5000)
     serve_parser.set_defaults(handler=sandbox_main)
@@ -49,6 +56,7 @@ def run_server(
     seed_size: int = 40,
     strict: bool = False,
     limits: Limits | None = None,
+    oauth_clients: list[str] | None = None,
 ) -> int:
     """Serve until SIGINT/SIGTERM; prints ``serving <url>`` as the first stdout line."""
     company_ids = [company_id] if isinstance(company_id, str) else list(company_id)
@@ -61,6 +69,9 @@ def run_server(
     else:
         for one in company_ids:
             sandbox.add_company(one, token=token)
+    for spec in oauth_clients or []:
+        client_id, secret, redirect = spec.split(":", 2)
+        sandbox.add_client(client_id, secret, redirect)
     server = serve(host, port, sandbox)
     print(f"serving {server.url}", flush=True)
 
@@ -90,6 +101,7 @@ def sandbox_main(args: argparse.Namespace) -> int:
             seed_size=args.seed_size,
             strict=args.strict,
             limits=limits,
+            oauth_clients=args.oauth_client,
         )
     return 2  # pragma: no cover - argparse requires a command
 
