@@ -15,8 +15,7 @@ $(STAMP): pyproject.toml
 
 ## demo: a full cycle on the built-in Bokio sandbox and the embedded SQLite default
 demo: $(STAMP)
-	$(BIN)/syncd db upgrade
-	$(BIN)/syncd status
+	$(BIN)/syncd demo
 
 ## test: the whole suite (SQLite always; PostgreSQL too when SYNCD_TEST_DATABASE_URL is set)
 test: $(STAMP)

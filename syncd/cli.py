@@ -39,6 +39,7 @@ COMMAND_MODULES = (
     "syncd.commands.push",
     "syncd.commands.outbox",
     "syncd.commands.undo",
+    "syncd.commands.demo",
 )
 
 
