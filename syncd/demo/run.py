@@ -22,7 +22,8 @@ from syncd.daemon.cycle import CycleReport, run_once
 from syncd.demo.bankday import bank_files
 from syncd.demo.payments import BankDay
 from syncd.demo.readback import Reconciliation, collect
-from syncd.demo.world import DemoCompany, build_sandbox, open_invoices, serving
+from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
+from syncd.sandbox.server import running
 from syncd.settings import BokioSettings, CompanySettings, Settings
 
 DEFAULT_WORKDIR = Path("var/demo")
@@ -96,7 +97,7 @@ def run_demo(workdir: Path = DEFAULT_WORKDIR, *, seed: int = 1) -> DemoRun:
     started = time.monotonic()
     database, inbox = _fresh(workdir)
     sandbox, company = build_sandbox(seed)
-    with serving(sandbox) as server:
+    with running(sandbox) as server:
         settings = settings_for(company, base_url=server.url, database=database, inbox=inbox)
         migrate.upgrade(settings.database_url.get_secret_value())
         plan, files = bank_files(

@@ -7,16 +7,12 @@ from the seed, until the bank day has every invoice it needs — so no seed yiel
 
 from __future__ import annotations
 
-import contextlib
 import random
-import threading
 import uuid
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
-from http.server import BaseHTTPRequestHandler
-from typing import Any, cast
+from typing import Any
 
 from stdnum import iban, luhn
 
@@ -26,7 +22,6 @@ from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.domain.money import quantize
 from syncd.sandbox import Sandbox
 from syncd.sandbox.seed import EUR_RATE, Mix, create_published_invoice, seed_demo
-from syncd.sandbox.server import SandboxServer, serve
 
 COMPANY_NAME = "Demo Konsult AB"
 MIX = Mix(draft=0.05, paid=0.2, partial=0.1, credited=0.05, eur=0.15)
@@ -141,25 +136,3 @@ def open_invoices(sandbox: Sandbox, company_id: str) -> list[InvoiceFacts]:
                 )
             )
     return found
-
-
-@contextlib.contextmanager
-def serving(sandbox: Sandbox) -> Iterator[SandboxServer]:
-    """The sandbox on 127.0.0.1 (a free port) in a background thread, for the ``with`` block.
-
-    Like :func:`syncd.sandbox.server.running`, with Nagle off: the stdlib handler sends headers
-    and body separately, and with Nagle on every response waits ~40 ms for a delayed ACK.
-    """
-    server = serve("127.0.0.1", 0, sandbox)
-    handler = cast(type[BaseHTTPRequestHandler], server.RequestHandlerClass)
-    server.RequestHandlerClass = type("NoDelayHandler", (handler,), {"disable_nagle_algorithm": True})
-    thread = threading.Thread(
-        target=server.serve_forever, args=(0.05,), name="syncd-demo-sandbox", daemon=True
-    )
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
