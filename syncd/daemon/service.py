@@ -227,6 +227,8 @@ class Daemon:
             return 3600
 
     def _rearm_pull(self, company: CompanySettings) -> None:
+        if self.shutdown.requested:
+            return  # the scheduler is stopping; re-arming now would wait on its own shutdown
         seconds = self._pull_interval(company)
         job_id = f"pull:{company.id}"
         if self.scheduler.get_job(job_id) is not None:
