@@ -102,6 +102,7 @@ class Pusher:
         now: Callable[[], dt.datetime] = utcnow,
         rng: random.Random | None = None,
         before_send: Callable[[Claimed], None] | None = None,
+        batch: int = 1,
     ) -> None:
         self.sessions = sessions
         self.client = client
@@ -111,6 +112,7 @@ class Pusher:
         self.now = now
         self.rng = rng or random.Random()
         self.before_send = before_send
+        self.batch = batch  # claims per transaction; each claimed command is still sent and applied alone
 
     def recover(self) -> int:
         """Call once at start: ``sending`` rows of dead workers become ``unknown``."""
@@ -122,8 +124,10 @@ class Pusher:
         )
 
     def run_once(self, report: PushReport | None = None) -> int:
-        """Claim and handle at most one command; returns how many were handled (0 or 1)."""
-        claimed = store.claim(self.sessions, worker=self.worker, now=self.now(), company_id=self.company_id)
+        """Claim up to ``batch`` commands (different invoices) and handle them; returns how many."""
+        claimed = store.claim(
+            self.sessions, worker=self.worker, now=self.now(), company_id=self.company_id, limit=self.batch
+        )
         for command in claimed:
             outcome = self.execute(command)
             with self.sessions.begin() as session:

@@ -19,6 +19,7 @@ Claiming marks the row ``sending`` and commits *before* anything is sent (style 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import os
 import socket
@@ -27,7 +28,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, exists, or_, select, text, update
+from sqlalchemy import and_, bindparam, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from syncd.mirror.tables import Company, InvoicePayment, InvoiceSettlement
@@ -67,7 +68,10 @@ class Claimed:
     known: dict[str, frozenset[str]] = field(default_factory=dict)
 
 
-def _runnable(now: dt.datetime, company_id: int | None) -> Any:
+@functools.cache
+def _candidates(per_company: bool) -> Any:
+    """The runnable-commands query, built once (bound ``now``/``company_id``) so it compiles once."""
+    now = bindparam("now")
     earlier = aliased(OutboxCommand)
     other = aliased(OutboxCommand)
     predecessor_open = exists().where(
@@ -93,9 +97,15 @@ def _runnable(now: dt.datetime, company_id: int | None) -> Any:
         ~invoice_busy,
         or_(OutboxCommand.allocation_id.is_(None), ~predecessor_open),
     ]
-    if company_id is not None:
-        conditions.append(OutboxCommand.company_id == company_id)
-    return and_(*conditions)
+    if per_company:
+        conditions.append(OutboxCommand.company_id == bindparam("company_id"))
+    return (
+        select(OutboxCommand)
+        .where(and_(*conditions))
+        .order_by(OutboxCommand.id)
+        .limit(bindparam("limit"))
+        .with_for_update(skip_locked=True, of=OutboxCommand)
+    )
 
 
 def _invoice_lock_key(company_id: int, invoice_id: str) -> int:
@@ -132,13 +142,10 @@ def claim(
     with guard, sessions.begin() as session:
         if dialect == "sqlite":
             session.execute(text("UPDATE outbox_commands SET id = id WHERE 0"))  # write lock first
-        candidates = session.scalars(
-            select(OutboxCommand)
-            .where(_runnable(now, company_id))
-            .order_by(OutboxCommand.id)
-            .limit(limit * 4)
-            .with_for_update(skip_locked=True, of=OutboxCommand)
-        ).all()
+        params: dict[str, Any] = {"now": now, "limit": limit * 4}
+        if company_id is not None:
+            params["company_id"] = company_id
+        candidates = session.scalars(_candidates(company_id is not None), params).all()
         claimed: list[Claimed] = []
         invoices: set[tuple[int, str | None]] = set()
         for command in candidates:
