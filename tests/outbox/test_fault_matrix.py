@@ -40,7 +40,14 @@ BYSTANDER_PATHS = {
     k.RECORD_SETTLEMENT: "/companies/{c}/invoices/no-such-invoice/settlements/none/record",
     k.TAG_JOURNAL_ENTRIES: "/companies/{c}/journal-entries/no-such-entry/tags",
 }
-FAULTS = ("429 retry-after", "503", "timeout before acting", "commit then drop", "concurrency 429", "quota 403")
+FAULTS = (
+    "429 retry-after",
+    "503",
+    "timeout before acting",
+    "commit then drop",
+    "concurrency 429",
+    "quota 403",
+)
 EXPECTED = {
     "payments": [("2026-03-02", "", True)],
     "settlements": [("bankFee", "12.50", True)],
@@ -149,5 +156,8 @@ def test_a_fault_at_any_step_leaves_bokio_exactly_as_a_fault_free_run(
     for allocation in allocations(harness.sessions):
         assert allocation.push_state == "done"
         with sandbox.lock:
-            assert allocation.bokio_payment_id in sandbox.companies[COMPANY].payments[allocation.invoice_bokio_id]
+            assert (
+                allocation.bokio_payment_id
+                in sandbox.companies[COMPANY].payments[allocation.invoice_bokio_id]
+            )
     assert not sandbox.faults.pending()
