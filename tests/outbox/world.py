@@ -93,6 +93,7 @@ def accept_allocations(
     *,
     settlement: bool = True,
     tag: bool = True,
+    first_index: int = 0,
 ) -> list[int]:
     """One accepted allocation per invoice (payment of the rest minus a bank fee settlement)."""
     today = sandbox.today()
@@ -102,9 +103,10 @@ def accept_allocations(
         bank_file = BankFile(
             company_id=company.id, content_hash="h" * 64, filename="x.xml", size_bytes=1, status="imported"
         )
+        bank_file = session.scalar(select(BankFile).where(BankFile.company_id == company.id)) or bank_file
         session.add(bank_file)
         session.flush()
-        for index, invoice in enumerate(invoices):
+        for index, invoice in enumerate(invoices, start=first_index):
             with sandbox.lock:
                 remaining = sandbox.books(COMPANY).remaining(invoice)
             paid = remaining - FEE if settlement else remaining
