@@ -114,9 +114,8 @@ def _print(reports: list[dict[str, Any]], *, dry_run: bool) -> None:
             )
             for c in report["commands"]:
                 note = f"  ({c['note']})" if c["note"] else ""
-                print(
-                    f"  #{c['id']} {c['kind']} invoice {c['invoice_id']} [{c['state']}] {c['calls']} call(s){note}"
-                )
+                where = f"invoice {c['invoice_id']} [{c['state']}]"
+                print(f"  #{c['id']} {c['kind']} {where} {c['calls']} call(s){note}")
             continue
         print(
             f"{report['company']}: handled {report['handled']} command(s) with {report['requests']} "

@@ -31,7 +31,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.bokio import (
     AuthError,
-    BadRequestError,
     BokioClient,
     ForbiddenError,
     JournalEntryTagsWrite,
@@ -167,44 +166,48 @@ class Pusher:
             if claimed.mode == "resolve":
                 return resolve(self.client, claimed)
             return self._send(claimed)
-        except OutcomeUnknownError as exc:
+        except BokioError as exc:
+            return self._classify(claimed, exc)
+
+    def _classify(  # noqa: PLR0911 - one flat table from error family to what to do
+        self, claimed: Claimed, exc: BokioError
+    ) -> Outcome:
+        if isinstance(exc, OutcomeUnknownError):
             return Outcome("unknown", error=error_body(exc), delay_s=self.policy.settle_delay_s)
-        except MalformedRecordError as exc:  # a 2xx we cannot read: the write happened, ids unknown
+        if isinstance(exc, MalformedRecordError):  # a 2xx we cannot read: it happened, ids unknown
             return Outcome("unknown", error=error_body(exc), delay_s=0.0)
-        except QuotaExceededError as exc:
+        if isinstance(exc, QuotaExceededError):
             wait = exc.retry_after if exc.retry_after is not None else self.policy.default_pause_s
-            until = self.now() + dt.timedelta(seconds=wait)
-            return Outcome("pause", error=error_body(exc), pause_until=until)
-        except RateLimitedError as exc:
+            return Outcome(
+                "pause", error=error_body(exc), pause_until=self.now() + dt.timedelta(seconds=wait)
+            )
+        if isinstance(exc, RateLimitedError):
             delay = max(exc.retry_after or 0.0, self._backoff(claimed.attempts))
             return Outcome("retry", error=error_body(exc), delay_s=delay + self.rng.uniform(0, 1))
-        except (ServerError, TransportError, ProtocolError) as exc:
+        if isinstance(exc, ServerError | TransportError | ProtocolError):
             return Outcome("retry", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
-        except PricePlanRequiredError as exc:
-            if claimed.kind == k.TAG_JOURNAL_ENTRIES:
-                reason = f"price plan lacks {exc.required_feature or 'Tags'}: {exc}"
-                tagging.disable(self.sessions, self.company_id, reason, self.now())
-                return Outcome("done", result={"skipped": reason})
-            return Outcome("failed", error=error_body(exc))
-        except (AuthError, ForbiddenError) as exc:  # the token, not this command: hold the company
-            until = self.now() + dt.timedelta(seconds=self.policy.default_pause_s)
+        if isinstance(exc, PricePlanRequiredError) and claimed.kind == k.TAG_JOURNAL_ENTRIES:
+            reason = f"price plan lacks {exc.required_feature or 'Tags'}: {exc}"
+            tagging.disable(self.sessions, self.company_id, reason, self.now())
+            return Outcome("done", result={"skipped": reason})
+        if isinstance(exc, AuthError | ForbiddenError) and not isinstance(exc, PricePlanRequiredError):
+            until = self.now() + dt.timedelta(
+                seconds=self.policy.default_pause_s
+            )  # the token, not this command
             return Outcome(
                 "pause", error=error_body(exc, hint="fix the token or its scopes"), pause_until=until
             )
-        except NotFoundError as exc:
-            if claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
-                return _already_deleted(claimed)
-            return Outcome("failed", error=error_body(exc))
-        except BadRequestError as exc:
-            return Outcome("failed", error=error_body(exc))
-        except BokioError as exc:  # anything else Bokio-shaped: do not guess, a person decides
-            return Outcome("failed", error=error_body(exc))
+        if isinstance(exc, NotFoundError) and claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
+            return _already_deleted(claimed)
+        # refusals (400/404, price plan) and anything unforeseen: a person decides, nothing is guessed
+        return Outcome("failed", error=error_body(exc))
 
     def _backoff(self, attempts: int) -> float:
-        ceiling = min(self.policy.max_backoff_s, self.policy.base_backoff_s * 2 ** max(attempts - 1, 0))
-        return ceiling * self.rng.uniform(0.5, 1.0)
+        """Exponential with jitter in [half, full], so retries of many commands spread out."""
+        ceiling = min(self.policy.max_backoff_s, self.policy.base_backoff_s * 2.0 ** max(attempts - 1, 0))
+        return float(ceiling * self.rng.uniform(0.5, 1.0))
 
-    def _send(self, claimed: Claimed) -> Outcome:
+    def _send(self, claimed: Claimed) -> Outcome:  # noqa: PLR0911 - one branch per command kind
         invoice, payload = claimed.invoice_id, claimed.payload
         if claimed.kind == k.CREATE_PAYMENT:
             write = PaymentWrite(

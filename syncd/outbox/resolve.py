@@ -113,7 +113,7 @@ def _adopt(claimed: Claimed, rows: Iterable[Any], known_key: str, result_key: st
     return Outcome("failed", error={"message": message, "code": "ambiguous-read-back", "candidates": ids})
 
 
-def resolve(client: BokioClient, claimed: Claimed) -> Outcome:
+def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 - one branch per kind
     """Decide an unknown command by reading Bokio (raises Bokio errors for the caller to classify)."""
     invoice = claimed.invoice_id
     if claimed.kind == k.CREATE_PAYMENT:

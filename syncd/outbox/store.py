@@ -71,7 +71,7 @@ class Claimed:
 @functools.cache
 def _candidates(per_company: bool) -> Any:
     """The runnable-commands query, built once (bound ``now``/``company_id``) so it compiles once."""
-    now = bindparam("now")
+    now: Any = bindparam("now")
     earlier = aliased(OutboxCommand)
     other = aliased(OutboxCommand)
     predecessor_open = exists().where(
