@@ -56,10 +56,16 @@ class Applied:
     notes: list[str] = field(default_factory=list)
 
 
-def apply_outcome(session: Session, claimed: Claimed, outcome: Outcome, now: dt.datetime) -> Applied:
-    """Record ``outcome`` on the command (still ours: state ``sending``, claimed by us)."""
+def apply_outcome(
+    session: Session, claimed: Claimed, outcome: Outcome, now: dt.datetime, *, worker: str | None = None
+) -> Applied:
+    """Record ``outcome`` on the command if it is still ours (``sending``, claimed by ``worker``).
+
+    A claim that outlived its lease may have been recovered and re-claimed by another worker; its
+    outcome is then dropped here (the other worker reads back and reaches the same answer).
+    """
     command = session.get(OutboxCommand, claimed.id, with_for_update=True)
-    if command is None or command.state != "sending":
+    if command is None or command.state != "sending" or (worker is not None and command.claimed_by != worker):
         return Applied(notes=[f"command {claimed.id} changed under us; outcome dropped"])
     command.updated_at = now
     command.claimed_by = None

@@ -130,7 +130,7 @@ class Pusher:
         for command in claimed:
             outcome = self.execute(command)
             with self.sessions.begin() as session:
-                applied = apply_outcome(session, command, outcome, self.now())
+                applied = apply_outcome(session, command, outcome, self.now(), worker=self.worker)
             if outcome.kind in ("failed", "pause", "unknown"):
                 log.warning(
                     "outbox.command_" + outcome.kind,
