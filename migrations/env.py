@@ -5,9 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Connection, text
 
+import syncd.models  # noqa: F401 - registers every table on Base.metadata
 from syncd.db import Base, make_engine
 from syncd.migrate import MIGRATION_LOCK_KEY, resolve_url
-import syncd.models  # noqa: F401 - registers every table on Base.metadata
 
 config = context.config
 target_metadata = Base.metadata
