@@ -19,7 +19,7 @@ from syncd.allocations.tables import Allocation, PayerAlias, RejectedPair
 from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.domain.models import BankLine, Direction, OpenInvoice, PspCharge, PspPayoutLine
 from syncd.domain.money import ORE, ZERO
-from syncd.ingest.linking import ACTIVE_ALLOCATION_STATES, matchable_transactions
+from syncd.ingest.linking import allocated_cash, matchable_transactions
 from syncd.ingest.tables import BankTransaction, PspPayout
 from syncd.ingest.tables import PspCharge as PspChargeRow
 from syncd.match.rules import MatchMemory
@@ -89,17 +89,6 @@ def open_invoices(session: Session, company_id: int, company_key: str) -> list[O
     return result
 
 
-def _allocated_cash(session: Session, company_id: int) -> dict[int, Decimal]:
-    allocated: dict[int, Decimal] = defaultdict(Decimal)
-    for tx_id, cash in session.execute(
-        select(Allocation.bank_transaction_id, Allocation.cash).where(
-            Allocation.company_id == company_id, Allocation.state.in_(ACTIVE_ALLOCATION_STATES)
-        )
-    ):
-        allocated[tx_id] += cash
-    return allocated
-
-
 def bank_lines(
     session: Session, company_id: int, company_key: str, *, since: dt.date | None = None
 ) -> list[BankLine]:
@@ -107,10 +96,10 @@ def bank_lines(
 
     ``since`` limits them to money booked on or after that day (an admin's rerun of a window).
     """
-    allocated = _allocated_cash(session, company_id)
+    allocated = allocated_cash(session, company_id)
     payout_ids = dict(session.execute(select(PspPayout.id, PspPayout.payout_id)).all())
     lines = []
-    for row in matchable_transactions(session, company_id):
+    for row in matchable_transactions(session, company_id, allocated):
         left = row.amount - allocated.get(row.id, ZERO)
         if left <= 0 or row.booking_date is None or (since is not None and row.booking_date < since):
             continue

@@ -269,11 +269,27 @@ def link_batches(session: Session, company_id: int, dates: Iterable[dt.date]) ->
     return plan
 
 
-def matchable_transactions(session: Session, company_id: int) -> list[BankTransaction]:
+def allocated_cash(session: Session, company_id: int) -> dict[int, Decimal]:
+    """Bank money already spoken for, per transaction: active allocations' ``cash``.
+
+    Summed here in Decimal rather than in SQL, because SQLite stores money as text.
+    """
+    allocated: dict[int, Decimal] = defaultdict(Decimal)
+    for tx_id, cash in session.execute(
+        select(Allocation.bank_transaction_id, Allocation.cash).where(
+            Allocation.company_id == company_id, Allocation.state.in_(ACTIVE_ALLOCATION_STATES)
+        )
+    ):
+        allocated[tx_id] += cash
+    return allocated
+
+
+def matchable_transactions(
+    session: Session, company_id: int, allocated: dict[int, Decimal] | None = None
+) -> list[BankTransaction]:
     """Rows the matcher may allocate: booked, not a batch, not yet fully allocated.
 
-    Credits and debits both come back (the matcher decides what a debit means). Allocated cash is
-    summed here in Decimal rather than in SQL, because SQLite stores money as text.
+    Credits and debits both come back (the matcher decides what a debit means).
     """
     rows = session.scalars(
         select(BankTransaction)
@@ -284,14 +300,8 @@ def matchable_transactions(session: Session, company_id: int) -> list[BankTransa
         )
         .order_by(BankTransaction.booking_date, BankTransaction.id)
     ).all()
-    allocated: dict[int, Decimal] = defaultdict(Decimal)
-    for tx_id, cash in session.execute(
-        select(Allocation.bank_transaction_id, Allocation.cash).where(
-            Allocation.company_id == company_id, Allocation.state.in_(ACTIVE_ALLOCATION_STATES)
-        )
-    ):
-        allocated[tx_id] += cash
-    return [row for row in rows if allocated.get(row.id, Decimal(0)) < row.amount]
+    spent = allocated_cash(session, company_id) if allocated is None else allocated
+    return [row for row in rows if spent.get(row.id, Decimal(0)) < row.amount]
 
 
 def unlinked_batches(
