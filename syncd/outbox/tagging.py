@@ -12,9 +12,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bokio import BokioClient
+from syncd.bokio import BokioClient, ValidationError
+from syncd.bokio.models import TagGroup
 from syncd.logging import get_logger
 from syncd.outbox.tables import CompanyTagging
 
@@ -54,30 +56,62 @@ def current(session: Session, company_id: int) -> TagState:
     return TagState(row.tag_id, known=row.tag_id is not None)
 
 
+def _store(sessions: sessionmaker[Session], company_id: int, **values: str) -> None:
+    """Remember set-up progress; a second worker inserting the same row at once just retries."""
+    for attempt in (1, 2):
+        try:
+            with sessions.begin() as session:
+                row = _row(session, company_id)
+                for name, value in values.items():
+                    setattr(row, name, value)
+        except IntegrityError:
+            if attempt == 2:
+                raise
+        else:
+            return
+
+
+def _find_group(client: BokioClient) -> TagGroup | None:
+    return next((g for g in client.iter_tag_groups() if g.name == GROUP_NAME), None)
+
+
 def ensure_tag(sessions: sessionmaker[Session], client: BokioClient, company_id: int) -> TagState:
-    """The tag id, creating the group and tag in Bokio when missing (raises Bokio errors)."""
+    """The tag id, creating the group and tag in Bokio when missing (raises Bokio errors).
+
+    Two workers may set up at once: whoever loses the create (alias or name already used) reads
+    the winner's group instead, so there is never a second group.
+    """
     with sessions.begin() as session:
         state = current(session, company_id)
     if state.known:
         return state
-    group = next((g for g in client.iter_tag_groups() if g.name == GROUP_NAME), None)
+    group = _find_group(client)
     if group is None:
-        group = client.create_tag_group(GROUP_NAME, GROUP_ALIAS, GROUP_DIMENSION)
-    with sessions.begin() as session:
-        _row(session, company_id).tag_group_id = group.id
+        try:
+            group = client.create_tag_group(GROUP_NAME, GROUP_ALIAS, GROUP_DIMENSION)
+        except ValidationError:
+            group = _find_group(client)
+            if group is None:
+                raise
+    _store(sessions, company_id, tag_group_id=group.id)
     tag = next((t for t in group.tags if t.name == TAG_NAME), None)
-    tag_id = tag.id if tag is not None else client.create_tag(group.id, TAG_NAME).id
-    with sessions.begin() as session:
-        _row(session, company_id).tag_id = tag_id
-    return TagState(tag_id)
+    if tag is None:
+        try:
+            tag = client.create_tag(group.id, TAG_NAME)
+        except ValidationError:
+            tag = next((t for t in client.get_tag_group(group.id).tags if t.name == TAG_NAME), None)
+            if tag is None:
+                raise
+    _store(sessions, company_id, tag_id=tag.id)
+    return TagState(tag.id)
 
 
 def disable(sessions: sessionmaker[Session], company_id: int, reason: str, now: dt.datetime) -> None:
     """Turn tagging off for the company; warn once (only when it was on)."""
     with sessions.begin() as session:
-        row = _row(session, company_id)
-        if row.disabled_reason:
+        if current(session, company_id).disabled_reason:
             return
+        row = _row(session, company_id)
         row.disabled_reason = reason[:500]
         row.disabled_at = now
     log.warning("outbox.tagging_disabled", company_id=company_id, reason=reason)

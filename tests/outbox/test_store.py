@@ -11,7 +11,9 @@ from syncd.outbox.tables import OutboxCommand
 from tests.conftest import Database
 from tests.outbox.world import accept_allocations, command_states, make_sandbox, publish_invoices
 
-LATER = dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
+
+def _later() -> dt.datetime:
+    return dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1)
 
 
 def _setup(database: Database, invoices: int = 2) -> list[str]:
@@ -22,10 +24,11 @@ def _setup(database: Database, invoices: int = 2) -> list[str]:
 
 
 def test_only_the_first_command_of_each_allocation_is_runnable_one_per_invoice(database: Database) -> None:
+    later = _later()
     _setup(database, invoices=2)
 
-    first = claim(database.sessions, worker="w", now=LATER, limit=10)
-    again = claim(database.sessions, worker="w", now=LATER, limit=10)
+    first = claim(database.sessions, worker="w", now=later, limit=10)
+    again = claim(database.sessions, worker="w", now=later, limit=10)
 
     assert [(c.kind, c.seq) for c in first] == [(k.CREATE_PAYMENT, 1), (k.CREATE_PAYMENT, 1)]
     assert len({c.invoice_id for c in first}) == 2
@@ -33,27 +36,29 @@ def test_only_the_first_command_of_each_allocation_is_runnable_one_per_invoice(d
 
 
 def test_a_paused_company_and_a_future_attempt_are_not_claimed(database: Database) -> None:
+    later = _later()
     _setup(database, invoices=1)
     with database.sessions.begin() as session:
         company = session.query(Company).one()
-        company.paused_until = LATER + dt.timedelta(hours=1)
+        company.paused_until = later + dt.timedelta(hours=1)
 
-    assert claim(database.sessions, worker="w", now=LATER) == []
+    assert claim(database.sessions, worker="w", now=later) == []
     assert claim(database.sessions, worker="w", now=dt.datetime.now(dt.UTC) - dt.timedelta(hours=1)) == []
-    assert len(claim(database.sessions, worker="w", now=LATER + dt.timedelta(hours=2))) == 1
+    assert len(claim(database.sessions, worker="w", now=later + dt.timedelta(hours=2))) == 1
 
 
 def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_read_back(database: Database) -> None:
+    later = _later()
     _setup(database, invoices=1)
-    (claimed,) = claim(database.sessions, worker="elsewhere:1:x", now=LATER)
+    (claimed,) = claim(database.sessions, worker="elsewhere:1:x", now=later)
 
-    assert recover_stale(database.sessions, now=LATER, lease=dt.timedelta(minutes=5)) == 0
+    assert recover_stale(database.sessions, now=later, lease=dt.timedelta(minutes=5)) == 0
     assert (
-        recover_stale(database.sessions, now=LATER + dt.timedelta(minutes=6), lease=dt.timedelta(minutes=5))
+        recover_stale(database.sessions, now=later + dt.timedelta(minutes=6), lease=dt.timedelta(minutes=5))
         == 1
     )
     assert command_states(database.sessions) == {"unknown": 1, "pending": 4}
-    (resolving,) = claim(database.sessions, worker="w", now=LATER + dt.timedelta(minutes=6))
+    (resolving,) = claim(database.sessions, worker="w", now=later + dt.timedelta(minutes=6))
     assert (resolving.id, resolving.mode) == (claimed.id, "resolve")
     with database.sessions() as session:
         row = session.get(OutboxCommand, claimed.id)
