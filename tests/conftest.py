@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd import migrate
 from syncd.db import make_engine, session_factory
+from syncd.logging import configure_logging
 
 PG_ENV = "SYNCD_TEST_DATABASE_URL"
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
@@ -40,6 +41,12 @@ class Database:
 
 def _worker() -> str:
     return os.environ.get("PYTEST_XDIST_WORKER", "main")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _logs_to_stderr() -> None:
+    """Library code logs through structlog; unconfigured, it would print to stdout."""
+    configure_logging(level="INFO", fmt="json")
 
 
 @pytest.fixture(scope="session")
