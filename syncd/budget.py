@@ -60,9 +60,7 @@ class PollPlan:
     reason: str
 
 
-def usage(
-    session: Session, company_id: int, company: str, *, quota: int, now: dt.datetime
-) -> BudgetUsage:
+def usage(session: Session, company_id: int, company: str, *, quota: int, now: dt.datetime) -> BudgetUsage:
     """Usage this (Stockholm) calendar month, from the request ledger."""
     start, end = month_bounds(now)
     rows = session.execute(

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import math
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -26,32 +25,14 @@ from syncd.outbox.store import next_wakeup
 from syncd.outbox.tables import OutboxCommand
 from syncd.sandbox import Limits, Sandbox
 from syncd.sandbox.seed import create_published_invoice
-from syncd.sandbox.server import SandboxServer, serve
+from syncd.sandbox.server import running
 
 COMPANY = "5f0c1e2a-1111-4a4a-8b8b-000000000001"
 TOKEN = "sandbox-token-outbox"
 FEE = Decimal("12.50")
 
 
-@contextlib.contextmanager
-def serving(sandbox: Sandbox) -> Iterator[SandboxServer]:
-    """Like :func:`syncd.sandbox.server.running`, with Nagle off on the server's sockets.
-
-    The stdlib handler writes headers and body in two sends; with Nagle on, the body waits for the
-    client's delayed ACK (~40 ms a request). The sandbox server should set this itself.
-    """
-    server = serve("127.0.0.1", 0, sandbox)
-    server.RequestHandlerClass = type(
-        "NoDelayHandler", (server.RequestHandlerClass,), {"disable_nagle_algorithm": True}
-    )
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+serving = running  # the sandbox server turns Nagle off itself
 
 
 def make_sandbox(**limits: Any) -> Sandbox:
