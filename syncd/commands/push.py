@@ -8,13 +8,13 @@ import threading
 from typing import Any
 
 from syncd.app import App
-from syncd.bokio import RateLimiter, RequestRecord, build_http_client
+from syncd.bokio import RequestRecord
 from syncd.budget import LedgerRecorder
 from syncd.commands import add_json_flag, build_app, emit_json
+from syncd.daemon.cycle import admin_stage, push_policy
 from syncd.errors import ConfigError
 from syncd.mirror import repo
 from syncd.outbox import store
-from syncd.outbox.client import company_client
 from syncd.outbox.plan import plan
 from syncd.outbox.pusher import Pusher, PushReport
 from syncd.settings import CompanySettings
@@ -62,12 +62,7 @@ def _dry_run(app: App, company: CompanySettings) -> dict[str, Any]:
 
 
 def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str, Any]:
-    if company.auth != "private" or company.token is None:
-        raise ConfigError(
-            "push from the command line needs a private-integration token", key="companies.token"
-        )
     pk = _company_pk(app, company)
-    bokio = app.settings.bokio
     recorder = LedgerRecorder(app.sessions, company_ids={str(company.id): pk})
     calls: list[RequestRecord] = []
 
@@ -75,17 +70,9 @@ def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str,
         calls.append(record)
         recorder(record)
 
-    with build_http_client(connect_s=bokio.connect_timeout_s, read_s=bokio.read_timeout_s) as http:
-        client = company_client(
-            http,
-            base_url=bokio.base_url,
-            token=company.token,
-            company_id=str(company.id),
-            limiter=RateLimiter(max_requests=bokio.rate_limit_per_minute, window_s=60.0),
-            on_request=on_request,
-            deadline_s=bokio.deadline_s,
-        )
-        pusher = Pusher(app.sessions, client, company_id=pk)
+    with admin_stage(app, company, "push"):
+        client = app.bokio_client(company, on_request=on_request)
+        pusher = Pusher(app.sessions, client, company_id=pk, policy=push_policy(app.settings), now=app.clock)
         recovered = pusher.recover()
         report = PushReport()
         try:

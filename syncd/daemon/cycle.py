@@ -8,6 +8,7 @@ that fails is reported and logged; the next stage still runs on what is there.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,6 +23,7 @@ from syncd.allocations.job import run_match
 from syncd.app import App
 from syncd.budget import LedgerRecorder
 from syncd.clock import business_date
+from syncd.domain.invoice_math import SettlementSign
 from syncd.ingest.importer import ImportStatus
 from syncd.ingest.inbox import scan_inbox
 from syncd.logging import bind_job_context, get_logger
@@ -30,7 +32,7 @@ from syncd.mirror.tables import Company
 from syncd.ops.locks import company_job_lock
 from syncd.outbox.pusher import Pusher, PushPolicy
 from syncd.pull import Puller
-from syncd.settings import CompanySettings
+from syncd.settings import CompanySettings, Settings
 
 log = get_logger(__name__)
 
@@ -180,9 +182,8 @@ class CompanyCycle:
                 pk = repo.ensure_company(session, self.key, self.company.name).id
             ledger = LedgerRecorder(self.app.sessions, company_ids={self.key: pk})
             client = self.app.bokio_client(self.company, on_request=ledger)
-            pusher = Pusher(
-                self.app.sessions, client, company_id=pk, policy=self.push_policy, now=self.app.clock
-            )
+            policy = push_policy(self.app.settings, self.push_policy)
+            pusher = Pusher(self.app.sessions, client, company_id=pk, policy=policy, now=self.app.clock)
             try:
                 pusher.recover()
                 report = pusher.drain(stop=self.stop)
@@ -243,6 +244,15 @@ class CompanyCycle:
         if self.on_stage is not None:
             self.on_stage(result)
         return result
+
+
+def push_policy(settings: Settings, base: PushPolicy | None = None) -> PushPolicy:
+    """The pusher's policy with Bokio's open rules as configured (shared with puller and matcher)."""
+    return dataclasses.replace(
+        base or PushPolicy(),
+        settlement_sign=SettlementSign(settings.bokio.settlement_sign),
+        paid_includes_settlements=settings.bokio.paid_includes_settlements,
+    )
 
 
 @contextmanager

@@ -15,9 +15,11 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from syncd.allocations.tables import Allocation
+from syncd.domain import invoice_math as im
 from syncd.mirror import repo
 from syncd.mirror.tables import Company, InvoicePayment, InvoiceSettlement
 from syncd.outbox import enqueue as k
+from syncd.outbox.reflect import reflect_allocation
 from syncd.outbox.store import Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
 
@@ -57,7 +59,14 @@ class Applied:
 
 
 def apply_outcome(
-    session: Session, claimed: Claimed, outcome: Outcome, now: dt.datetime, *, worker: str | None = None
+    session: Session,
+    claimed: Claimed,
+    outcome: Outcome,
+    now: dt.datetime,
+    *,
+    worker: str | None = None,
+    sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN,
+    paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS,
 ) -> Applied:
     """Record ``outcome`` on the command if it is still ours (``sending``, claimed by ``worker``).
 
@@ -74,7 +83,20 @@ def apply_outcome(
         command.result = outcome.result or {}
         command.error = None
         _mirror(session, claimed, outcome, now)
-        return _after_done(session, command, claimed, now)
+        applied = _after_done(session, command, claimed, now)
+        if applied.allocation_finished and command.allocation_id is not None:
+            allocation = session.get(Allocation, command.allocation_id)
+            if allocation is not None:
+                reflect_allocation(
+                    session,
+                    claimed.company_id,
+                    allocation,
+                    now=now,
+                    undone=allocation.state == "undone",
+                    sign=sign,
+                    paid_includes_settlements=paid_includes_settlements,
+                )
+        return applied
     if outcome.kind == "failed":
         command.state = "failed"
         command.error = outcome.error

@@ -1,7 +1,7 @@
 """Building a company's Bokio client for pushing, from plain parameters.
 
-The composition root (``syncd/app.py``) will own this once its client factory lands; until then
-the push commands build clients here, so nothing in the outbox reads settings on its own.
+The composition root (``App.bokio_client``) builds clients from settings; this builds one from
+plain parameters, for tests and benchmarks that have no settings.
 """
 
 from __future__ import annotations

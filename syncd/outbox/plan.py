@@ -32,7 +32,7 @@ class PlannedCommand:
         return asdict(self)
 
 
-def plan(session: Session, company_id: int, *, refresh_invoices: bool = True) -> list[PlannedCommand]:
+def plan(session: Session, company_id: int, *, refresh_invoices: bool = False) -> list[PlannedCommand]:
     """Pending and unknown commands with their cost; ``unknown`` costs a read (+ a resend if not applied)."""
     commands = session.scalars(
         select(OutboxCommand)

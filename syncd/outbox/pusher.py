@@ -50,6 +50,7 @@ from syncd.bokio import (
 from syncd.bokio.errors import BokioError
 from syncd.bokio.models import SettlementType, VatScheme
 from syncd.db import utcnow
+from syncd.domain import invoice_math as im
 from syncd.logging import get_logger
 from syncd.mirror import repo
 from syncd.mirror.tables import Invoice
@@ -71,7 +72,11 @@ class PushPolicy:
     max_backoff_s: float = 300.0
     lease_s: float = 300.0  # longer than any request may take (client deadline 120 s)
     default_pause_s: float = 3600.0  # quota/token pause when Bokio gives no Retry-After
-    refresh_invoices: bool = True  # one GET per finished allocation for paidAmount/status
+    refresh_invoices: bool = (
+        False  # GET the invoice after each allocation (paidAmount/status are derived instead)
+    )
+    settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN  # Bokio's open rules, shared
+    paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS  # with invoice_math and the puller
 
 
 @dataclass
@@ -130,7 +135,15 @@ class Pusher:
         for command in claimed:
             outcome = self.execute(command)
             with self.sessions.begin() as session:
-                applied = apply_outcome(session, command, outcome, self.now(), worker=self.worker)
+                applied = apply_outcome(
+                    session,
+                    command,
+                    outcome,
+                    self.now(),
+                    worker=self.worker,
+                    sign=self.policy.settlement_sign,
+                    paid_includes_settlements=self.policy.paid_includes_settlements,
+                )
             if outcome.kind in ("failed", "pause", "unknown"):
                 log.warning(
                     "outbox.command_" + outcome.kind,

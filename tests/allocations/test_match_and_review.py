@@ -26,8 +26,9 @@ from syncd.db import utcnow
 from syncd.demo.bankday import bank_files
 from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
-from syncd.mirror.tables import Company
+from syncd.mirror.tables import Company, Invoice
 from syncd.outbox.tables import OutboxCommand
+from syncd.pull import Puller
 from syncd.sandbox import Sandbox, SandboxTransport
 from tests.conftest import Database
 
@@ -170,3 +171,25 @@ def _use_cli_settings(world: World, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SYNCD_DATABASE_URL", world.app.database_url)
     monkeypatch.setenv("SYNCD_COMPANY_ID", world.company.id)
     monkeypatch.setenv("SYNCD_BOKIO_TOKEN", world.company.token)
+
+
+def test_after_a_push_the_mirror_already_shows_what_bokio_shows_without_reading_it_back(world: World) -> None:
+    world.cycle().run()
+    with world.app.sessions() as session:
+        pushed = session.scalars(
+            select(Allocation.invoice_bokio_id).where(Allocation.push_state == "done")
+        ).all()
+        mirror = {
+            row.bokio_id: row
+            for row in session.scalars(select(Invoice).where(Invoice.bokio_id.in_(list(pushed))))
+        }
+    assert pushed
+    with world.sandbox.lock:
+        books = world.sandbox.books(world.company.id)
+        for invoice_id in pushed:
+            bokio = books.view(world.sandbox.companies[world.company.id].invoices[invoice_id])
+            assert mirror[invoice_id].raw["paidAmount"] == bokio["paidAmount"]
+            assert mirror[invoice_id].status == bokio["status"]
+            assert mirror[invoice_id].outstanding == books.remaining(invoice_id)
+    refresh = Puller(world.app).refresh_open_invoices(world.app.settings.companies[0])
+    assert refresh.rows_for("invoices").written == 0, "the next scan found nothing the push had not mirrored"

@@ -45,7 +45,7 @@ def test_push_dry_run_lists_the_commands_and_the_calls_they_would_make(
         "record_settlement",
         "tag_journal_entries",
     ]
-    assert company["calls"] == 2 * 7 + 3  # 6 writes + 1 invoice read each; tag set-up once
+    assert company["calls"] == 2 * 6 + 3  # 6 writes each (paidAmount/status derived); tag set-up once
     assert len(cli_env.sandbox.log) == 0
 
 
@@ -62,7 +62,7 @@ def test_push_sends_everything_and_undo_then_push_takes_it_back(
     undone = _json(capsys, "push", "--json")["companies"][0]
 
     assert pushed["outbox"] == {"done": 10}
-    assert pushed["requests"] == 2 * 7 + 3
+    assert pushed["requests"] == 2 * 6 + 3
     assert plan["calls"] == 2
     assert undone["outbox"] == {"done": 12}
     assert allocations(cli_env.sessions)[0].state == "undone"
