@@ -21,6 +21,7 @@ import httpx
 from syncd import migrate
 from syncd.bokio import RateLimiter
 from syncd.db import make_engine, session_factory
+from syncd.logging import configure_logging
 from syncd.outbox.client import company_client
 from syncd.outbox.pusher import Pusher
 from tests.outbox.world import (
@@ -38,6 +39,7 @@ LIMIT, WINDOW_S = 200, 6.0
 
 
 def main() -> int:
+    configure_logging(level="WARNING", fmt="console")
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--allocations", type=int, default=500)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
