@@ -130,41 +130,15 @@ class Daemon:
         start = dt.datetime.now(dt.UTC)
         for index, company in enumerate(self.settings.companies):
             first = start + dt.timedelta(seconds=1 + index % 30)
-            self._add(
-                "inbox",
-                self.inbox_job,
-                IntervalTrigger(seconds=daemon.inbox_interval_s),
-                company=company,
-                first=first,
-            )
-            self._add(
-                "pull",
-                self.pull_job,
-                IntervalTrigger(seconds=self._pull_interval(company)),
-                company=company,
-                first=first,
-            )
-            self._add(
-                "match",
-                self.match_job,
-                IntervalTrigger(seconds=daemon.match_interval_s),
-                company=company,
-                first=None,
-            )
-            self._add(
-                "push",
-                self.push_job,
-                IntervalTrigger(seconds=daemon.push_interval_s),
-                company=company,
-                first=first,
-            )
-            self._add(
-                "sweep",
-                self.sweep_job,
-                CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM),
-                company=company,
-                first=None,
-            )
+            jobs: list[tuple[str, Any, Any, dt.datetime | None]] = [
+                ("inbox", self.inbox_job, IntervalTrigger(seconds=daemon.inbox_interval_s), first),
+                ("pull", self.pull_job, IntervalTrigger(seconds=self._pull_interval(company)), first),
+                ("match", self.match_job, IntervalTrigger(seconds=daemon.match_interval_s), None),
+                ("push", self.push_job, IntervalTrigger(seconds=daemon.push_interval_s), first),
+                ("sweep", self.sweep_job, CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM), None),
+            ]
+            for name, func, trigger, at in jobs:
+                self._add(name, func, trigger, company=company, first=at)
 
     def _add(
         self, name: str, func: Any, trigger: Any, *, company: CompanySettings, first: dt.datetime | None
