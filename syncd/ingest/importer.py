@@ -7,26 +7,50 @@ batch links. A file that cannot be read, has an ERROR problem, or that the datab
 way is rolled back whole; then, in a transaction of its own, a ``bank_files`` row with status
 ``quarantined`` records why, so the reason is queryable. Moving the file is the caller's business
 and happens only after the commit (:mod:`syncd.ingest.inbox`).
+
+A camt file given as a path is the exception to "parsed outside any transaction": it is hashed in a
+first pass and then parsed as a stream inside the transaction, its transactions inserted in batches
+as they come, so a 200 MB statement is never held in memory. The guarantees are the same: a parse
+error or an ERROR problem anywhere in it, even after many batches, rolls the whole file back.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bankfiles import CsvMapping, FileFormat, ParseResult, Problem, Severity, parse
+from syncd.bankfiles import (
+    BankTransaction,
+    CamtStream,
+    CsvMapping,
+    FileFormat,
+    ParseResult,
+    Problem,
+    Severity,
+    identify,
+    iter_chunks,
+    parse,
+)
+from syncd.bankfiles.detect import HEAD_BYTES
+from syncd.bankfiles.model import Fingerprinter
 from syncd.errors import ParseError
 from syncd.ingest import linking, store
 from syncd.ingest.report import ImportReport, ImportStatus, hint_for, problem_json
 from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
 from syncd.mirror.tables import Company
+
+BATCH_SIZE = 2000  # transactions per insert when a camt file is streamed
 
 __all__ = ["ImportReport", "ImportStatus", "ensure_company_id", "import_file", "import_parsed"]
 
@@ -61,8 +85,13 @@ def import_file(
     csv_mapping: CsvMapping | None = None,
     dry_run: bool = False,
     allow_test: bool = False,
+    batch_size: int = BATCH_SIZE,
 ) -> ImportReport:
-    """Read, parse and import one file; see the module docstring for the guarantees."""
+    """Read, parse and import one file; see the module docstring for the guarantees.
+
+    A camt file given as a path is streamed (hashed in a first pass, then parsed and inserted in
+    batches of ``batch_size`` inside the one transaction), so a 200 MB statement never sits in memory.
+    """
     name = filename or (source.name if isinstance(source, Path) else "upload")
     if isinstance(source, Path) and source.stat().st_size > max_bytes:
         size = source.stat().st_size
@@ -70,22 +99,26 @@ def import_file(
         too_big = f"file is {size} bytes, over the limit of {max_bytes}"
         error = ParseError(too_big, location=f"byte {max_bytes}")
         return _quarantine(sessions, received, None, error, dry_run=dry_run)
-    data = source.read_bytes() if isinstance(source, Path) else source
-    digest = store.content_hash(data)
-    seen = _imported_file(sessions, company_bokio_id, digest)
-    if seen is not None:
-        return ImportReport(
-            file=name,
-            format=seen[1],
-            status=ImportStatus.DUPLICATE_FILE,
-            content_hash=digest,
-            bank_file_id=seen[0],
+    camt = _camt_format(source, name, fmt) if isinstance(source, Path) and csv_mapping is None else None
+    if isinstance(source, Path) and camt is not None:
+        return _import_camt_stream(
+            sessions,
+            _Received(company_bokio_id, _hash_file(source), name, source.stat().st_size),
+            source,
+            camt,
+            max_bytes=max_bytes,
             dry_run=dry_run,
+            allow_test=allow_test,
+            batch_size=batch_size,
         )
+    data = source.read_bytes() if isinstance(source, Path) else source
+    received = _Received(company_bokio_id, store.content_hash(data), name, len(data))
+    seen = _already_imported(sessions, received, dry_run=dry_run)
+    if seen is not None:
+        return seen
     try:
         result = parse(data, name, fmt=fmt, csv_mapping=csv_mapping, max_bytes=max_bytes)
     except ParseError as exc:
-        received = _Received(company_bokio_id, digest, name, len(data))
         return _quarantine(sessions, received, None, exc, dry_run=dry_run)
     return import_parsed(
         sessions,
@@ -110,19 +143,89 @@ def import_parsed(
 ) -> ImportReport:
     """Import an already parsed file (``content`` is its bytes, for the duplicate check).
 
-    Public so that a caller holding a :class:`ParseResult` (a streamed camt parse, a test with a
-    deliberately broken item) gets the same atomicity as :func:`import_file`.
+    Public so that a caller holding a :class:`ParseResult` (a test with a deliberately broken
+    item) gets the same atomicity as :func:`import_file`.
     """
     received = _Received(company_bokio_id, store.content_hash(content), filename, len(content))
+
+    def write(session: Session, company_id: int) -> ImportReport | _Refusal:
+        return _write(session, company_id, received, result, allow_test=allow_test)
+
+    return _atomically(sessions, received, write, lambda: result, dry_run=dry_run)
+
+
+def _import_camt_stream(
+    sessions: sessionmaker[Session],
+    received: _Received,
+    path: Path,
+    fmt: FileFormat,
+    *,
+    max_bytes: int,
+    dry_run: bool,
+    allow_test: bool,
+    batch_size: int,
+) -> ImportReport:
+    """Import a camt file without holding it: parsed from chunks, inserted batch by batch.
+
+    ``fmt`` (053 or 054, from the file's head) names the file in a duplicate report; the file row
+    gets the parsed format once the stream has been read.
+    """
+    seen = _already_imported(sessions, received, dry_run=dry_run)
+    if seen is not None:
+        return seen
+    with path.open("rb") as handle:
+        stream = CamtStream(iter_chunks(handle), source=received.filename, max_bytes=max_bytes)
+
+        def write(session: Session, company_id: int) -> ImportReport | _Refusal:
+            opened = _open_file(session, company_id, received, fmt, None)
+            if not isinstance(opened, int):
+                return opened
+            inserter = _Inserter(session, company_id, opened)
+            stamp = Fingerprinter()  # one for the whole file: occurrence indexes must not restart per batch
+            checked, refused = 0, False
+            for batch in _batches(stream, batch_size):
+                problems = stream.problems.items
+                refused = refused or any(p.severity is Severity.ERROR for p in problems[checked:])
+                checked = len(problems)
+                if not refused:  # once refused, parse on only for the complete problem list
+                    inserter.insert(store.fingerprinted(batch, stamp))
+            result = stream.result()
+            refusal = _refusal_of(result, allow_test)
+            if refusal is not None:
+                return refusal
+            return _finish(session, received, result, inserter)
+
+        return _atomically(sessions, received, write, stream.result, dry_run=dry_run)
+
+
+def _atomically(
+    sessions: sessionmaker[Session],
+    received: _Received,
+    write: Callable[[Session, int], ImportReport | _Refusal],
+    parsed: Callable[[], ParseResult],
+    *,
+    dry_run: bool,
+) -> ImportReport:
+    """Run ``write`` in one transaction: commit an import, roll back anything else and quarantine.
+
+    ``parsed`` gives the parse result so far (format and problems for a quarantine row); a
+    ParseError raised by ``write`` (a streamed parse failing half way) rolls back everything too.
+    """
+    company_bokio_id = received.company_bokio_id
     company_id = None if dry_run else ensure_company_id(sessions, company_bokio_id)
+    outcome: ImportReport | _Refusal | ParseError
     with sessions() as session:
         transaction = session.begin()
         try:
             company_id = company_id or ensure_company(session, company_bokio_id).id
-            outcome = _write(session, company_id, received, result, allow_test=allow_test)
+            outcome = write(session, company_id)
+        except ParseError as exc:
+            transaction.rollback()
+            outcome = exc
         except (IntegrityError, DataError) as exc:
             transaction.rollback()
-            outcome = _Refusal(f"database refused the file's data: {exc.orig}".strip(), None, result.problems)
+            reason = f"database refused the file's data: {exc.orig}".strip()
+            outcome = _Refusal(reason, None, parsed().problems)
         except BaseException:
             transaction.rollback()
             raise
@@ -134,10 +237,11 @@ def import_parsed(
                 transaction.rollback()
     if isinstance(outcome, ImportReport):
         return dataclasses.replace(outcome, dry_run=dry_run)
+    if isinstance(outcome, ParseError):  # as for a file that cannot be parsed at all: no format
+        return _quarantine(sessions, received, None, outcome, dry_run=dry_run)
     error = ParseError(outcome.reason, location=outcome.location)
-    return _quarantine(
-        sessions, received, result.format.value, error, problems=outcome.problems, dry_run=dry_run
-    )
+    fmt = parsed().format.value
+    return _quarantine(sessions, received, fmt, error, problems=outcome.problems, dry_run=dry_run)
 
 
 def _refusal_of(result: ParseResult, allow_test: bool) -> _Refusal | None:
@@ -159,58 +263,84 @@ def ensure_company_id(sessions: sessionmaker[Session], company_bokio_id: str) ->
 def _write(
     session: Session, company_id: int, received: _Received, result: ParseResult, *, allow_test: bool
 ) -> ImportReport | _Refusal:
-    """Everything an import writes, on one transaction the caller commits or rolls back."""
-    digest, filename = received.digest, received.filename
-    existing = store.find_file(session, company_id, digest)
+    """Everything an import of a parsed file writes, on one transaction the caller commits or rolls back."""
+    opened = _open_file(session, company_id, received, result.format, _refusal_of(result, allow_test))
+    if not isinstance(opened, int):
+        return opened
+    inserter = _Inserter(session, company_id, opened)
+    inserter.insert(store.fingerprinted(result.transactions))
+    return _finish(session, received, result, inserter)
+
+
+def _file_values(received: _Received, fmt: FileFormat) -> dict[str, Any]:
+    size = received.size
+    return {"filename": received.filename, "format": fmt.value, "size_bytes": size, "status": "imported"}
+
+
+def _open_file(
+    session: Session, company_id: int, received: _Received, fmt: FileFormat, refusal: _Refusal | None
+) -> int | ImportReport | _Refusal:
+    """The file row's id to import into, or why not: already imported (a duplicate) or ``refusal``."""
+    existing = store.find_file(session, company_id, received.digest)
     duplicate = ImportReport(
-        file=filename,
-        format=result.format.value,
+        file=received.filename,
+        format=fmt.value,
         status=ImportStatus.DUPLICATE_FILE,
-        content_hash=digest,
+        content_hash=received.digest,
         bank_file_id=existing.id if existing else None,
     )
     if existing is not None and existing.status == ImportStatus.IMPORTED:
         return duplicate
-    refusal = _refusal_of(result, allow_test)
     if refusal is not None:
         return refusal
-    values = {
-        "filename": filename,
-        "format": result.format.value,
-        "size_bytes": received.size,
-        "status": "imported",
-    }
-    if existing is None:
-        file_id = store.claim_file(
-            session, company_id=company_id, digest=digest, values={**values, "info": {}}
+    if existing is not None:
+        return existing.id  # a quarantined file that now imports: the row is reused
+    values = {**_file_values(received, fmt), "info": {}}
+    file_id = store.claim_file(session, company_id=company_id, digest=received.digest, values=values)
+    return duplicate if file_id is None else file_id  # None: a concurrent import committed first
+
+
+@dataclass(slots=True)
+class _Inserter:
+    """Inserts one file's transactions, in one batch or many; keeps counts and batch booking dates only."""
+
+    session: Session
+    company_id: int
+    file_id: int
+    added: int = 0
+    known: int = 0
+    batch_dates: set[date] = field(default_factory=set)
+
+    def insert(self, transactions: Sequence[BankTransaction]) -> None:
+        inserted = store.insert_transactions(
+            self.session, company_id=self.company_id, bank_file_id=self.file_id, transactions=transactions
         )
-        if file_id is None:
-            return duplicate  # a concurrent import of the same bytes committed first
-    else:
-        file_id = existing.id  # a quarantined file that now imports: the row is reused
-    transactions = store.fingerprinted(result.transactions)
-    inserted = store.insert_transactions(
-        session, company_id=company_id, bank_file_id=file_id, transactions=transactions
-    )
+        self.added += len(inserted.ids)
+        self.known += inserted.known
+        self.batch_dates.update(
+            tx.booking_date
+            for tx in transactions
+            if tx.fingerprint in inserted.ids and tx.booking_date and (tx.is_batch or tx.batch_key)
+        )
+
+
+def _finish(session: Session, received: _Received, result: ParseResult, inserter: _Inserter) -> ImportReport:
+    """After the transactions: payouts, batch links and the file row's counts and info."""
+    company_id, file_id = inserter.company_id, inserter.file_id
     payouts = store.insert_payouts(
         session, company_id=company_id, bank_file_id=file_id, payouts=result.payouts
     )
-    batch_dates = [
-        tx.booking_date
-        for tx in transactions
-        if tx.fingerprint in inserted.ids and tx.booking_date and (tx.is_batch or tx.batch_key)
-    ]
-    plan = linking.link_batches(session, company_id, batch_dates)
+    plan = linking.link_batches(session, company_id, inserter.batch_dates)
     problems = result.problems + tuple(
-        Problem(filename, "", message, Severity.WARNING) for message in plan.ambiguous
+        Problem(received.filename, "", message, Severity.WARNING) for message in plan.ambiguous
     )
     charges = sum(len(p.charges) for p in result.payouts if f"{p.provider}:{p.payout_id}" in payouts.ids)
     row = session.get_one(BankFile, file_id)
-    for key, value in values.items():
+    for key, value in _file_values(received, result.format).items():
         setattr(row, key, value)
     row.error = None
-    row.transactions_added = len(inserted.ids)
-    row.transactions_known = inserted.known
+    row.transactions_added = inserter.added
+    row.transactions_known = inserter.known
     row.info = {
         "format_version": result.format_version,
         "payouts_added": len(payouts.ids),
@@ -220,18 +350,53 @@ def _write(
     }
     session.flush()
     return ImportReport(
-        file=filename,
+        file=received.filename,
         format=result.format.value,
         status=ImportStatus.IMPORTED,
-        added=len(inserted.ids),
-        already_known=inserted.known,
+        added=inserter.added,
+        already_known=inserter.known,
         linked_batches=len(plan.links),
         payouts=len(payouts.ids),
         payouts_known=payouts.known,
         charges=charges,
         problems=problems,
-        content_hash=digest,
+        content_hash=received.digest,
         bank_file_id=file_id,
+    )
+
+
+def _batches(items: Iterable[BankTransaction], size: int) -> Iterator[list[BankTransaction]]:
+    iterator = iter(items)
+    while batch := list(itertools.islice(iterator, size)):
+        yield batch
+
+
+def _camt_format(path: Path, filename: str, fmt: FileFormat | None) -> FileFormat | None:
+    """camt.053 or camt.054 when the file is camt (by ``fmt``, or recognised from its first bytes)."""
+    camt = {FileFormat.CAMT053, FileFormat.CAMT054}
+    if fmt is not None and fmt not in camt:
+        return None
+    with path.open("rb") as handle:
+        found = identify(handle.read(HEAD_BYTES), filename)
+    if found in camt:
+        return found
+    return fmt  # named camt by the caller but not recognised: the parser will say why
+
+
+def _already_imported(
+    sessions: sessionmaker[Session], received: _Received, *, dry_run: bool
+) -> ImportReport | None:
+    """The duplicate report when these bytes were imported for the company already (a cheap early exit)."""
+    seen = _imported_file(sessions, received.company_bokio_id, received.digest)
+    if seen is None:
+        return None
+    return ImportReport(
+        file=received.filename,
+        format=seen[1],
+        status=ImportStatus.DUPLICATE_FILE,
+        content_hash=received.digest,
+        bank_file_id=seen[0],
+        dry_run=dry_run,
     )
 
 

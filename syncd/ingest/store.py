@@ -129,9 +129,14 @@ def transaction_values(tx: model.BankTransaction, *, company_id: int, bank_file_
     }
 
 
-def fingerprinted(transactions: Iterable[model.BankTransaction]) -> list[model.BankTransaction]:
-    """Transactions with fingerprints (parsers set them; a hand-built result may not)."""
-    stamp = Fingerprinter()
+def fingerprinted(
+    transactions: Iterable[model.BankTransaction], stamp: Fingerprinter | None = None
+) -> list[model.BankTransaction]:
+    """Transactions with fingerprints (parsers set them; a hand-built result may not).
+
+    Pass the same ``stamp`` for every batch of one file, so occurrence indexes run across batches.
+    """
+    stamp = stamp or Fingerprinter()
     return [tx if tx.fingerprint else stamp(tx) for tx in transactions]
 
 
