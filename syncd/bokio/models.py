@@ -25,6 +25,9 @@ from typing import Annotated, Any, Self, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, model_validator
 from pydantic.alias_generators import to_camel
 
+from syncd.domain.invoice_math import Status
+from syncd.domain.models import VatScheme
+
 E = TypeVar("E", bound=StrEnum)
 
 
@@ -40,15 +43,9 @@ def _lenient(enum_cls: type[E]) -> Callable[[Any], E | str]:
     return parse
 
 
-class InvoiceStatus(StrEnum):
-    DRAFT = "draft"
-    PUBLISHED = "published"
-    PAID = "paid"
-    OVER_PAID = "overPaid"
-    UNDER_PAID = "underPaid"
-    OVERDUE = "overdue"
-    CREDITED = "credited"
-    CREDIT = "credit"
+# Bokio's invoice statuses and VAT schemes are domain facts: one enum each, shared with the
+# matcher and syncd.domain.invoice_math rather than a second copy here.
+InvoiceStatus = Status
 
 
 class SettlementType(StrEnum):
@@ -57,13 +54,6 @@ class SettlementType(StrEnum):
     PAYMENT_SERVICE_FEE = "paymentServiceFee"
     BAD_DEBT = "badDebt"
     BALANCE_ADJUSTMENT = "balanceAdjustment"
-
-
-class VatScheme(StrEnum):
-    DOMESTIC = "domestic"
-    EU = "eu"
-    NON_EU = "nonEu"
-    VAT_EXEMPT = "vatExempt"
 
 
 class CustomerType(StrEnum):

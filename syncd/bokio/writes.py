@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from syncd.bokio.models import SettlementType, VatScheme
+from syncd.bokio.models import SettlementType
+from syncd.domain.models import VatScheme
 
 
 def _money(value: Decimal) -> Decimal:

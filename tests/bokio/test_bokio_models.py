@@ -54,7 +54,7 @@ def test_amounts_in_responses_are_parsed_straight_to_decimal_without_float(clock
     assert invoice.paid_amount == Decimal("1000.07")
     assert invoice.currency_rate == Decimal("11.4523")
     assert invoice.line_items[0].unit_price == Decimal("333.37")
-    assert invoice.status is InvoiceStatus.UNDER_PAID
+    assert invoice.status is InvoiceStatus.UNDERPAID
 
 
 def test_unknown_fields_and_enum_values_are_tolerated_and_kept_in_raw() -> None:

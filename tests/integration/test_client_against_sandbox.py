@@ -29,7 +29,7 @@ from syncd.bokio import (
     ValidationError,
     build_http_client,
 )
-from syncd.bokio.models import VatScheme
+from syncd.domain.models import VatScheme
 from syncd.domain.references import is_ocr, length_digit_valid
 from syncd.sandbox import Limits, ManualClock, Sandbox, SandboxTransport
 from syncd.sandbox.contract import spec_available
