@@ -62,6 +62,21 @@ def drop_bank_day(sandbox: Sandbox, demo: DemoCompany, inbox: Path, *, seed: int
     return [number for p in plan.payments if p.scenario is Scenario.EXACT_OCR for number in p.invoices]
 
 
+def shorthand(
+    database_url: str, base_url: str, demo: DemoCompany, inbox: Path | None = None
+) -> dict[str, str]:
+    """The single-company environment shorthand: the only configuration an operator needs."""
+    env = {
+        "SYNCD_DATABASE_URL": database_url,
+        "SYNCD_BOKIO_BASE_URL": base_url,
+        "SYNCD_COMPANY_ID": demo.id,
+        "SYNCD_BOKIO_TOKEN": demo.token,
+    }
+    if inbox is not None:
+        env["SYNCD_BANK_INBOX"] = str(inbox)
+    return env
+
+
 def recorded_payments(sandbox: Sandbox, company_id: str, numbers: list[str]) -> bool:
     """Every one of these invoices has a payment in Bokio that was recorded (bookkept)."""
     with sandbox.lock:
@@ -134,13 +149,7 @@ def test_a_dropped_camt054_is_booked_in_bokio_within_a_tick_and_sigterm_exits_cl
     sandbox, demo = build_sandbox(seed=3)
     log = tmp_path / "daemon.log"
     with running(sandbox) as server:
-        env = {
-            "SYNCD_DATABASE_URL": database_url,
-            "SYNCD_BOKIO_BASE_URL": server.url,
-            "SYNCD_COMPANY_ID": demo.id,
-            "SYNCD_BOKIO_TOKEN": demo.token,
-            "SYNCD_BANK_INBOX": str(tmp_path / "inbox"),
-        }
+        env = shorthand(database_url, server.url, demo, tmp_path / "inbox")
         daemon = start_daemon(env, notify_socket, log)
         try:
             received: list[str] = []
@@ -183,13 +192,7 @@ def test_sigterm_during_a_push_lets_the_command_finish_and_leaves_nothing_sendin
     )
     log = tmp_path / "daemon.log"
     with running(sandbox) as server:
-        env = {
-            "SYNCD_DATABASE_URL": database_url,
-            "SYNCD_BOKIO_BASE_URL": server.url,
-            "SYNCD_COMPANY_ID": demo.id,
-            "SYNCD_BOKIO_TOKEN": demo.token,
-            "SYNCD_BANK_INBOX": str(tmp_path / "inbox"),
-        }
+        env = shorthand(database_url, server.url, demo, tmp_path / "inbox")
         daemon = start_daemon(env, notify_socket, log)
         try:
             wait_for((tmp_path / "inbox").exists, timeout=30, what="the first inbox scan")
@@ -228,12 +231,7 @@ def test_a_second_daemon_on_the_same_sqlite_file_is_refused_clearly(
     sandbox, demo = build_sandbox(seed=2)
     log = tmp_path / "first.log"
     with running(sandbox) as server:
-        env = {
-            "SYNCD_DATABASE_URL": url,
-            "SYNCD_BOKIO_BASE_URL": server.url,
-            "SYNCD_COMPANY_ID": demo.id,
-            "SYNCD_BOKIO_TOKEN": demo.token,
-        }
+        env = shorthand(url, server.url, demo)
         first = start_daemon(env, notify_socket, log)
         try:
             wait_for(
