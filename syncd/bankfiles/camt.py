@@ -158,7 +158,8 @@ class CamtStream:
             if local == "Ntry":
                 self._ntry_index += 1
                 if self._ctx is None:
-                    self._ctx = EntryContext(self._account(statement, self._stmt_loc), self._stmt_loc)
+                    account = self._account(statement, self._stmt_loc)
+                    self._ctx = EntryContext(account, self._stmt_loc, self._x.text(statement, "Id"))
                 loc = f"{self._stmt_loc}/Ntry[{self._ntry_index}]"
                 for tx in entry_transactions(self._x, elem, self._ctx, loc, self.problems):
                     yield self._stamp(tx)

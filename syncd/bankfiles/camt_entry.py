@@ -24,6 +24,7 @@ _AMOUNT = re.compile(r"\d{1,18}(\.\d{1,5})?")
 _CCY = re.compile(r"[A-Z]{3}")
 _STATUS = {"BOOK": Status.BOOKED, "PDNG": Status.PENDING, "FUTR": Status.PENDING, "INFO": Status.INFO}
 _DIRECTION = {"CRDT": Direction.CREDIT, "DBIT": Direction.DEBIT}
+LOCAL_BATCH = "local-"  # prefix of a batch id that identifies a deposit only inside its own file
 
 
 class Xml:
@@ -94,6 +95,7 @@ class EntryContext:
 
     account: str
     location: str
+    statement_id: str = ""
 
 
 def _charges(x: Xml, el: Element, loc: str) -> Decimal | None:
@@ -189,6 +191,9 @@ def _details(x: Xml, tx: Element | None, direction: Direction, loc: str) -> dict
     }
     if x.text(tx, "Refs/AcctSvcrRef"):
         out["acct_svcr_ref"] = x.text(tx, "Refs/AcctSvcrRef")
+    reason = x.text(tx, "RtrInf/Rsn/Cd") or x.text(tx, "RtrInf/Rsn/Prtry")
+    if reason:
+        out["return_reason"] = reason
     return out
 
 
@@ -228,6 +233,7 @@ def entry_transactions(
         "acct_svcr_ref": acct_svcr_ref,
         "entry_ref": entry_ref,
         "bank_tx_code": _bank_tx_code(x, ntry),
+        "statement_id": ctx.statement_id,
     }
     batch = x.find(ntry, "NtryDtls/Btch")
     count_text = x.text(ntry, "NtryDtls/Btch/NbOfTxs")
@@ -239,7 +245,9 @@ def entry_transactions(
         for i, dtls in enumerate(x.findall(ntry, "NtryDtls"), 1)
         for j, tx in enumerate(x.findall(dtls, "TxDtls"), 1)
     ]
-    batch_id = acct_svcr_ref or entry_ref or x.text(batch, "PmtInfId") or x.text(batch, "MsgId")
+    # NtryRef and MsgId are numbered per message: a key built on them would tie one deposit to
+    # another file's unrelated deposit. Without a bank reference the key is local to this file.
+    batch_id = acct_svcr_ref or x.text(batch, "PmtInfId") or f"{LOCAL_BATCH}{loc}"
     batch_key = f"camt:{ctx.account}:{booking}:{amount}:{currency}:{batch_id}"
     entry_text = [x.text(ntry, "AddtlNtryInf")] if x.text(ntry, "AddtlNtryInf") else []
     entry_charges = _charges(x, ntry, loc)
@@ -308,7 +316,8 @@ def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
         tx_dir = _DIRECTION.get(x.text(tx, "CdtDbtInd"), direction)
         signed_sum += amount if tx_dir is direction else -amount
         same_currency = same_currency and ccy == currency
-        fields = {**base, **_details(x, tx, tx_dir, tx_loc)}
+        # the entry's AcctSvcrRef names the deposit, not this payment: a detail keeps only its own
+        fields = {**base, "acct_svcr_ref": "", **_details(x, tx, tx_dir, tx_loc)}
         out.append(
             BankTransaction(
                 **_finish(fields, []),  # type: ignore[arg-type]

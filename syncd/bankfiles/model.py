@@ -123,6 +123,8 @@ class BankTransaction:
     instr_id: str = ""
     bank_serial: str = ""
     bank_tx_code: str = ""
+    return_reason: str = ""
+    statement_id: str = ""
     charges: Decimal | None = None
     balance_after: Decimal | None = None
     batch_key: str | None = None

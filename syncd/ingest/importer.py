@@ -180,7 +180,7 @@ def _import_camt_stream(
             opened = _open_file(session, company_id, received, fmt, None)
             if not isinstance(opened, int):
                 return opened
-            inserter = _Inserter(session, company_id, opened)
+            inserter = _Inserter(session, store.Delivery(company_id, opened, received.digest, fmt.value))
             stamp = Fingerprinter()  # one for the whole file: occurrence indexes must not restart per batch
             checked, refused = 0, False
             for batch in _batches(stream, batch_size):
@@ -267,7 +267,7 @@ def _write(
     opened = _open_file(session, company_id, received, result.format, _refusal_of(result, allow_test))
     if not isinstance(opened, int):
         return opened
-    inserter = _Inserter(session, company_id, opened)
+    inserter = _Inserter(session, store.Delivery(company_id, opened, received.digest, result.format.value))
     inserter.insert(store.fingerprinted(result.transactions))
     return _finish(session, received, result, inserter)
 
@@ -305,17 +305,24 @@ class _Inserter:
     """Inserts one file's transactions, in one batch or many; keeps counts and batch booking dates only."""
 
     session: Session
-    company_id: int
-    file_id: int
+    delivery: store.Delivery
     added: int = 0
     known: int = 0
+    held: int = 0
     batch_dates: set[date] = field(default_factory=set)
 
+    @property
+    def company_id(self) -> int:
+        return self.delivery.company_id
+
+    @property
+    def file_id(self) -> int:
+        return self.delivery.bank_file_id
+
     def insert(self, transactions: Sequence[BankTransaction]) -> None:
-        inserted = store.insert_transactions(
-            self.session, company_id=self.company_id, bank_file_id=self.file_id, transactions=transactions
-        )
-        self.added += len(inserted.ids)
+        inserted = store.insert_transactions(self.session, self.delivery, transactions)
+        self.added += len(inserted.ids) - inserted.held
+        self.held += inserted.held
         self.known += inserted.known
         self.batch_dates.update(
             tx.booking_date
@@ -339,12 +346,13 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
     for key, value in _file_values(received, result.format).items():
         setattr(row, key, value)
     row.error = None
-    row.transactions_added = inserter.added
+    row.transactions_added = inserter.added + inserter.held
     row.transactions_known = inserter.known
     row.info = {
         "format_version": result.format_version,
         "payouts_added": len(payouts.ids),
         "payouts_known": payouts.known,
+        "possible_duplicates": inserter.held,
         "links": [{"batch_id": link.batch_id, "evidence": list(link.evidence)} for link in plan.links],
         "problems": [problem_json(p) for p in problems],
     }
@@ -355,6 +363,7 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
         status=ImportStatus.IMPORTED,
         added=inserter.added,
         already_known=inserter.known,
+        possible_duplicates=inserter.held,
         linked_batches=len(plan.links),
         payouts=len(payouts.ids),
         payouts_known=payouts.known,

@@ -29,7 +29,8 @@ from sqlalchemy import Select, and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
 from syncd.allocations.tables import Allocation
-from syncd.ingest.tables import BankTransaction
+from syncd.bankfiles.camt_entry import LOCAL_BATCH
+from syncd.ingest.tables import MATCHABLE_IDENTITIES, BankTransaction
 
 MAX_DAY_GAP = 1
 ACTIVE_ALLOCATION_STATES = ("proposed", "accepted", "undoing")
@@ -66,8 +67,12 @@ class DetailGroup:
 
     @property
     def reference(self) -> str:
-        """The deposit's reference: the last part of the key (camt AcctSvcrRef, BgMax serial)."""
-        return self.batch_key.rsplit(":", 1)[-1]
+        """The deposit's reference: the last part of the key (camt AcctSvcrRef, BgMax serial).
+
+        A key local to its file (no bank reference) names no deposit: ''.
+        """
+        last = self.batch_key.rsplit(":", 1)[-1]
+        return "" if last.startswith(LOCAL_BATCH) else last
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +197,7 @@ def _unlinked_batches_query(company_id: int) -> Select[BankTransaction]:
     return select(BankTransaction).where(
         BankTransaction.company_id == company_id,
         BankTransaction.is_batch.is_(True),
+        BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
         ~exists().where(child.parent_id == BankTransaction.id),
     )
 
@@ -252,6 +258,7 @@ def link_batches(session: Session, company_id: int, dates: Iterable[dt.date]) ->
             BankTransaction.is_batch.is_(False),
             BankTransaction.parent_id.is_(None),
             BankTransaction.batch_key.is_not(None),
+            BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
             # a whole group, even members booked just outside the window
             BankTransaction.batch_key.in_(
                 select(BankTransaction.batch_key).where(BankTransaction.company_id == company_id, in_window)
@@ -289,7 +296,8 @@ def matchable_transactions(
 ) -> list[BankTransaction]:
     """Rows the matcher may allocate: booked, not a batch, not yet fully allocated.
 
-    Credits and debits both come back (the matcher decides what a debit means).
+    Credits and debits both come back (the matcher decides what a debit means). A line held as a
+    possible duplicate of another, or confirmed as one, never does.
     """
     rows = session.scalars(
         select(BankTransaction)
@@ -297,6 +305,7 @@ def matchable_transactions(
             BankTransaction.company_id == company_id,
             BankTransaction.status == "booked",
             BankTransaction.is_batch.is_(False),
+            BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
         )
         .order_by(BankTransaction.booking_date, BankTransaction.id)
     ).all()

@@ -39,6 +39,7 @@ class ImportReport:
     status: ImportStatus
     added: int = 0
     already_known: int = 0
+    possible_duplicates: int = 0
     linked_batches: int = 0
     payouts: int = 0
     payouts_known: int = 0
@@ -59,6 +60,7 @@ class ImportReport:
             "status": self.status.value,
             "added": self.added,
             "already_known": self.already_known,
+            "possible_duplicates": self.possible_duplicates,
             "linked_batches": self.linked_batches,
             "payouts": self.payouts,
             "payouts_known": self.payouts_known,

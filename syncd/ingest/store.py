@@ -1,8 +1,9 @@
 """Writing parsed bank data: file rows, transactions, payouts. Flushes, never commits.
 
-Deduplication is a pre-select (cheap, and it gives the "already known" count) followed by
-``INSERT … ON CONFLICT DO NOTHING … RETURNING``, so a concurrent import of the same transactions
-(another replica, an admin rerun) is harmless: whoever commits second just finds them known.
+Which transactions are new is decided by :mod:`syncd.ingest.identity` against the company's earlier
+rows (one pre-select per batch); new rows go in with ``INSERT … ON CONFLICT DO NOTHING …
+RETURNING`` on a key built from their bank references, so a concurrent import of the same
+transactions (another replica, an admin rerun) is harmless: whoever commits second finds them known.
 """
 
 from __future__ import annotations
@@ -10,15 +11,28 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, or_, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from syncd.bankfiles import model
+from syncd.bankfiles.camt_entry import LOCAL_BATCH
 from syncd.bankfiles.model import Fingerprinter
-from syncd.ingest.tables import BankFile, BankTransaction, PspCharge, PspPayout
+from syncd.ingest import identity
+from syncd.ingest.identity import Verdict
+from syncd.ingest.tables import (
+    MATCHABLE_IDENTITIES,
+    POSSIBLE_DUPLICATE,
+    UNIQUE,
+    BankDelivery,
+    BankFile,
+    BankTransaction,
+    PspCharge,
+    PspPayout,
+)
 
 CHUNK = 500
 
@@ -29,6 +43,7 @@ class Inserted:
 
     ids: dict[str, int]
     known: int
+    held: int = 0
 
 
 def content_hash(data: bytes) -> str:
@@ -95,9 +110,17 @@ def references_json(tx: model.BankTransaction) -> dict[str, Any]:
     }
 
 
-def transaction_values(tx: model.BankTransaction, *, company_id: int, bank_file_id: int) -> dict[str, Any]:
-    """The ``bank_transactions`` row for a parsed transaction."""
-    e2e = "" if tx.end_to_end_id.upper() == "NOTPROVIDED" else tx.end_to_end_id
+def transaction_values(
+    tx: model.BankTransaction, *, company_id: int, bank_file_id: int, file_digest: str = ""
+) -> dict[str, Any]:
+    """The ``bank_transactions`` row for a parsed transaction (identity columns left at their defaults).
+
+    A batch key that is only meaningful inside its file (no bank reference) is qualified with the
+    file's digest, so it never ties this file's deposit to another file's.
+    """
+    batch_key = tx.batch_key
+    if batch_key and LOCAL_BATCH in batch_key:
+        batch_key = f"{batch_key}@{file_digest[:16]}"
     return {
         "company_id": company_id,
         "bank_file_id": bank_file_id,
@@ -111,7 +134,7 @@ def transaction_values(tx: model.BankTransaction, *, company_id: int, bank_file_
         "status": tx.status.value,
         "is_reversal": tx.is_reversal,
         "is_batch": tx.is_batch,
-        "batch_key": tx.batch_key,
+        "batch_key": batch_key,
         "parent_id": None,
         "deposit_total": tx.deposit_total,
         "references": references_json(tx),
@@ -121,12 +144,26 @@ def transaction_values(tx: model.BankTransaction, *, company_id: int, bank_file_
         "payer_bankgiro": tx.payer_bankgiro,
         "payer_account": tx.payer_account,
         "payer_org_no": tx.payer_org_no,
-        "bank_ref": tx.acct_svcr_ref or tx.bank_serial or tx.tx_id or tx.entry_ref,
-        "end_to_end_id": e2e,
+        "bank_ref": _bank_ref(tx),
+        "end_to_end_id": _real(tx.end_to_end_id),
         "charges": tx.charges,
         "psp_payout_id": None,
         "source_location": tx.source_location,
+        "statement_id": tx.statement_id,
+        "return_reason": tx.return_reason,
+        "identity_state": UNIQUE,
+        "identity_note": "",
+        "duplicate_of_id": None,
     }
+
+
+def _real(reference: str) -> str:
+    return "" if identity.is_placeholder(reference) else reference
+
+
+def _bank_ref(tx: model.BankTransaction) -> str:
+    """The bank's own reference for the row (never ``NtryRef``: that numbers entries per message)."""
+    return _real(tx.acct_svcr_ref) or _real(tx.bank_serial) or _real(tx.tx_id)
 
 
 def fingerprinted(
@@ -140,25 +177,55 @@ def fingerprinted(
     return [tx if tx.fingerprint else stamp(tx) for tx in transactions]
 
 
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    """Where the transactions being inserted come from."""
+
+    company_id: int
+    bank_file_id: int
+    file_digest: str
+    source_format: str
+
+
 def insert_transactions(
-    session: Session, *, company_id: int, bank_file_id: int, transactions: Sequence[model.BankTransaction]
+    session: Session, delivery: Delivery, transactions: Sequence[model.BankTransaction]
 ) -> Inserted:
-    """Insert the transactions the company does not have yet (by fingerprint)."""
-    by_fingerprint = {tx.fingerprint: tx for tx in transactions}
-    known: set[str] = set()
-    for chunk in _chunks(list(by_fingerprint)):
-        known.update(
-            session.scalars(
-                select(BankTransaction.fingerprint).where(
-                    BankTransaction.company_id == company_id, BankTransaction.fingerprint.in_(chunk)
-                )
-            )
+    """Store one file's transactions (or a batch of them) as :mod:`syncd.ingest.identity` decides.
+
+    A transaction already known from another file is recorded as a delivery of it and fills in what
+    the earlier delivery lacked; an uncertain one is stored held as a possible duplicate; the rest
+    are new. ``ids`` maps the parser's fingerprints of stored rows (new or held) to their ids.
+    """
+    lines = [identity.line_of(tx, delivery.source_format) for tx in transactions]
+    rows_by_id = _candidates(session, delivery, transactions)
+    candidates = {row_id: line for row_id, (_, line) in rows_by_id.items()}
+    resolutions = identity.resolve(lines, candidates)
+    rows: list[dict[str, Any]] = []
+    keys: dict[str, str] = {}
+    known = held = 0
+    for tx, line, resolution in zip(transactions, lines, resolutions, strict=True):
+        if resolution.verdict is Verdict.SAME and resolution.match is not None:
+            _record_delivery(session, delivery, rows_by_id[resolution.match][0], tx, resolution.reason)
+            known += 1
+            continue
+        values = transaction_values(
+            tx,
+            company_id=delivery.company_id,
+            bank_file_id=delivery.bank_file_id,
+            file_digest=delivery.file_digest,
         )
-    rows = [
-        transaction_values(tx, company_id=company_id, bank_file_id=bank_file_id)
-        for fingerprint, tx in by_fingerprint.items()
-        if fingerprint not in known
-    ]
+        if resolution.verdict is Verdict.POSSIBLE:
+            held += 1
+            values.update(
+                identity_state=POSSIBLE_DUPLICATE,
+                duplicate_of_id=resolution.match,
+                identity_note=resolution.reason,
+            )
+            values["fingerprint"] = _delivery_key(delivery, tx)
+        else:
+            values["fingerprint"] = _stored_key(delivery, tx, line)
+        keys[values["fingerprint"]] = tx.fingerprint
+        rows.append(values)
     ids: dict[str, int] = {}
     if rows:
         # A Core insert on the table, not the ORM entity: the ORM's bulk path splits rows into
@@ -171,9 +238,145 @@ def insert_transactions(
             .on_conflict_do_nothing(index_elements=["company_id", "fingerprint"])
             .returning(table.c.id, table.c.fingerprint)
         )
-        ids = {fp: row_id for row_id, fp in session.execute(statement, rows)}
+        # A conflict means a concurrent import stored the same bank reference first: known.
+        ids = {keys[stored]: row_id for row_id, stored in session.execute(statement, rows)}
     session.flush()
-    return Inserted(ids, len(transactions) - len(ids))
+    return Inserted(ids, len(transactions) - len(ids), held=held)
+
+
+def _stored_key(delivery: Delivery, tx: model.BankTransaction, line: identity.Line) -> str:
+    """The unique key of a new row: its bank references when it has any, else this delivery.
+
+    Built on bank references, it lets the database refuse a second copy stored by a concurrent
+    import; without them, identity was decided above and the key only has to be unique.
+    """
+    if not line.bank_refs:
+        return _delivery_key(delivery, tx)
+    parts = [
+        "v2",
+        line.account,
+        line.direction,
+        format(line.amount.normalize(), "f"),
+        line.currency,
+        line.booking_date.isoformat() if line.booking_date else "",
+        "batch" if line.is_batch else "",
+        *(f"{kind}={value}" for kind, value in sorted(line.bank_refs.items())),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:40]
+
+
+def _delivery_key(delivery: Delivery, tx: model.BankTransaction) -> str:
+    return "d" + hashlib.sha256(f"v2\x1f{delivery.file_digest}\x1f{tx.fingerprint}".encode()).hexdigest()[:39]
+
+
+def _candidates(
+    session: Session, delivery: Delivery, transactions: Sequence[model.BankTransaction]
+) -> dict[int, tuple[BankTransaction, identity.Line]]:
+    """Earlier rows of other files that could be the same money (same dates, or not yet booked)."""
+    days = {day for tx in transactions for day in (tx.booking_date, tx.value_date) if day is not None}
+    amounts = {tx.amount for tx in transactions}
+    found: dict[int, tuple[BankTransaction, identity.Line]] = {}
+    day_list = sorted(days)
+    for start in range(0, max(len(day_list), 1), CHUNK):
+        on_days = BankTransaction.booking_date.in_(day_list[start : start + CHUNK])
+        query = (
+            select(BankTransaction, BankFile.format)
+            .join(BankFile, BankFile.id == BankTransaction.bank_file_id)
+            .where(
+                BankTransaction.company_id == delivery.company_id,
+                BankTransaction.bank_file_id != delivery.bank_file_id,
+                BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+                or_(on_days, BankTransaction.booking_date.is_(None)),
+            )
+        )
+        for row, fmt in session.execute(query):
+            if row.amount in amounts:
+                found[row.id] = (row, line_of_row(row, fmt or ""))
+    return found
+
+
+def line_of_row(row: BankTransaction, source_format: str) -> identity.Line:
+    """The identity view of a stored row (what :func:`identity.line_of` gives for a parsed one)."""
+    ids: dict[str, Any] = row.references.get("ids", {})
+    payer_refs = [str(item["value"]) for item in row.references.get("items", [])]
+    balance = row.references.get("balance_after")
+    return identity.Line.build(
+        direction=row.direction,
+        amount=row.amount,
+        currency=row.currency,
+        booking_date=row.booking_date,
+        is_batch=row.is_batch,
+        account=row.account,
+        source_format=source_format,
+        references={
+            "acct_svcr_ref": str(ids.get("acct_svcr_ref", "")),
+            "tx_id": str(ids.get("tx_id", "")),
+            "end_to_end_id": row.end_to_end_id,
+            "bank_serial": str(ids.get("bank_serial", "")),
+        },
+        payer_references=payer_refs,
+        payer_account=row.payer_account,
+        payer_bankgiro=row.payer_bankgiro,
+        statement_id=row.statement_id,
+        balance_after=None if balance is None else Decimal(str(balance)),
+        content=identity.content_of(
+            payer_name=row.payer_name,
+            free_text=row.free_text,
+            value_date=row.value_date,
+            references=payer_refs,
+        ),
+    )
+
+
+_FILLABLE = ("payer_name", "payer_address", "payer_account", "payer_bankgiro", "payer_org_no", "free_text")
+
+
+def _record_delivery(
+    session: Session, delivery: Delivery, row: BankTransaction, tx: model.BankTransaction, evidence: str
+) -> None:
+    """Note that ``tx`` is ``row`` delivered again, and fill in what the earlier delivery lacked.
+
+    A pending line that is now booked becomes booked; references, payer and text the first
+    delivery did not carry (a camt.053 entry without details, then the camt.054) are added.
+    Nothing already known is overwritten.
+    """
+    enriched: list[str] = []
+    if row.status != model.Status.BOOKED.value and tx.status is model.Status.BOOKED:
+        row.status, row.booking_date = tx.status.value, tx.booking_date
+        row.value_date = row.value_date or tx.value_date
+        enriched.append("status")
+    for name in _FILLABLE:
+        value = getattr(tx, name)
+        if value and not getattr(row, name):
+            setattr(row, name, value)
+            enriched.append(name)
+    incoming = references_json(tx)
+    current = dict(row.references)
+    if incoming["items"] and not current.get("items"):
+        current["items"], current["tokens"] = incoming["items"], incoming["tokens"]
+        enriched.append("references")
+    elif incoming["tokens"] and not current.get("tokens"):
+        current["tokens"] = incoming["tokens"]
+        enriched.append("tokens")
+    missing_ids = {k: v for k, v in incoming["ids"].items() if k not in current.get("ids", {})}
+    if missing_ids:
+        current["ids"] = {**current.get("ids", {}), **missing_ids}
+    row.references = current
+    for column, value in (("end_to_end_id", _real(tx.end_to_end_id)), ("bank_ref", _bank_ref(tx))):
+        if value and not getattr(row, column):
+            setattr(row, column, value)
+    if row.charges is None and tx.charges is not None:
+        row.charges = tx.charges
+    session.add(
+        BankDelivery(
+            company_id=delivery.company_id,
+            bank_transaction_id=row.id,
+            bank_file_id=delivery.bank_file_id,
+            source_location=tx.source_location,
+            evidence=evidence,
+            enriched=",".join(enriched),
+        )
+    )
 
 
 def insert_payouts(

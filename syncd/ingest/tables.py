@@ -2,6 +2,10 @@
 
 A transaction's ``fingerprint`` (computed by the parser from what identifies it at the bank) is
 unique per company, so a re-imported file or two statements overlapping by a day add nothing.
+Identity across deliveries is decided by :mod:`syncd.ingest.identity`: a later delivery of a known
+transaction is recorded in ``bank_deliveries`` and enriches the row instead of adding one; an
+uncertain one is kept with ``identity_state = 'possible_duplicate'`` (never matched) until a person
+says whether it is the same money (``duplicate``) or not (``distinct``).
 A batch credit (``is_batch``) is never matched itself: its details, from a camt.054 or BgMax
 deposit, point to it through ``parent_id``, so the same money is never counted twice.
 """
@@ -16,6 +20,11 @@ from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Unique
 from sqlalchemy.orm import Mapped, mapped_column
 
 from syncd.db import Base, utcnow
+
+# bank_transactions.identity_state: a transaction of its own; held as a possible duplicate of
+# ``duplicate_of_id``; confirmed by a person as the same money (never matched); or as distinct.
+UNIQUE, POSSIBLE_DUPLICATE, DUPLICATE, DISTINCT = "unique", "possible_duplicate", "duplicate", "distinct"
+MATCHABLE_IDENTITIES = (UNIQUE, DISTINCT)
 
 
 class BankFile(Base):
@@ -77,6 +86,34 @@ class BankTransaction(Base):
     psp_payout_id: Mapped[int | None] = mapped_column(ForeignKey("psp_payouts.id", ondelete="SET NULL"))
     source_location: Mapped[str] = mapped_column(Text, default="")
     imported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    statement_id: Mapped[str] = mapped_column(String(120), default="")
+    return_reason: Mapped[str] = mapped_column(String(40), default="")
+    identity_state: Mapped[str] = mapped_column(String(20), default=UNIQUE)
+    identity_note: Mapped[str] = mapped_column(Text, default="")
+    duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_transactions.id", ondelete="SET NULL"), default=None
+    )
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("bank_transactions.id", ondelete="SET NULL"), default=None
+    )
+    decided_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+
+
+class BankDelivery(Base):
+    """A later delivery of a known transaction: which file brought it again, and why it is the same."""
+
+    __tablename__ = "bank_deliveries"
+    __table_args__ = (Index(None, "bank_transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id", ondelete="CASCADE"))
+    bank_file_id: Mapped[int] = mapped_column(ForeignKey("bank_files.id", ondelete="CASCADE"))
+    source_location: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    enriched: Mapped[str] = mapped_column(Text, default="")  # the fields this delivery filled in
+    received_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 
 
 class PspPayout(Base):

@@ -15,7 +15,6 @@ from syncd.bankfiles import (
     ParseResult,
     PspCharge,
     PspPayout,
-    parse,
 )
 from syncd.ingest.importer import ImportStatus, import_parsed
 from syncd.ingest.tables import PspPayout as PayoutRow
@@ -243,9 +242,7 @@ def test_imports_of_overlapping_files_racing_each_other_add_each_transaction_onc
 def test_parsed_transactions_keep_their_references_and_ids(database: Database, importer) -> None:
     importer(GOLDEN / "camt054_v02_bankgiro.xml")
     first = transactions(database)[0]
-    parsed = parse((GOLDEN / "camt054_v02_bankgiro.xml").read_bytes()).transactions[0]
 
-    assert first.fingerprint == parsed.fingerprint
     assert first.bank_ref == "BGC-000731-0001"
     assert first.payer_name == "Kalmar Rör & Värme AB"
     assert first.references["items"] == [

@@ -1,0 +1,118 @@
+"""One bank's payments delivered the way banks deliver them: camt.054, camt.053 with or without
+details, re-sent messages — each rendering numbering its entries from 1, as real messages do.
+
+A :class:`BankPayment` is one real payment; the renderers are free to leave out the bank's own
+reference (banks that send none), the OCR (a statement without details) or anything else a real
+delivery may lack. Tests use this to check that syncd stores each payment once however it comes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from xml.sax.saxutils import escape
+
+ACCOUNT_IBAN = "SE4550000000058398257466"
+BANKGIRO = "50501055"
+
+
+@dataclass(frozen=True)
+class BankPayment:
+    """A customer's payment as the bank knows it."""
+
+    key: int
+    day: dt.date
+    amount: Decimal
+    payer: str
+    ocr: str = ""
+    text: str = ""
+    bank_ref: str = ""
+
+    @property
+    def reference(self) -> str:
+        return self.bank_ref or f"SEB{self.day:%y%m%d}{self.key:07d}"
+
+
+def _remittance(payment: BankPayment) -> str:
+    if payment.ocr:
+        return (
+            "<RmtInf><Strd><CdtrRefInf><Tp><CdOrPrtry><Cd>SCOR</Cd></CdOrPrtry></Tp>"
+            f"<Ref>{payment.ocr}</Ref></CdtrRefInf></Strd></RmtInf>"
+        )
+    return f"<RmtInf><Ustrd>{escape(payment.text)}</Ustrd></RmtInf>" if payment.text else ""
+
+
+def _entry(payment: BankPayment, number: int, *, refs: bool, details: bool, status: str = "BOOK") -> str:
+    ref = f"<AcctSvcrRef>{payment.reference}</AcctSvcrRef>" if refs else ""
+    booked = f"<BookgDt><Dt>{payment.day}</Dt></BookgDt>" if status == "BOOK" else ""
+    inner = ""
+    if details:
+        inner = (
+            "<NtryDtls><TxDtls>"
+            f"<RltdPties><Dbtr><Nm>{escape(payment.payer)}</Nm></Dbtr></RltdPties>"
+            f"{_remittance(payment)}</TxDtls></NtryDtls>"
+        )
+    info = "" if details else f"<AddtlNtryInf>BG INBET {escape(payment.payer.upper()[:20])}</AddtlNtryInf>"
+    return (
+        f'<Ntry><NtryRef>{number}</NtryRef><Amt Ccy="SEK">{payment.amount:.2f}</Amt>'
+        f"<CdtDbtInd>CRDT</CdtDbtInd><Sts>{status}</Sts>{booked}"
+        f"<ValDt><Dt>{payment.day}</Dt></ValDt>{ref}"
+        "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>BOOK</SubFmlyCd></Fmly></Domn></BkTxCd>"
+        f"{inner}{info}</Ntry>"
+    )
+
+
+def camt054(
+    payments: Sequence[BankPayment],
+    notification_id: str,
+    *,
+    message_id: str = "",
+    refs: bool = True,
+    status: str = "BOOK",
+) -> bytes:
+    """An intraday credit notification for the company's bankgiro, entries numbered from 1."""
+    created = payments[0].day if payments else dt.date(2026, 11, 25)
+    entries = "".join(_entry(p, n, refs=refs, details=True, status=status) for n, p in enumerate(payments, 1))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>'
+        f"<GrpHdr><MsgId>{message_id or notification_id}</MsgId><CreDtTm>{created}T10:12:40</CreDtTm></GrpHdr>"
+        f"<Ntfctn><Id>{notification_id}</Id>"
+        f"<Acct><Id><Othr><Id>{BANKGIRO}</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id>"
+        "<Ccy>SEK</Ccy></Acct>"
+        f"{entries}</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n"
+    ).encode()
+
+
+def camt053(
+    payments: Sequence[BankPayment],
+    statement_id: str,
+    *,
+    message_id: str = "",
+    refs: bool = True,
+    details: bool = True,
+) -> bytes:
+    """The bank's account statement listing these payments, entries numbered from 1."""
+    days = sorted({p.day for p in payments}) or [dt.date(2026, 11, 25)]
+    opening = Decimal("10000.00")
+    closing = opening + sum((p.amount for p in payments), Decimal(0))
+    entries = "".join(_entry(p, n, refs=refs, details=details) for n, p in enumerate(payments, 1))
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt>'
+        f"<GrpHdr><MsgId>{message_id or statement_id}</MsgId><CreDtTm>{days[-1]}T23:10:00</CreDtTm></GrpHdr>"
+        f"<Stmt><Id>{statement_id}</Id>"
+        f"<FrToDt><FrDtTm>{days[0]}T00:00:00</FrDtTm><ToDtTm>{days[-1]}T23:59:59</ToDtTm></FrToDt>"
+        f"<Acct><Id><IBAN>{ACCOUNT_IBAN}</IBAN></Id><Ccy>SEK</Ccy></Acct>"
+        f"{_balance('OPBD', opening, days[0])}{_balance('CLBD', closing, days[-1])}"
+        f"{entries}</Stmt></BkToCstmrStmt></Document>\n"
+    ).encode()
+
+
+def _balance(code: str, amount: Decimal, day: dt.date) -> str:
+    return (
+        f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="SEK">{amount:.2f}</Amt>'
+        f"<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>"
+    )

@@ -1,0 +1,197 @@
+"""The same payment delivered twice is booked once; two payments that look alike are both booked.
+
+Each test drops bank files in the company's inbox the way a bank delivers them and runs full
+cycles (import → pull → match → push) against the Bokio sandbox over HTTP, on both databases, then
+reads Bokio's books back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import select
+
+from syncd.app import App
+from syncd.daemon.cycle import CompanyCycle
+from syncd.demo.payments import InvoiceFacts
+from syncd.demo.run import settings_for, write_inbox
+from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
+from syncd.ingest import duplicates
+from syncd.ingest.tables import BankDelivery, BankFile, BankTransaction
+from syncd.sandbox import Sandbox
+from syncd.sandbox.server import SandboxServer, running
+from tests.conftest import Database
+from tests.ingest.deliveries import BankPayment, camt053, camt054
+
+
+@dataclass
+class World:
+    sandbox: Sandbox
+    server: SandboxServer
+    company: DemoCompany
+    app: App
+    inbox: Path
+
+    def deliver(self, name: str, data: bytes) -> None:
+        write_inbox(self.inbox, {name: data})
+
+    def cycle(self) -> None:
+        report = CompanyCycle(self.app, self.app.settings.companies[0]).run()
+        assert report.ok, report.to_json()
+
+    def invoice(self, *, at_least: Decimal, skip: int = 0) -> InvoiceFacts:
+        candidates = [
+            f
+            for f in open_invoices(self.sandbox, self.company.id)
+            if f.currency == "SEK" and f.outstanding >= at_least
+        ]
+        return sorted(candidates, key=lambda f: f.number)[skip]
+
+    def payments_on(self, number: str) -> list[Decimal]:
+        with self.sandbox.lock:
+            company = self.sandbox.companies[self.company.id]
+            invoice_id = next(i for i, inv in company.invoices.items() if inv.get("invoiceNumber") == number)
+            return sorted(
+                Decimal(str(p["sumBaseCurrency"])) for p in company.payments.get(invoice_id, {}).values()
+            )
+
+    def lines(self) -> list[BankTransaction]:
+        with self.app.sessions() as session:
+            return list(session.scalars(select(BankTransaction).order_by(BankTransaction.id)))
+
+
+@pytest.fixture
+def world(database: Database, tmp_path: Path) -> Iterator[World]:
+    sandbox, company = build_sandbox(seed=11)
+    inbox = tmp_path / "inbox"
+    inbox.mkdir()
+    with running(sandbox) as server:
+        settings = settings_for(company, base_url=server.url, database=tmp_path / "unused", inbox=inbox)
+        settings = settings.model_copy(update={"database_url": SecretStr(database.url)})
+        app = App(settings, clock=sandbox.clock)
+        try:
+            yield World(sandbox, server, company, app, inbox)
+        finally:
+            app.close()
+
+
+def _payment(world: World, facts: InvoiceFacts, key: int, amount: Decimal, **extra: object) -> BankPayment:
+    return BankPayment(key, world.sandbox.today(), amount, facts.customer, ocr=facts.ocr, **extra)  # type: ignore[arg-type]
+
+
+def _stranger(world: World, key: int, amount: Decimal) -> BankPayment:
+    return BankPayment(key, world.sandbox.today(), amount, "Okänd Betalare", text=f"Lån {key}")
+
+
+@pytest.mark.parametrize("first_format", ["camt.054", "camt.053"])
+def test_a_partial_payment_in_the_days_notification_and_the_next_statement_is_booked_once(
+    world: World, first_format: str
+) -> None:
+    facts = world.invoice(at_least=Decimal(5000))
+    partial = _payment(world, facts, 1, Decimal("2500.00"))
+    # the statement lists two other payments first: the partial payment is NtryRef 3 there, 1 in the 054
+    statement = camt053(
+        [_stranger(world, 2, Decimal(990)), _stranger(world, 3, Decimal(45)), partial], "SEB053-1"
+    )
+    notification = camt054([partial], "BG-NTF-1")
+    files = [("ntf.xml", notification), ("stmt.xml", statement)]
+    if first_format == "camt.053":
+        files.reverse()
+
+    for name, data in files:
+        world.deliver(name, data)
+        world.cycle()
+
+    assert world.payments_on(facts.number) == [Decimal("2500.00")]
+    same = [line for line in world.lines() if line.amount == Decimal("2500.00")]
+    assert len(same) == 1
+    (line,) = same
+    assert line.references["items"][0]["value"] == facts.ocr  # the OCR, whichever file came first
+    with world.app.sessions() as session:
+        (delivery,) = session.scalars(select(BankDelivery)).all()
+        assert delivery.bank_transaction_id == line.id
+        assert "SEB" in delivery.evidence  # the bank's reference tied them
+
+
+def test_a_notification_sent_again_with_a_new_message_id_adds_nothing(world: World) -> None:
+    facts = world.invoice(at_least=Decimal(1000))
+    payment = _payment(world, facts, 7, facts.outstanding)
+    world.deliver("ntf-0930.xml", camt054([payment], "BG-NTF-0930", message_id="MSG-1", refs=False))
+    world.cycle()
+    world.deliver("ntf-0930-resent.xml", camt054([payment], "BG-NTF-0930", message_id="MSG-2", refs=False))
+    world.cycle()
+
+    assert world.payments_on(facts.number) == [facts.outstanding]
+    assert len(world.lines()) == 1
+    with world.app.sessions() as session:
+        added = dict(session.execute(select(BankFile.filename, BankFile.transactions_added)).all())
+    assert added == {"ntf-0930.xml": 1, "ntf-0930-resent.xml": 0}
+
+
+def test_two_payments_numbered_alike_in_two_notifications_are_both_stored_and_booked(world: World) -> None:
+    amount = Decimal("1250.00")
+    first = world.invoice(at_least=amount)
+    second = world.invoice(at_least=amount, skip=1)
+    # each intraday notification numbers its only entry 1 and carries no AcctSvcrRef
+    world.deliver("ntf-1.xml", camt054([_payment(world, first, 1, amount)], "BG-NTF-A", refs=False))
+    world.cycle()
+    world.deliver("ntf-2.xml", camt054([_payment(world, second, 1, amount)], "BG-NTF-B", refs=False))
+    world.cycle()
+
+    assert len(world.lines()) == 2
+    assert world.payments_on(first.number) == [amount]
+    assert world.payments_on(second.number) == [amount]
+
+
+def test_a_copy_without_any_shared_reference_is_held_for_a_person_and_never_booked(world: World) -> None:
+    facts = world.invoice(at_least=Decimal(5000))
+    partial = _payment(world, facts, 4, Decimal("2500.00"))
+    world.deliver("ntf.xml", camt054([partial], "BG-NTF-7", refs=False))
+    world.cycle()
+    # the bank's statement names neither the OCR nor a reference: it may or may not be the same money
+    world.deliver("stmt.xml", camt053([partial], "SEB053-7", refs=False, details=False))
+    world.cycle()
+    world.cycle()
+
+    assert world.payments_on(facts.number) == [Decimal("2500.00")]
+    with world.app.sessions() as session:
+        company_id = session.scalar(select(BankTransaction.company_id))
+        assert company_id is not None
+        (held,) = duplicates.possible_duplicates(session, company_id)
+    assert (held.amount, held.filename, held.original_filename) == (Decimal("2500.00"), "stmt.xml", "ntf.xml")
+    assert "no shared bank reference" in held.reason
+
+
+def test_a_pending_notification_that_books_later_is_one_line_and_booked_once(world: World) -> None:
+    facts = world.invoice(at_least=Decimal(1000))
+    payment = _payment(world, facts, 9, facts.outstanding)
+    world.deliver("pending.xml", camt054([payment], "BG-NTF-P1", status="PDNG"))
+    world.cycle()
+    assert world.payments_on(facts.number) == []  # pending money is never booked
+    world.deliver("booked.xml", camt054([payment], "BG-NTF-P2"))
+    world.cycle()
+
+    (line,) = world.lines()
+    assert (line.status, line.booking_date) == ("booked", world.sandbox.today())
+    assert world.payments_on(facts.number) == [facts.outstanding]
+
+
+def test_two_overlapping_statements_pair_their_shared_days_lines_one_to_one(world: World) -> None:
+    day = world.sandbox.today()
+    # two identical card refunds without any bank reference on the shared day
+    tuesday = [
+        BankPayment(2, day, Decimal(129), "KORTKÖP", text="ÅTERBETALNING"),
+        BankPayment(3, day, Decimal(129), "KORTKÖP", text="ÅTERBETALNING"),
+    ]
+    monday = [BankPayment(1, day - dt.timedelta(days=1), Decimal(300), "Okänd", text="x")]
+    world.deliver("s1.xml", camt053([*monday, *tuesday], "SEB053-A", refs=False, details=False))
+    world.deliver("s2.xml", camt053(tuesday, "SEB053-B", refs=False, details=False))
+    world.cycle()
+
+    assert sorted(line.amount for line in world.lines()) == [Decimal(129), Decimal(129), Decimal(300)]
