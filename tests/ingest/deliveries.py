@@ -116,3 +116,54 @@ def _balance(code: str, amount: Decimal, day: dt.date) -> str:
         f'<Bal><Tp><CdOrPrtry><Cd>{code}</Cd></CdOrPrtry></Tp><Amt Ccy="SEK">{amount:.2f}</Amt>'
         f"<CdtDbtInd>CRDT</CdtDbtInd><Dt><Dt>{day}</Dt></Dt></Bal>"
     )
+
+
+def _record(*fields: tuple[int, str]) -> str:
+    """An 80-column BgMax record from (1-based start column, text) pairs."""
+    line = [" "] * 80
+    for start, text in fields:
+        line[start - 1 : start - 1 + len(text)] = text
+    return "".join(line).rstrip()
+
+
+def bgmax(
+    payments: Sequence[BankPayment], *, deposit_serial: int, written: str = "20261125061532123456"
+) -> bytes:
+    """Bankgirot's BgMax file: one deposit (TK05…TK15) holding these payments, serials per payment."""
+    day = payments[0].day
+    total = sum((p.amount for p in payments), Decimal(0))
+    records = [
+        _record((1, "01"), (3, "BGMAX"), (23, "01"), (25, written), (45, "P")),
+        _record((1, "05"), (3, f"{int(BANKGIRO):010d}"), (23, "SEK")),
+    ]
+    for p in payments:
+        reference, code = (p.ocr, "2") if p.ocr else (p.text[:25], "3")
+        records.append(
+            _record(
+                (1, "20"),
+                (3, "0000000000"),
+                (13, reference),
+                (38, f"{int(p.amount * 100):018d}"),
+                (56, code),
+                (57, "1"),
+                (58, f"{900000 + p.key:012d}"),
+                (70, "0"),
+            )
+        )
+        records.append(_record((1, "26"), (3, p.payer[:35])))
+    records.append(
+        _record(
+            (1, "15"),
+            (3, f"{int(BANKGIRO):035d}"),
+            (38, f"{day:%Y%m%d}"),
+            (46, f"{deposit_serial:05d}"),
+            (51, f"{int(total * 100):018d}"),
+            (69, "SEK"),
+            (72, f"{len(payments):08d}"),
+            (80, "K"),
+        )
+    )
+    records.append(
+        _record((1, "70"), (3, f"{len(payments):08d}"), (11, "0" * 8), (19, "0" * 8), (27, "00000001"))
+    )
+    return ("\n".join(records) + "\n").encode("cp1252", errors="replace")
