@@ -44,7 +44,7 @@ from syncd.bankfiles import (
 from syncd.bankfiles.detect import HEAD_BYTES
 from syncd.bankfiles.model import Fingerprinter
 from syncd.errors import ParseError
-from syncd.ingest import linking, store
+from syncd.ingest import linking, reversals, store
 from syncd.ingest.report import ImportReport, ImportStatus, hint_for, problem_json
 from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
@@ -338,6 +338,7 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
         session, company_id=company_id, bank_file_id=file_id, payouts=result.payouts
     )
     plan = linking.link_batches(session, company_id, inserter.batch_dates)
+    reversed_pairs = reversals.link_reversals(session, company_id, file_id)
     problems = result.problems + tuple(
         Problem(received.filename, "", message, Severity.WARNING) for message in plan.ambiguous
     )
@@ -353,6 +354,7 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
         "payouts_added": len(payouts.ids),
         "payouts_known": payouts.known,
         "possible_duplicates": inserter.held,
+        "reversals": [{"line": line, "reverses": original} for line, original in reversed_pairs],
         "links": [{"batch_id": link.batch_id, "evidence": list(link.evidence)} for link in plan.links],
         "problems": [problem_json(p) for p in problems],
     }

@@ -297,8 +297,10 @@ def matchable_transactions(
     """Rows the matcher may allocate: booked, not a batch, not yet fully allocated.
 
     Credits and debits both come back (the matcher decides what a debit means). A line held as a
-    possible duplicate of another, or confirmed as one, never does.
+    possible duplicate of another, or confirmed as one, never does; nor does money that went back
+    (a reversal, and the credit it reverses: :mod:`syncd.ingest.reversals`).
     """
+    reversal = aliased(BankTransaction)
     rows = session.scalars(
         select(BankTransaction)
         .where(
@@ -306,6 +308,8 @@ def matchable_transactions(
             BankTransaction.status == "booked",
             BankTransaction.is_batch.is_(False),
             BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+            BankTransaction.reverses_id.is_(None),
+            ~exists().where(reversal.reverses_id == BankTransaction.id),
         )
         .order_by(BankTransaction.booking_date, BankTransaction.id)
     ).all()

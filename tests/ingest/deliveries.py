@@ -86,6 +86,19 @@ def camt054(
     ).encode()
 
 
+def returned(payment: BankPayment, day: dt.date, number: int = 1, reason: str = "AC04") -> str:
+    """The bank sending ``payment`` back (RvslInd, a return reason, the OCR in the text)."""
+    return (
+        f'<Ntry><NtryRef>{number}</NtryRef><Amt Ccy="SEK">{payment.amount:.2f}</Amt>'
+        f"<CdtDbtInd>DBIT</CdtDbtInd><RvslInd>true</RvslInd><Sts>BOOK</Sts>"
+        f"<BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>"
+        f"<AcctSvcrRef>RET{payment.reference}</AcctSvcrRef><NtryDtls><TxDtls>"
+        f"<RltdPties><Cdtr><Nm>{escape(payment.payer)}</Nm></Cdtr></RltdPties>"
+        f"<RmtInf><Ustrd>Retur {payment.ocr or payment.text}</Ustrd></RmtInf>"
+        f"<RtrInf><Rsn><Cd>{reason}</Cd></Rsn></RtrInf></TxDtls></NtryDtls></Ntry>"
+    )
+
+
 def camt053(
     payments: Sequence[BankPayment],
     statement_id: str,
@@ -93,12 +106,17 @@ def camt053(
     message_id: str = "",
     refs: bool = True,
     details: bool = True,
+    extra: Sequence[str] = (),
 ) -> bytes:
-    """The bank's account statement listing these payments, entries numbered from 1."""
+    """The bank's account statement listing these payments, entries numbered from 1.
+
+    ``extra`` entries (e.g. :func:`returned`) are appended as they are.
+    """
     days = sorted({p.day for p in payments}) or [dt.date(2026, 11, 25)]
     opening = Decimal("10000.00")
     closing = opening + sum((p.amount for p in payments), Decimal(0))
     entries = "".join(_entry(p, n, refs=refs, details=details) for n, p in enumerate(payments, 1))
+    entries += "".join(extra)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt>'

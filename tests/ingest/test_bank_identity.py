@@ -17,8 +17,10 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
+from syncd.allocations import reversals
 from syncd.app import App
 from syncd.daemon.cycle import CompanyCycle
+from syncd.db import utcnow
 from syncd.demo.payments import InvoiceFacts
 from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
@@ -27,7 +29,7 @@ from syncd.ingest.tables import BankDelivery, BankFile, BankTransaction
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import SandboxServer, running
 from tests.conftest import Database
-from tests.ingest.deliveries import BankPayment, camt053, camt054
+from tests.ingest.deliveries import BankPayment, camt053, camt054, returned
 
 
 @dataclass
@@ -195,3 +197,35 @@ def test_two_overlapping_statements_pair_their_shared_days_lines_one_to_one(worl
     world.cycle()
 
     assert sorted(line.amount for line in world.lines()) == [Decimal(129), Decimal(129), Decimal(300)]
+
+
+def test_a_returned_payment_is_proposed_for_undo_and_accepting_deletes_exactly_its_booking(
+    world: World,
+) -> None:
+    facts = world.invoice(at_least=Decimal(1000))
+    payment = _payment(world, facts, 5, facts.outstanding)
+    world.deliver("ntf.xml", camt054([payment], "BG-NTF-R"))
+    world.cycle()
+    assert world.payments_on(facts.number) == [facts.outstanding]
+
+    # the next day's statement: the payment, and the bank sending it back (account closed)
+    world.deliver("stmt.xml", camt053([payment], "SEB053-R", extra=[returned(payment, payment.day, 2)]))
+    world.cycle()
+    world.cycle()
+    assert world.payments_on(facts.number) == [facts.outstanding]  # nothing is undone by itself
+
+    with world.app.sessions.begin() as session:
+        company_id = session.scalar(select(BankTransaction.company_id))
+        assert company_id is not None
+        (proposal,) = reversals.proposed_undos(session, company_id)
+        assert (proposal.amount, proposal.return_reason) == (facts.outstanding, "AC04")
+        assert [number for _, number, _ in proposal.allocations] == [facts.number]
+        assert "reference" in proposal.why
+        reversals.accept_reversal(session, company_id, proposal.reversal_id, by="maria", now=utcnow())
+    world.cycle()
+
+    assert world.payments_on(facts.number) == []
+    with world.app.sessions() as session:
+        assert reversals.proposed_undos(session, company_id) == []
+    world.cycle()
+    assert world.payments_on(facts.number) == []  # the returned money is never booked again

@@ -1,0 +1,159 @@
+"""Money that went back: a reversal or returned credit linked to the payment it undoes.
+
+A bank reverses a credit with an entry marked ``RvslInd`` (a debit), or returns it with a reason
+code (``RtrInf``, e.g. AC04 closed account). syncd links such a debit to the credit it reverses
+(``reverses_id``) so that neither is matched as new money, and, when syncd had booked the credit in
+Bokio, a person is asked to confirm the undo of that booking (never automatic). A plain debit is
+linked only when it unmistakably mirrors a credit syncd booked (same amount and the same payer's
+end-to-end id, reference or account): the company may have refunded a customer, which a person
+should see next to the booking.
+
+Which credit: the same amount and currency, booked on or before the reversal and at most
+:data:`WINDOW_DAYS` before it, not already reversed; the candidate with the strongest evidence,
+and only when that is unique. :func:`pick_original` is pure; :func:`link_reversals` applies it.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from syncd.allocations.tables import Allocation
+from syncd.ingest.identity import is_placeholder
+from syncd.ingest.tables import MATCHABLE_IDENTITIES, BankTransaction
+
+WINDOW_DAYS = 60
+_ACTIVE = ("accepted", "undoing")
+_DIGITS = re.compile(r"\d{4,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Side:
+    """What linking compares of a reversal or of a candidate original."""
+
+    id: int
+    amount: Decimal
+    currency: str
+    booking_date: dt.date | None
+    end_to_end_id: str = ""
+    references: frozenset[str] = frozenset()
+    payer_account: str = ""
+    payer_name: str = ""
+    text: str = ""
+    explicit: bool = False  # marked as a reversal or return by the bank
+    booked_by_syncd: bool = False
+
+
+def _evidence(reversal: Side, original: Side) -> list[str]:
+    found = []
+    if reversal.end_to_end_id and reversal.end_to_end_id == original.end_to_end_id:
+        found.append("end-to-end id")
+    numbers = set(_DIGITS.findall(reversal.text)) | reversal.references
+    if original.references & numbers:
+        found.append("reference")
+    if reversal.payer_account and reversal.payer_account == original.payer_account:
+        found.append("account")
+    if reversal.payer_name and reversal.payer_name.casefold() == original.payer_name.casefold():
+        found.append("name")
+    return found
+
+
+def pick_original(reversal: Side, candidates: Sequence[Side]) -> tuple[int, str] | None:
+    """The credit ``reversal`` undoes and why, or None when none fits uniquely."""
+    fitting = [
+        c
+        for c in candidates
+        if c.amount == reversal.amount
+        and c.currency == reversal.currency
+        and c.booking_date is not None
+        and reversal.booking_date is not None
+        and 0 <= (reversal.booking_date - c.booking_date).days <= WINDOW_DAYS
+    ]
+    scored = sorted(((len(_evidence(reversal, c)), c.id, c) for c in fitting), reverse=True)
+    if not scored:
+        return None
+    best_score, _, best = scored[0]
+    if len(scored) > 1 and scored[1][0] == best_score:
+        return None  # two credits fit equally well: a person must say which
+    evidence = _evidence(reversal, best)
+    if not reversal.explicit and not (
+        best.booked_by_syncd and {"end-to-end id", "reference", "account"} & set(evidence)
+    ):
+        return None
+    return best.id, ", ".join(["amount", *evidence])
+
+
+def _side(row: BankTransaction, *, booked: bool = False) -> Side:
+    refs = frozenset(str(item["value"]).lstrip("0") for item in row.references.get("items", []))
+    return Side(
+        id=row.id,
+        amount=row.amount,
+        currency=row.currency,
+        booking_date=row.booking_date,
+        end_to_end_id="" if is_placeholder(row.end_to_end_id) else row.end_to_end_id,
+        references=refs,
+        payer_account=row.payer_account,
+        payer_name=row.payer_name,
+        text=row.free_text,
+        explicit=row.is_reversal or bool(row.return_reason),
+        booked_by_syncd=booked,
+    )
+
+
+def link_reversals(session: Session, company_id: int, bank_file_id: int) -> list[tuple[int, int]]:
+    """Link this file's debits that reverse an earlier credit; (reversal, original) pairs. Flushes."""
+    debits = session.scalars(
+        select(BankTransaction).where(
+            BankTransaction.company_id == company_id,
+            BankTransaction.bank_file_id == bank_file_id,
+            BankTransaction.direction == "debit",
+            BankTransaction.is_batch.is_(False),
+            BankTransaction.reverses_id.is_(None),
+            BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+        )
+    ).all()
+    days = [d.booking_date for d in debits if d.booking_date is not None]
+    if not days:
+        return []
+    reversed_already = aliased(BankTransaction)
+    candidates = session.scalars(
+        select(BankTransaction).where(
+            BankTransaction.company_id == company_id,
+            BankTransaction.direction == "credit",
+            BankTransaction.is_batch.is_(False),
+            BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+            BankTransaction.booking_date >= min(days) - dt.timedelta(days=WINDOW_DAYS),
+            BankTransaction.booking_date <= max(days),
+            ~exists().where(reversed_already.reverses_id == BankTransaction.id),
+        )
+    ).all()
+    amounts = {d.amount for d in debits}  # compared in Python: SQLite keeps money as text
+    candidates = [c for c in candidates if c.amount in amounts]
+    booked = set(
+        session.scalars(
+            select(Allocation.bank_transaction_id).where(
+                Allocation.company_id == company_id,
+                Allocation.state.in_(_ACTIVE),
+                Allocation.bank_transaction_id.in_([c.id for c in candidates]),
+            )
+        )
+    )
+    pool = {c.id: _side(c, booked=c.id in booked) for c in candidates}
+    links: list[tuple[int, int]] = []
+    for debit in debits:
+        picked = pick_original(_side(debit), list(pool.values()))
+        if picked is None:
+            continue
+        original_id, evidence = picked
+        debit.reverses_id = original_id
+        debit.identity_note = f"reverses bank line {original_id} ({evidence})"
+        del pool[original_id]  # one reversal per credit
+        links.append((debit.id, original_id))
+    session.flush()
+    return links
