@@ -76,11 +76,11 @@ class CompanyAccounts:
 
     def describe(self) -> str:
         if not self.accounts:
-            return "no accounts yet (they are learned from the first import)"
-        kind = (
-            "configured in bank_accounts" if self.source == "configured" else "learned from its first import"
+            return "no accounts yet (they are learned from the first files)"
+        origin = (
+            "configured in bank_accounts" if self.source == "configured" else "learned from its first files"
         )
-        return f"{', '.join(self.accounts)} ({kind})"
+        return f"{', '.join(self.accounts)} ({origin})"
 
 
 def company_accounts(session: Session, company_id: int, configured: Sequence[str]) -> CompanyAccounts:
@@ -106,7 +106,8 @@ def check_owned(
     """The import's report, noted with its account check, or why the file is not the company's.
 
     Runs inside the import's transaction, after its rows were written: a refusal rolls it all back.
-    The first import of a company without configured accounts teaches it the file's accounts.
+    Without configured accounts, the first file naming a bankgiro (a bank account) teaches the company
+    its bankgiro (bank account).
     """
     found = file_accounts(result)
     owned = company_accounts(session, company_id, configured)
