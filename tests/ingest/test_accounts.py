@@ -88,7 +88,8 @@ bank_inbox = "{tmp_path}/bank/other/../shared/"
         load_settings({}, config_path=config)
 
     message = str(refused.value)
-    assert "Alfa AB" in message and "Beta AB" in message
+    assert "Alfa AB" in message
+    assert "Beta AB" in message
     assert str(tmp_path / "bank" / "shared") in message
     assert "give each company its own bank_inbox" in message
     assert main(["--config", str(config), "run", "--once"]) == 2
