@@ -94,6 +94,8 @@ bank_inbox = "{tmp_path}/bank/other/../shared/"
     assert "give each company its own bank_inbox" in message
     assert main(["--config", str(config), "run", "--once"]) == 2
     assert "share the bank inbox" in capsys.readouterr().err
+    assert main(["--config", str(config), "doctor", "--offline"]) == 1
+    assert "[FAIL] configuration: companies Alfa AB" in capsys.readouterr().out
 
 
 def test_a_file_for_another_account_is_quarantined_with_the_reason_and_the_companys_own_files_import(
