@@ -99,8 +99,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
-        if database and database != ":memory:" and not database.startswith("file:"):
-            private_sqlite_file(Path(database))
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
     engine = create_engine(
         url,
@@ -111,12 +111,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)  # created 0600 just before SQLite would create it with the umask's mode
+            event.listen(engine, "do_connect", lambda *_args: private_sqlite_file(path))
     return engine
 
 
 def private_sqlite_file(path: Path) -> None:
     """Create the SQLite file 0600 before SQLite does (with the umask's mode), or tighten it."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:

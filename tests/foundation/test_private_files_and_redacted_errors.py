@@ -52,7 +52,12 @@ def test_an_existing_world_readable_sqlite_file_is_tightened_on_open(tmp_path: P
     database.write_bytes(b"")
     database.chmod(0o644)
 
-    make_engine(f"sqlite:///{database}").dispose()
+    engine = make_engine(f"sqlite:///{database}")
+    try:
+        with engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
+    finally:
+        engine.dispose()
 
     assert mode(database) == 0o600
 
