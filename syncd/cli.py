@@ -1,7 +1,8 @@
 """The ``syncd`` command: one entry point, one module per subcommand under ``syncd.commands``.
 
 Exit codes: 0 success, 1 the work ran but something failed, 2 bad usage or configuration,
-3 the database is not ready (not migrated, unreachable).
+3 the database is not ready (not migrated, unreachable). Every error line printed here passes the
+same redactor as the logs, so a token inside an exception message never reaches the terminal.
 """
 
 from __future__ import annotations
@@ -9,11 +10,13 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
 from syncd import __version__
 from syncd.errors import ConfigError, SyncdError
+from syncd.logging import redact
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -74,10 +77,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.handler(args))
     except ConfigError as exc:
-        print(f"syncd: configuration error: {exc}", file=sys.stderr)
+        _error(f"syncd: configuration error: {exc}")
         return EXIT_USAGE
     except SyncdError as exc:
-        print(f"syncd: {exc}", file=sys.stderr)
+        _error(f"syncd: {exc}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         return 130
+    except Exception:  # noqa: BLE001 - a bug: show where, but through the redactor like the logs
+        _error(f"syncd: internal error, please report it:\n{traceback.format_exc()}")
+        return EXIT_FAILED
+
+
+def _error(text: str) -> None:
+    print(redact(text).rstrip("\n"), file=sys.stderr)

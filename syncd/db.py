@@ -1,6 +1,8 @@
 """Engine, session factory and the column types that keep money and time exact on both databases.
 
 SQLite is the embedded default (one small company, the demo); PostgreSQL is for production.
+The SQLite file holds bank data and Bokio ids, so it is created 0600 (SQLite gives its ``-wal``
+and ``-shm`` files the database file's mode); an existing one readable by others is tightened.
 SQLite stores NUMERIC as a float, so money is stored there as text and read back as Decimal;
 on PostgreSQL it is an arbitrary-precision ``numeric``. Datetimes are stored as UTC.
 """
@@ -8,6 +10,8 @@ on PostgreSQL it is an arbitrary-precision ``numeric``. Datetimes are stored as 
 from __future__ import annotations
 
 import datetime as dt
+import os
+import stat
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -107,7 +111,30 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     )
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        database = parsed.database
+        if database and database != ":memory:" and not database.startswith("file:"):
+            path = Path(database)  # created 0600 just before SQLite would create it with the umask's mode
+            event.listen(engine, "do_connect", lambda *_args: private_sqlite_file(path))
     return engine
+
+
+def private_sqlite_file(path: Path) -> None:
+    """Create the SQLite file 0600 before SQLite does (with the umask's mode), or tighten it."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        pass
+    else:
+        os.close(fd)
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            mode = stat.S_IMODE(file.stat().st_mode)
+            if mode & 0o077:
+                file.chmod(mode & 0o700)
+        except FileNotFoundError:
+            continue
+        except PermissionError:  # not ours to change (a shared read-only copy): leave it
+            continue
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

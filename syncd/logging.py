@@ -90,6 +90,11 @@ class Redactor:
 REDACTOR = Redactor()
 
 
+def redact(text: str) -> str:
+    """``text`` scrubbed like every log line: for what the CLI prints outside the logs (errors)."""
+    return REDACTOR.scrub_text(text)
+
+
 class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
     """Writes to whatever ``sys.stderr`` is at emit time (test runners and daemons swap it)."""
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
@@ -83,6 +83,8 @@ class IngestSettings(_Strict):
     """Bank files: the largest file accepted (a bigger one is quarantined, never half-read)."""
 
     max_file_mb: int = Field(default=256, ge=1)
+    quiet_period_s: float = Field(default=5.0, ge=0)
+    """A file is imported only after its size and mtime were still this long (a writer may pause)."""
 
     @property
     def max_bytes(self) -> int:
@@ -117,8 +119,19 @@ class CompanySettings(_Strict):
     auth: Literal["private", "oauth"] = "private"
     token: SecretStr | None = None
     bank_inbox: Path | None = None
+    bank_accounts: tuple[str, ...] = ()
+    """The company's IBANs, bankgiro and account numbers; a bank file for any other is quarantined.
+    Empty: the accounts of the company's first files are learned (see syncd.ingest.accounts)."""
     payment_account: int = Field(default=1930, ge=1000, le=9999)
     matching: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("bank_accounts")
+    @classmethod
+    def _real_accounts(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for account in value:
+            if not any(ch.isalnum() for ch in account):
+                raise ValueError(f"{account!r} is not an account: write an IBAN, bankgiro or account number")
+        return value
 
     @field_validator("token")
     @classmethod
@@ -172,6 +185,7 @@ _SHORTHAND = {
     "SYNCD_COMPANY_NAME": "name",
     "SYNCD_BOKIO_TOKEN": "token",
     "SYNCD_BANK_INBOX": "bank_inbox",
+    "SYNCD_BANK_ACCOUNTS": "bank_accounts",
     "SYNCD_PAYMENT_ACCOUNT": "payment_account",
     "SYNCD_AUTH": "auth",
 }
@@ -294,7 +308,7 @@ def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple
             _set(data, path, value)
             sources[path] = f"environment {name}"
 
-    shorthand = {field: env[var] for var, field in _SHORTHAND.items() if var in env}
+    shorthand = _shorthand(env)
     if "SYNCD_BOKIO_TOKEN_FILE" in env:
         shorthand["token"] = _read_secret_file(
             env["SYNCD_BOKIO_TOKEN_FILE"], key="SYNCD_BOKIO_TOKEN_FILE", source="environment"
@@ -315,6 +329,14 @@ def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple
     companies[index].update(shorthand)
     for field in shorthand:
         sources[("companies", str(index), field)] = "environment (single-company shorthand)"
+
+
+def _shorthand(env: Mapping[str, str]) -> dict[str, Any]:
+    """The single-company variables that are set, by field (``SYNCD_BANK_ACCOUNTS`` is a comma list)."""
+    shorthand: dict[str, Any] = {field: env[var] for var, field in _SHORTHAND.items() if var in env}
+    if "bank_accounts" in shorthand:
+        shorthand["bank_accounts"] = [a.strip() for a in shorthand["bank_accounts"].split(",") if a.strip()]
+    return shorthand
 
 
 def _apply_credentials(
@@ -365,7 +387,27 @@ def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Sett
     ids = [str(c.id) for c in settings.companies]
     if len(ids) != len(set(ids)):
         raise ConfigError("the same company id is configured twice", key="companies")
+    for inbox, owners in shared_inboxes(settings.companies).items():
+        names = " and ".join(_label(c) for c in owners)
+        raise ConfigError(
+            f"companies {names} share the bank inbox {inbox}: the first one scanned would import the "
+            "other's files; give each company its own bank_inbox folder",
+            key="companies.bank_inbox",
+        )
     return settings
+
+
+def _label(company: CompanySettings) -> str:
+    return f"{company.name} ({company.id})" if company.name else str(company.id)
+
+
+def shared_inboxes(companies: Sequence[CompanySettings]) -> dict[Path, list[CompanySettings]]:
+    """Inbox folders (resolved: symlinks and ``..`` do not hide a match) that several companies name."""
+    owners: dict[Path, list[CompanySettings]] = {}
+    for company in companies:
+        if company.bank_inbox is not None:
+            owners.setdefault(company.bank_inbox.expanduser().resolve(), []).append(company)
+    return {inbox: found for inbox, found in owners.items() if len(found) > 1}
 
 
 def _source_for(loc: tuple[str, ...], sources: dict[tuple[str, ...], str]) -> str:

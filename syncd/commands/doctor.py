@@ -1,6 +1,7 @@
 """``syncd doctor``: is everything in place? Each check says what is wrong and how to fix it.
 
-Checks, in order: configuration, database and schema, and per company: bank inbox, Bokio
+Checks, in order: configuration (which refuses two companies sharing a bank inbox), database and
+schema, and per company: bank inbox, bank accounts (configured or learned), Bokio
 reachable, token valid, read scopes, the Tags feature of the price plan, this month's budget.
 The Bokio checks cost 3 requests per company (``--offline`` skips them).
 """
@@ -12,7 +13,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from syncd import migrate
 from syncd.app import App
@@ -20,7 +21,9 @@ from syncd.bokio import AuthError, BokioError, ForbiddenError, PricePlanRequired
 from syncd.budget import LedgerRecorder, usage
 from syncd.commands import add_json_flag, emit_json, load
 from syncd.errors import ConfigError
+from syncd.ingest import accounts
 from syncd.mirror import repo
+from syncd.mirror.tables import Company
 from syncd.settings import CompanySettings
 
 
@@ -75,6 +78,7 @@ def _doctor(args: argparse.Namespace) -> int:
         if _database(app, checks):
             for company in settings.companies:
                 _inbox(company, checks)
+                _accounts(app, company, checks)
                 if not args.offline:
                     _bokio(app, company, checks)
     return _finish(args, checks)
@@ -121,7 +125,17 @@ def _inbox(company: CompanySettings, checks: list[Check]) -> None:
                 "set bank_inbox (or SYNCD_BANK_INBOX)",
             )
         )
-    elif inbox.exists() and not os.access(inbox, os.W_OK):
+    elif not inbox.is_dir():
+        checks.append(
+            Check(
+                name,
+                "fail",
+                f"{inbox} does not exist or is not a folder (syncd does not create it: a typo would "
+                "look like a quiet bank)",
+                "create the folder, writable by syncd, or correct bank_inbox",
+            )
+        )
+    elif not os.access(inbox, os.W_OK):
         checks.append(
             Check(
                 name,
@@ -131,7 +145,36 @@ def _inbox(company: CompanySettings, checks: list[Check]) -> None:
             )
         )
     else:
-        checks.append(Check(name, "ok", f"{inbox}" + ("" if inbox.exists() else " (created on first run)")))
+        checks.append(Check(name, "ok", f"{inbox}"))
+
+
+def _accounts(app: App, company: CompanySettings, checks: list[Check]) -> None:
+    """The accounts the company's files must be for: configured, or learned from its first files."""
+    name = f"{company.id} bank accounts"
+    with app.sessions() as session:
+        pk = session.scalar(select(Company.id).where(Company.bokio_company_id == str(company.id)))
+        owned = accounts.company_accounts(session, pk or 0, company.bank_accounts)
+    if owned.source == "configured":
+        checks.append(Check(name, "ok", owned.describe()))
+    elif owned.source == "learned":
+        checks.append(
+            Check(
+                name,
+                "ok",
+                f"{owned.describe()}; files for any other account are quarantined",
+                "",
+            )
+        )
+    else:
+        checks.append(
+            Check(
+                name,
+                "warn",
+                "none configured or learned yet: the first files imported will teach the company its "
+                "accounts, whatever they are",
+                "set bank_accounts for the company (IBAN, bankgiro or account number)",
+            )
+        )
 
 
 def _bokio(app: App, company: CompanySettings, checks: list[Check]) -> None:

@@ -67,7 +67,13 @@ def _import(args: argparse.Namespace) -> int:
 
         def run(path: Path) -> ImportReport:
             return import_file(
-                app.sessions, company, path, max_bytes=DEFAULT_MAX_BYTES, fmt=fmt, dry_run=args.dry_run
+                app.sessions,
+                company,
+                path,
+                max_bytes=DEFAULT_MAX_BYTES,
+                fmt=fmt,
+                dry_run=args.dry_run,
+                bank_accounts=app.settings.company(company).bank_accounts,
             )
 
         show_progress = not args.json and len(files) > PROGRESS_THRESHOLD and sys.stdout.isatty()

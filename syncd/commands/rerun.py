@@ -153,7 +153,13 @@ def _reimport(app: App, company: CompanySettings, since: dt.date) -> dict[str, A
     outcomes = []
     with admin_stage(app, company, "import"):
         for path in files:
-            report = import_file(app.sessions, str(company.id), path, max_bytes=app.settings.ingest.max_bytes)
+            report = import_file(
+                app.sessions,
+                str(company.id),
+                path,
+                max_bytes=app.settings.ingest.max_bytes,
+                bank_accounts=company.bank_accounts,
+            )
             if report.status in (ImportStatus.IMPORTED, ImportStatus.DUPLICATE_FILE):
                 archive = inbox / "archive" / business_date(app.clock()).isoformat()  # type: ignore[operator]
                 move_into(path, archive)

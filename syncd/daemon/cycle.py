@@ -25,7 +25,7 @@ from syncd.budget import LedgerRecorder
 from syncd.clock import business_date
 from syncd.domain.invoice_math import SettlementSign
 from syncd.ingest.importer import ImportStatus
-from syncd.ingest.inbox import scan_inbox
+from syncd.ingest.inbox import InboxWatch, scan_inbox
 from syncd.logging import bind_job_context, get_logger
 from syncd.mirror import repo
 from syncd.mirror.tables import Company
@@ -90,6 +90,7 @@ class CompanyCycle:
         stop: Callable[[], bool] = lambda: False,
         push_policy: PushPolicy | None = None,
         on_stage: Callable[[StageResult], None] | None = None,
+        inbox_watch: InboxWatch | None = None,
     ) -> None:
         self.app = app
         self.company = company
@@ -98,6 +99,7 @@ class CompanyCycle:
         self.stop = stop
         self.push_policy = push_policy
         self.on_stage = on_stage
+        self.inbox_watch = inbox_watch or InboxWatch()
 
     # ----- stages ---------------------------------------------------------------------------
     def import_inbox(self) -> StageResult:
@@ -108,13 +110,15 @@ class CompanyCycle:
             if inbox is None:
                 result.skipped = "no bank_inbox configured"
                 return
-            inbox.mkdir(parents=True, exist_ok=True)
-            reports = scan_inbox(
+            reports = scan_inbox(  # a missing inbox raises: reported as this stage's error
                 self.app.sessions,
                 self.key,
                 inbox,
                 max_bytes=self.app.settings.ingest.max_bytes,
                 now=self.app.clock(),
+                quiet_s=self.app.settings.ingest.quiet_period_s,
+                watch=self.inbox_watch,
+                bank_accounts=self.company.bank_accounts,
             )
             result.detail = {
                 "files": len(reports),

@@ -30,6 +30,7 @@ from syncd.app import App
 from syncd.clock import STOCKHOLM
 from syncd.daemon.cycle import CompanyCycle, StageResult
 from syncd.daemon.figures import budget_figures, outbox_figures
+from syncd.ingest.inbox import InboxWatch
 from syncd.logging import get_logger
 from syncd.ops.health import DatabaseReadiness, Heartbeat
 from syncd.ops.locks import instance_lock
@@ -78,6 +79,7 @@ class Daemon:
             },
         )
         self.failures = 0
+        self.inbox_watches: dict[str, InboxWatch] = {}  # per company: what its inbox scans saw
         self._lock = threading.Lock()
 
     # ----- lifecycle ------------------------------------------------------------------------
@@ -156,6 +158,7 @@ class Daemon:
             puller=self.puller,
             stop=lambda: self.shutdown.requested,
             on_stage=self._observe,
+            inbox_watch=self.inbox_watches.setdefault(str(company.id), InboxWatch()),
         )
 
     def inbox_job(self, company: CompanySettings) -> None:

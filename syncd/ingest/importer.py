@@ -44,7 +44,7 @@ from syncd.bankfiles import (
 from syncd.bankfiles.detect import HEAD_BYTES
 from syncd.bankfiles.model import Fingerprinter
 from syncd.errors import ParseError
-from syncd.ingest import linking, reversals, store
+from syncd.ingest import accounts, linking, reversals, store
 from syncd.ingest.report import ImportReport, ImportStatus, hint_for, problem_json
 from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
@@ -63,6 +63,7 @@ class _Received:
     digest: str
     filename: str
     size: int
+    bank_accounts: tuple[str, ...] = ()  # the company's configured accounts (else learned ones)
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +87,7 @@ def import_file(
     dry_run: bool = False,
     allow_test: bool = False,
     batch_size: int = BATCH_SIZE,
+    bank_accounts: Sequence[str] = (),
 ) -> ImportReport:
     """Read, parse and import one file; see the module docstring for the guarantees.
 
@@ -95,7 +97,7 @@ def import_file(
     name = filename or (source.name if isinstance(source, Path) else "upload")
     if isinstance(source, Path) and source.stat().st_size > max_bytes:
         size = source.stat().st_size
-        received = _Received(company_bokio_id, _hash_file(source), name, size)
+        received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts))
         too_big = f"file is {size} bytes, over the limit of {max_bytes}"
         error = ParseError(too_big, location=f"byte {max_bytes}")
         return _quarantine(sessions, received, None, error, dry_run=dry_run)
@@ -103,7 +105,9 @@ def import_file(
     if isinstance(source, Path) and camt is not None:
         return _import_camt_stream(
             sessions,
-            _Received(company_bokio_id, _hash_file(source), name, source.stat().st_size),
+            _Received(
+                company_bokio_id, _hash_file(source), name, source.stat().st_size, tuple(bank_accounts)
+            ),
             source,
             camt,
             max_bytes=max_bytes,
@@ -112,7 +116,7 @@ def import_file(
             batch_size=batch_size,
         )
     data = source.read_bytes() if isinstance(source, Path) else source
-    received = _Received(company_bokio_id, store.content_hash(data), name, len(data))
+    received = _Received(company_bokio_id, store.content_hash(data), name, len(data), tuple(bank_accounts))
     seen = _already_imported(sessions, received, dry_run=dry_run)
     if seen is not None:
         return seen
@@ -128,6 +132,7 @@ def import_file(
         filename=name,
         dry_run=dry_run,
         allow_test=allow_test,
+        bank_accounts=bank_accounts,
     )
 
 
@@ -140,13 +145,15 @@ def import_parsed(
     filename: str,
     dry_run: bool = False,
     allow_test: bool = False,
+    bank_accounts: Sequence[str] = (),
 ) -> ImportReport:
     """Import an already parsed file (``content`` is its bytes, for the duplicate check).
 
     Public so that a caller holding a :class:`ParseResult` (a test with a deliberately broken
     item) gets the same atomicity as :func:`import_file`.
     """
-    received = _Received(company_bokio_id, store.content_hash(content), filename, len(content))
+    digest = store.content_hash(content)
+    received = _Received(company_bokio_id, digest, filename, len(content), tuple(bank_accounts))
 
     def write(session: Session, company_id: int) -> ImportReport | _Refusal:
         return _write(session, company_id, received, result, allow_test=allow_test)
@@ -219,6 +226,11 @@ def _atomically(
         try:
             company_id = company_id or ensure_company(session, company_bokio_id).id
             outcome = write(session, company_id)
+            if isinstance(outcome, ImportReport) and outcome.status is ImportStatus.IMPORTED:
+                owned = accounts.check_owned(
+                    session, company_id, parsed(), outcome, configured=received.bank_accounts
+                )  # a company owns its files: one for another account is refused (issue 12)
+                outcome = owned if isinstance(owned, ImportReport) else _Refusal(owned)
         except ParseError as exc:
             transaction.rollback()
             outcome = exc

@@ -151,3 +151,21 @@ class PspCharge(Base):
     invoice_reference: Mapped[str] = mapped_column(String(120), default="")
     customer_name: Mapped[str] = mapped_column(Text, default="")
     created: Mapped[dt.date | None]
+
+
+class LearnedBankAccount(Base):
+    """An account a company's files may be for, learned from its first import (issue 12).
+
+    Used only while the company has no ``bank_accounts`` configured: then a file for any other
+    account is quarantined, so a shared or crossed inbox cannot book another company's money.
+    """
+
+    __tablename__ = "learned_bank_accounts"
+    __table_args__ = (UniqueConstraint("company_id", "account"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    account: Mapped[str] = mapped_column(String(64))  # normalised: no spaces or dashes, upper case
+    written: Mapped[str] = mapped_column(String(200))  # as the file wrote it
+    bank_file_id: Mapped[int | None] = mapped_column(ForeignKey("bank_files.id", ondelete="SET NULL"))
+    learned_at: Mapped[dt.datetime] = mapped_column(default=utcnow)

@@ -1,17 +1,21 @@
 """``/healthz``, ``/readyz`` and ``/metrics`` on one small stdlib HTTP server thread.
 
-The stdlib ``ThreadingHTTPServer`` is enough for three GET endpoints polled by a kubelet and
-a Prometheus: no web framework, no new dependency. Each request gets its own thread, so a
-slow readiness check (database timeout) never delays ``/healthz``.
+The stdlib ``HTTPServer`` is enough for three GET endpoints polled by a kubelet and a Prometheus:
+no web framework, no new dependency. Requests are served by a small bounded pool of worker
+threads, so a slow readiness check (database timeout) never delays ``/healthz``, and a flood of
+connections (idle ones held open, too) cannot start a thread each: beyond the workers and a short
+queue, a connection is closed at once.
 """
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 from prometheus_client.exposition import choose_encoder
@@ -26,9 +30,45 @@ log = get_logger(__name__)
 ReadinessCheck = Callable[[], Readiness]
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True  # a hung probe connection must not keep the process alive
+WORKERS = 4
+"""Threads serving requests; each connection may hold one for at most the handler's timeout."""
+QUEUED = 16
+"""Accepted connections waiting for a worker; more are closed at once instead of piling up."""
+
+
+class _Server(HTTPServer):
+    """Serves each connection on a bounded pool instead of a thread per connection."""
+
     ops: OpsServer
+
+    def __init__(self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler]) -> None:
+        self._pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="syncd-ops-worker")
+        self._slots = threading.BoundedSemaphore(WORKERS + QUEUED)
+        super().__init__(address, handler)  # a failed bind calls server_close: the pool must exist
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            log.debug("ops.connection_refused", client=client_address[0], why="all workers busy")
+            self.shutdown_request(request)
+            return
+        try:
+            self._pool.submit(self._serve, request, client_address)
+        except RuntimeError:  # the pool is shutting down
+            self._slots.release()
+            self.shutdown_request(request)
+
+    def _serve(self, request: socket.socket, client_address: Any) -> None:
+        try:
+            self.finish_request(request, client_address)
+        except Exception:  # noqa: BLE001 - one connection's failure is logged, never fatal
+            self.handle_error(request, client_address)
+        finally:
+            self.shutdown_request(request)
+            self._slots.release()
+
+    def server_close(self) -> None:
+        super().server_close()
+        self._pool.shutdown(wait=False, cancel_futures=True)
 
 
 class _Handler(BaseHTTPRequestHandler):

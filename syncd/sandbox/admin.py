@@ -1,4 +1,5 @@
-"""Admin routes outside ``/v1`` (no auth; the sandbox is a test tool):
+"""Admin routes outside ``/v1``; over HTTP they need the server's admin token (see
+:mod:`syncd.sandbox.server`), in process the caller holds the sandbox anyway:
 
 - ``GET  /_sandbox/log?since=N`` -> ``{"entries": [...]}`` (entries with ``seq`` > N)
 - ``GET  /_sandbox/counters`` -> per-company counters and in-flight high-water marks

@@ -22,6 +22,11 @@ def add_sandbox_commands(subparsers: Any) -> argparse.ArgumentParser:
     serve_parser.add_argument("--port", type=int, default=8765, help="0 picks a free port")
     serve_parser.add_argument("--token", required=True, help="private-integration token to accept")
     serve_parser.add_argument(
+        "--admin-token",
+        help="token the /_sandbox/* admin routes require in X-Sandbox-Admin-Token "
+        "(default: generated and printed on the second line)",
+    )
+    serve_parser.add_argument(
         "--company-id",
         required=True,
         action="append",
@@ -57,8 +62,9 @@ def run_server(
     strict: bool = False,
     limits: Limits | None = None,
     oauth_clients: list[str] | None = None,
+    admin_token: str | None = None,
 ) -> int:
-    """Serve until SIGINT/SIGTERM; prints ``serving <url>`` as the first stdout line."""
+    """Serve until SIGINT/SIGTERM; prints ``serving <url>`` then ``admin token <token>`` on stdout."""
     company_ids = [company_id] if isinstance(company_id, str) else list(company_id)
     sandbox = Sandbox(strict=strict, limits=limits)
     if seed == "demo":
@@ -72,8 +78,9 @@ def run_server(
     for spec in oauth_clients or []:
         client_id, secret, redirect = spec.split(":", 2)
         sandbox.add_client(client_id, secret, redirect)
-    server = serve(host, port, sandbox)
+    server = serve(host, port, sandbox, admin_token)
     print(f"serving {server.url}", flush=True)
+    print(f"admin token {server.admin_token}", flush=True)
 
     def stop(_signum: int, _frame: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
@@ -102,6 +109,7 @@ def sandbox_main(args: argparse.Namespace) -> int:
             strict=args.strict,
             limits=limits,
             oauth_clients=args.oauth_client,
+            admin_token=args.admin_token,
         )
     return 2  # pragma: no cover - argparse requires a command
 

@@ -27,6 +27,7 @@ def configured(
     monkeypatch.setenv("SYNCD_COMPANY_ID", COMPANY)
     monkeypatch.setenv("SYNCD_BOKIO_TOKEN", TOKEN)
     monkeypatch.setenv("SYNCD_BANK_INBOX", str(tmp_path / "inbox"))
+    (tmp_path / "inbox").mkdir()
     return tmp_path
 
 

@@ -53,7 +53,7 @@ def drop_bank_day(sandbox: Sandbox, demo: DemoCompany, inbox: Path, *, seed: int
         open_invoices(sandbox, demo.id), day=dt.date(2026, 11, 25), seed=seed, creditor=demo.creditor
     )
     inbox.mkdir(parents=True, exist_ok=True)
-    old = time.time() - 10  # the inbox leaves files younger than 2 s alone (uploads in progress)
+    old = time.time() - 10  # the inbox leaves files still for less than 5 s alone (uploads in progress)
     for name, content in files.items():
         partial = inbox / f".{name}.part"
         partial.write_bytes(content)
@@ -149,6 +149,7 @@ def test_a_dropped_camt054_is_booked_in_bokio_within_a_tick_and_sigterm_exits_cl
     sandbox, demo = build_sandbox(seed=3)
     log = tmp_path / "daemon.log"
     with running(sandbox) as server:
+        (tmp_path / "inbox").mkdir()  # syncd never creates a missing inbox: a typo must not look quiet
         env = shorthand(database_url, server.url, demo, tmp_path / "inbox")
         daemon = start_daemon(env, notify_socket, log)
         try:
@@ -162,7 +163,7 @@ def test_a_dropped_camt054_is_booked_in_bokio_within_a_tick_and_sigterm_exits_cl
             ready = httpx.get(f"{daemon.ops_url}/readyz")
             assert ready.status_code == 200, ready.text
 
-            wait_for((tmp_path / "inbox").exists, timeout=30, what="the first inbox scan")
+            wait_for(lambda: '"stage": "import"' in log.read_text(), timeout=30, what="the first inbox scan")
             exact = drop_bank_day(sandbox, demo, tmp_path / "inbox")
             assert exact
             wait_for(
@@ -192,10 +193,11 @@ def test_sigterm_during_a_push_lets_the_command_finish_and_leaves_nothing_sendin
     )
     log = tmp_path / "daemon.log"
     with running(sandbox) as server:
+        (tmp_path / "inbox").mkdir()  # syncd never creates a missing inbox: a typo must not look quiet
         env = shorthand(database_url, server.url, demo, tmp_path / "inbox")
         daemon = start_daemon(env, notify_socket, log)
         try:
-            wait_for((tmp_path / "inbox").exists, timeout=30, what="the first inbox scan")
+            wait_for(lambda: '"stage": "import"' in log.read_text(), timeout=30, what="the first inbox scan")
             drop_bank_day(sandbox, demo, tmp_path / "inbox")
 
             def posting() -> bool:
