@@ -45,12 +45,12 @@ def test_the_service_is_notify_type_with_a_watchdog_and_graceful_sigterm() -> No
     assert int(service["TimeoutStopSec"][0]) > 120  # longer than bokio.deadline_s
 
 
-def test_the_service_migrates_first_then_runs_the_daemon_from_its_state_directory() -> None:
+def test_the_service_migrates_first_then_runs_the_daemon_from_its_state_directory_with_its_inbox() -> None:
     service = directives(UNIT)["Service"]
     assert service["ExecStartPre"] == [f"{INSTALLED_SYNCD} db upgrade"]
     assert service["ExecStart"] == [f"{INSTALLED_SYNCD} run"]
     assert service["DynamicUser"] == ["yes"]
-    assert service["StateDirectory"] == ["syncd"]
+    assert service["StateDirectory"] == ["syncd syncd/inbox"]  # syncd never creates a missing inbox
     assert "bokio-token:/etc/syncd/bokio-token" in service["LoadCredential"]
     assert "SYNCD_CONFIG=/etc/syncd/syncd.toml" in service["Environment"]
 
