@@ -24,6 +24,7 @@ from syncd.db import make_engine, session_factory
 from syncd.demo.payments import BankDay, InvoiceFacts, Payment, Scenario
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
 from syncd.demo.writers import camt054
+from syncd.ingest.tables import BankTransaction
 from syncd.outbox.tables import OutboxCommand
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import running
@@ -293,3 +294,62 @@ def test_a_dismissed_line_is_neither_listed_nor_matched_until_it_is_brought_back
     )
     office.run_once()
     assert [p["sumBaseCurrency"] for p in office.bokio(invoice.number)[0]] == [invoice.outstanding_sek]
+
+
+def test_a_sek_payment_of_a_euro_invoice_is_assigned_only_with_a_currency_settlement(office: Office) -> None:
+    euro = next(i for i in open_invoices(office.sandbox, office.demo.id) if i.currency == "EUR")
+    difference = Decimal("12.50")
+    received = euro.outstanding_sek - difference
+    office.import_payments("camt054_euro.xml", office.sandbox.today(), _stranger(received))
+    office.run_once()
+    line = _line_of(office, STRANGER, received)
+
+    code, _, err = office.cli("review", "assign", str(line["id"]), euro.number)
+    assert code == 1
+    assert f"invoice {euro.number} is in EUR" in err
+    assert f"add --fee currency {_sv(difference)}" in err
+    code, _, err = office.cli("review", "assign", str(line["id"]), euro.number, "--fee", "bankFee", "12.50")
+    assert code == 1
+    assert "only a currency settlement goes with a SEK payment" in err
+
+    done = office.json("review", "assign", str(line["id"]), euro.number, "--fee", "currency", "12,50")
+    assert (done["kind"], done["amount_sek"], done["consumed"]) == (
+        "currency",
+        str(received),
+        str(euro.outstanding),
+    )
+    office.run_once()
+    payments, settlements = office.bokio(euro.number)
+    assert [p["sumBaseCurrency"] for p in payments] == [received]
+    assert [(s["type"], s["invoiceSettlementDetails"]["sumBaseCurrency"]) for s in settlements] == [
+        ("currency", difference)
+    ]
+    with office.sandbox.lock:
+        books = office.sandbox.books(office.demo.id)
+        assert books.remaining(payments[0]["invoiceId"]) == 0
+
+
+def test_money_out_of_the_account_cannot_be_assigned_to_an_invoice(office: Office) -> None:
+    invoice = office.invoices()[0]
+    path = office.folder / "camt054_debit.xml"
+    content = camt054(
+        BankDay(office.sandbox.today(), (_stranger(Decimal("300.00")),), "", ()), office.demo.creditor
+    )
+    path.write_bytes(content.replace(b"<CdtDbtInd>CRDT</CdtDbtInd>", b"<CdtDbtInd>DBIT</CdtDbtInd>"))
+    code, _, err = office.cli("import", str(path))
+    assert code == 0, err
+    assert office.unmatched() == {}, "money out is not unmatched income"
+    engine = make_engine(office.database_url)
+    with session_factory(engine)() as session:
+        (debit,) = session.scalars(select(BankTransaction.id).where(BankTransaction.direction == "debit"))
+    engine.dispose()
+
+    code, _, err = office.cli("review", "assign", str(debit), invoice.number, "--dry-run")
+
+    assert code == 1
+    assert f"bank line {debit} is a debit" in err
+    assert f"syncd review dismiss {debit} --reason refund" in err
+    code, _, err = office.cli("review", "assign", "99999", invoice.number)
+    assert code == 1
+    assert "no bank line '99999'" in err
+    assert "syncd review unmatched" in err
