@@ -353,7 +353,7 @@ def _group_id(company_id: int, line_id: int, invoice_id: str, now: dt.datetime) 
 
 
 def _explain(row: Allocation, line: BankTransaction, by: str) -> str:
-    parts = [f"assigned by {by}: {sek(row.cash, line.currency)} of bank line {line.id}"]
+    parts = [f"assigned by {by}: {sek(row.cash, line.currency)} of bank line {line.id}"]  # bank currency
     parts.append(f"to invoice {row.invoice_number or row.invoice_bokio_id}")
     for item in row.settlements.get("items", []):
         parts.append(f"+ {item['type']} settlement {sek(Decimal(str(item['amount'])))}")

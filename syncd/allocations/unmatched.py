@@ -177,10 +177,10 @@ def line_notes(session: Session, company_id: int, line_ids: list[int]) -> dict[i
         invoice = numbers.get(pair.invoice_bokio_id, pair.invoice_bokio_id)
         if pair.reason == PAIR_UNDONE:
             allocation = undone.get(pair.allocation_id or -1)
-            what = f" (allocation {allocation.id}, {allocation.state})" if allocation else ""
+            what = f"allocation {allocation.id} had booked it" if allocation else "its booking"
             text = (
-                f"undone {when(pair.rejected_at, pair.rejected_by)}: its booking to invoice {invoice}"
-                f"{what} was undone; never proposed for that invoice again"
+                f"undone {when(pair.rejected_at, pair.rejected_by)}: {what} to invoice {invoice}; "
+                "never proposed for that invoice again"
             )
         else:
             text = f"proposal for invoice {invoice} rejected {when(pair.rejected_at, pair.rejected_by)}"

@@ -292,19 +292,22 @@ def _unmatched(args: argparse.Namespace) -> int:
         return 0
     for line in lines:
         left = "" if line.unallocated == line.amount else f" ({format_amount(line.unallocated)} unbooked)"
-        refs = ", ".join(line.references) or line.text or "-"
+        said = f"ref {', '.join(line.references)}" if line.references else f"text {line.text or '-'!r}"
         print(
             f"{line.id:>6}  {line.booking_date}  {format_amount(line.amount):>12} {line.currency}{left}  "
-            f"{line.payer or '?'}  ref {refs}  file {line.file or '?'}"
+            f"{line.payer or '?'}  {said}  file {line.file or '?'}"
         )
         if line.dismissed is not None:
             d = line.dismissed
             print(f"        dismissed {unmatched.when(d['at'], d['by'])}: {d['reason']}")
         for note in line.notes:
             print(f"        {note}")
-    total = sum((line.unallocated for line in lines), Decimal(0))
+    totals: dict[str, Decimal] = {}
+    for line in lines:
+        totals[line.currency] = totals.get(line.currency, Decimal(0)) + line.unallocated
+    money = ", ".join(f"{format_amount(v)} {k}" for k, v in sorted(totals.items())) or "nothing"
     what = "dismissed" if args.dismissed else "unmatched"
-    print(f"{len(lines)} {what} bank line(s), {format_amount(total)} in all")
+    print(f"{len(lines)} {what} bank line(s): {money}")
     if lines and not args.dismissed:
         print(
             "book one with `syncd review assign ID INVOICE`, or `syncd review dismiss ID --reason ...` "
@@ -354,6 +357,7 @@ def _assign(args: argparse.Namespace) -> int:
                 rules=rules,
             )
             items = row.settlements.get("items", [])
+            cash_currency = "SEK" if row.kind == "currency" else row.currency  # the bank line's
             result = {
                 "action": "assign",
                 "dry_run": args.dry_run,
@@ -366,6 +370,7 @@ def _assign(args: argparse.Namespace) -> int:
                 "amount": row.amount,
                 "amount_sek": row.amount_sek,
                 "cash": row.cash,
+                "cash_currency": cash_currency,
                 "consumed": row.consumed,
                 "overpayment": row.overpayment,
                 "settlements": items,
@@ -379,10 +384,14 @@ def _assign(args: argparse.Namespace) -> int:
     if args.json:
         emit_json(plain(result))
         return 0
+    booked = (
+        f"{format_amount(result['cash'])} {result['cash_currency']} of bank line {result['bank_line']} "
+        f"to invoice {result['invoice']}, by {by}"
+    )
     if args.dry_run:
-        print(f"would book: {result['explanation']} (dry run: nothing changed)")
+        print(f"would book {booked} (dry run: nothing changed)")
     else:
-        print(f"allocation {result['allocation']}: {result['explanation']}")
+        print(f"allocation {result['allocation']}: booked {booked}")
     for step in result["would_push"]:
         print(f"  → {step}")
     if not args.dry_run:

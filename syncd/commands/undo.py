@@ -40,11 +40,11 @@ def _undo(args: argparse.Namespace) -> int:
         allocation = session.get(Allocation, args.allocation_id)
         if allocation is None:
             raise UndoRefusedError(f"allocation {args.allocation_id} does not exist; see `syncd review list`")
+        invoice = allocation.invoice_number or allocation.invoice_bokio_id
         steps = [
-            {"kind": s.kind, "bokio_id": s.bokio_id, "invoice": s.invoice_id}
+            {"kind": s.kind, "bokio_id": s.bokio_id, "invoice": invoice, "invoice_id": s.invoice_id}
             for s in check_undoable(session, allocation)
         ]
-        invoice = allocation.invoice_number or allocation.invoice_bokio_id
         line = allocation.bank_transaction_id
         now = utcnow()
         if not args.dry_run:

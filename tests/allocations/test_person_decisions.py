@@ -25,6 +25,7 @@ from syncd.demo.payments import BankDay, InvoiceFacts, Payment, Scenario
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
 from syncd.demo.writers import camt054
 from syncd.ingest.tables import BankTransaction
+from syncd.ops.locks import company_job_lock
 from syncd.outbox.tables import OutboxCommand
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import running
@@ -53,15 +54,27 @@ class Office:
     def json(self, *argv: str) -> Any:
         code, out, err = self.cli(*argv, "--json")
         assert code == 0, err
-        return json.loads(out)  # the standard parser: a Decimal printed as a number would become a float
+        data = json.loads(out)  # the standard parser: a Decimal printed as a number would become a float
+        assert not _floats(data), f"floats in {argv}: {_floats(data)}"
+        return data
+
+    def unmatched_in_status(self) -> int:
+        code, out, err = self.cli("status", "--json")
+        assert code == 0, err
+        return int(json.loads(out, parse_float=Decimal)["companies"][0]["unmatched_bank_money"]["lines"])
 
     def run_once(self) -> None:
         code, _, err = self.cli("run", "--once")
         assert code == 0, err
 
-    def invoices(self) -> list[InvoiceFacts]:
+    def invoices(self, currency: str = "SEK") -> list[InvoiceFacts]:
+        """Open invoices nobody has paid anything of yet, so what Bokio holds is what syncd booked."""
         return sorted(
-            (i for i in open_invoices(self.sandbox, self.demo.id) if i.currency == "SEK"),
+            (
+                i
+                for i in open_invoices(self.sandbox, self.demo.id)
+                if i.currency == currency and self.bokio(i.number) == ([], [])
+            ),
             key=lambda i: (len(i.number), i.number),
         )
 
@@ -135,6 +148,16 @@ def _stranger(amount: Decimal) -> Payment:
     return Payment(Scenario.UNKNOWN_PAYER, amount, STRANGER, (), message="Insättning")
 
 
+def _floats(value: Any) -> list[float]:
+    if isinstance(value, float):
+        return [value]
+    if isinstance(value, dict):
+        return [f for item in value.values() for f in _floats(item)]
+    if isinstance(value, list):
+        return [f for item in value for f in _floats(item)]
+    return []
+
+
 def _sv(amount: Decimal) -> str:
     """Swedish notation, as the CLI prints amounts: ``12 500,00``."""
     return f"{amount:,.2f}".replace(",", " ").replace(".", ",")
@@ -179,8 +202,7 @@ def test_an_undone_booking_stays_undone_and_the_line_is_unmatched_with_who_undid
         f"undone on {undo['at'][:10]} by Karin Berg" in note and invoice.number in note
         for note in line["notes"]
     ), line["notes"]
-    status = office.json("status")["companies"][0]["unmatched_bank_money"]
-    assert status["lines"] >= 1
+    assert office.unmatched_in_status() == len(office.unmatched()) >= 1
 
     code, _, err = office.cli("undo", str(booked.id))
     assert code == 1
@@ -281,7 +303,7 @@ def test_a_dismissed_line_is_neither_listed_nor_matched_until_it_is_brought_back
     office.run_once()
     assert office.allocations_of(line_id) == []
     assert office.bokio(invoice.number) == ([], [])
-    assert office.json("status")["companies"][0]["unmatched_bank_money"]["lines"] == 0
+    assert office.unmatched_in_status() == 0
     code, _, err = office.cli("review", "assign", str(line_id), invoice.number)
     assert code == 1
     assert f"syncd review undismiss {line_id}" in err
@@ -297,7 +319,7 @@ def test_a_dismissed_line_is_neither_listed_nor_matched_until_it_is_brought_back
 
 
 def test_a_sek_payment_of_a_euro_invoice_is_assigned_only_with_a_currency_settlement(office: Office) -> None:
-    euro = next(i for i in open_invoices(office.sandbox, office.demo.id) if i.currency == "EUR")
+    euro = office.invoices("EUR")[0]
     difference = Decimal("12.50")
     received = euro.outstanding_sek - difference
     office.import_payments("camt054_euro.xml", office.sandbox.today(), _stranger(received))
@@ -353,3 +375,61 @@ def test_money_out_of_the_account_cannot_be_assigned_to_an_invoice(office: Offic
     assert code == 1
     assert "no bank line '99999'" in err
     assert "syncd review unmatched" in err
+
+
+def test_undoing_a_proposal_still_waiting_for_review_says_nothing_was_booked(office: Office) -> None:
+    invoice = office.invoices()[0]
+    over = Payment(
+        Scenario.EXACT_OCR,
+        invoice.outstanding_sek + 100,
+        invoice.customer,
+        (invoice.number,),
+        reference=invoice.ocr,
+    )
+    office.import_payments("camt054_over.xml", office.sandbox.today(), over)
+    office.run_once()
+    (proposal,) = office.json("review", "list")
+    waiting = proposal["allocations"][0]["id"]
+
+    code, out, err = office.cli("undo", str(waiting), "--dry-run")
+
+    assert code == 1
+    assert out == ""
+    assert f"allocation {waiting} booked nothing in Bokio: it is still waiting for review" in err
+    assert f"syncd review reject {waiting}" in err
+    assert office.allocations_of(proposal["bank_line"]["id"]) == [(waiting, invoice.number, "proposed")]
+
+
+def test_part_of_a_line_is_assigned_and_the_rest_stays_unmatched_for_another_invoice(office: Office) -> None:
+    first, second = office.invoices()[:2]
+    total = first.outstanding_sek + second.outstanding_sek
+    office.import_payments("camt054_two.xml", office.sandbox.today(), _stranger(total))
+    office.run_once()
+    line = _line_of(office, STRANGER, total)
+
+    office.json("review", "assign", str(line["id"]), first.number, "--amount", _sv(first.outstanding_sek))
+    rest = office.unmatched()[line["id"]]
+    assert (rest["amount"], rest["unallocated"]) == (str(total), str(second.outstanding_sek))
+    office.json("review", "assign", str(line["id"]), second.number)
+    assert line["id"] not in office.unmatched()
+    office.run_once()
+    assert [p["sumBaseCurrency"] for p in office.bokio(first.number)[0]] == [first.outstanding_sek]
+    assert [p["sumBaseCurrency"] for p in office.bokio(second.number)[0]] == [second.outstanding_sek]
+    code, _, err = office.cli("review", "assign", str(line["id"]), second.number)
+    assert code == 1
+    assert "is fully booked already" in err
+
+
+def test_assigning_waits_for_a_match_run_in_progress(office: Office) -> None:
+    office.import_payments("camt054_busy.xml", office.sandbox.today(), _stranger(Decimal("400.00")))
+    line = _line_of(office, STRANGER, Decimal("400.00"))
+    engine = make_engine(office.database_url)
+    try:
+        with company_job_lock(engine, office.demo.id, "match") as held:
+            assert held
+            code, _, err = office.cli("review", "dismiss", str(line["id"]), "--reason", "loan")
+    finally:
+        engine.dispose()
+    assert code == 1
+    assert "is being matched right now" in err
+    assert line["id"] in office.unmatched()
