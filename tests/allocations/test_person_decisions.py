@@ -433,3 +433,54 @@ def test_assigning_waits_for_a_match_run_in_progress(office: Office) -> None:
     assert code == 1
     assert "is being matched right now" in err
     assert line["id"] in office.unmatched()
+
+
+def test_a_person_may_book_an_overpayment_and_a_psp_fee_when_they_say_so(office: Office) -> None:
+    over_invoice, fee_invoice = office.invoices()[:2]
+    too_much = over_invoice.outstanding_sek + Decimal("50.00")
+    fee = Decimal("30.00")
+    net = fee_invoice.outstanding_sek - fee
+    office.import_payments("camt054_extra.xml", office.sandbox.today(), _stranger(too_much), _stranger(net))
+    office.run_once()
+    over_line, fee_line = _line_of(office, STRANGER, too_much), _line_of(office, STRANGER, net)
+
+    code, _, err = office.cli("review", "assign", str(over_line["id"]), over_invoice.number)
+    assert code == 1
+    assert "would pay 50,00 SEK too much" in err
+    overpaid = office.json("review", "assign", str(over_line["id"]), over_invoice.number, "--overpay")
+    assert (overpaid["kind"], overpaid["overpayment"]) == ("overpayment", True)
+    code, _, err = office.cli(
+        "review", "assign", str(fee_line["id"]), fee_invoice.number, "--fee", "paymentServiceFee", "30"
+    )
+    assert code == 1
+    assert "add --vat-scheme eu" in err
+    office.json(
+        "review",
+        "assign",
+        str(fee_line["id"]),
+        fee_invoice.number,
+        "--fee",
+        "paymentServiceFee",
+        "30",
+        "--vat-scheme",
+        "eu",
+    )
+    office.run_once()
+
+    assert [p["sumBaseCurrency"] for p in office.bokio(over_invoice.number)[0]] == [too_much]
+    payments, settlements = office.bokio(fee_invoice.number)
+    assert [p["sumBaseCurrency"] for p in payments] == [net]
+    assert [(s["type"], s["invoiceSettlementDetails"]) for s in settlements] == [
+        (
+            "paymentServiceFee",
+            {"date": str(office.sandbox.today()), "sumBaseCurrency": fee, "vatScheme": "eu"},
+        )
+    ]
+    with office.sandbox.lock:
+        company = office.sandbox.companies[office.demo.id]
+        statuses = {
+            inv["invoiceNumber"]: office.sandbox.books(office.demo.id).view(inv)["status"]
+            for inv in company.invoices.values()
+            if inv.get("invoiceNumber") in {over_invoice.number, fee_invoice.number}
+        }
+    assert statuses == {over_invoice.number: "overPaid", fee_invoice.number: "paid"}
