@@ -13,7 +13,7 @@ from typing import Any
 
 from syncd.allocations.tables import Allocation
 from syncd.commands import add_json_flag, build_app, emit_json
-from syncd.commands.review import person, plain
+from syncd.commands.decide import person, plain
 from syncd.db import utcnow
 from syncd.outbox.undo import UndoRefusedError, check_undoable, request_undo
 
