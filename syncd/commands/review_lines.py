@@ -23,6 +23,7 @@ from syncd.match.plan import format_amount
 
 
 def add_assign_arguments(action: argparse.ArgumentParser) -> None:
+    """The invoice, amount, settlements and overpayment options of ``review assign``."""
     action.add_argument("invoice", help="Bokio invoice number or invoice id")
     action.add_argument(
         "--amount", type=parse_amount, help="book only this much of the line (default: all it has unbooked)"
@@ -47,6 +48,7 @@ def add_assign_arguments(action: argparse.ArgumentParser) -> None:
 
 
 def unmatched_command(args: argparse.Namespace) -> int:
+    """List unmatched (or dismissed) bank lines with their notes."""
     with build_app(args) as app:
         _, company_id = company_of(app, args)
         with app.sessions() as session:
@@ -83,11 +85,10 @@ def unmatched_command(args: argparse.Namespace) -> int:
 def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
     fees = []
     for kind, amount in raw:
-        try:
-            fee_type = SettlementType(kind)
-        except ValueError:
+        fee_type = next((t for t in SettlementType if t.value.casefold() == kind.casefold()), None)
+        if fee_type is None:
             choices = "|".join(t.value for t in SettlementType)
-            raise ConfigError(f"--fee {kind} {amount}: the type is one of {choices}") from None
+            raise ConfigError(f"--fee {kind} {amount}: the type is one of {choices}")
         try:
             value = parse_amount(amount)
         except argparse.ArgumentTypeError as exc:
@@ -97,6 +98,7 @@ def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
 
 
 def assign_command(args: argparse.Namespace) -> int:
+    """Book a bank line to the named invoice, under the match lock so the matcher cannot race it."""
     by = person(args.by)
     request = manual.Request(
         bank_line=args.bank_line,
@@ -167,6 +169,7 @@ def assign_command(args: argparse.Namespace) -> int:
 
 
 def dismissal_command(args: argparse.Namespace, action: str) -> int:
+    """Dismiss a bank line or bring it back (``action``: ``dismiss`` | ``undismiss``)."""
     by = person(args.by)
     with build_app(args) as app:
         company, company_id = company_of(app, args)
