@@ -3,7 +3,7 @@
 What is still open on an invoice is the mirror's outstanding amount minus what accepted
 allocations will take off once pushed (Bokio does not know about them yet), so two cycles can
 never spend the same outstanding amount twice. A bank line offers only what earlier allocations
-left of it.
+left of it, and a line a person dismissed offers nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation, PayerAlias, RejectedPair
+from syncd.allocations.tables import Allocation, Dismissal, PayerAlias, RejectedPair
 from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.domain.models import BankLine, Direction, OpenInvoice, PspCharge, PspPayoutLine
 from syncd.domain.money import ORE, ZERO
@@ -63,30 +63,37 @@ def open_invoices(session: Session, company_id: int, company_key: str) -> list[O
     ).all()
     result = []
     for row in rows:
-        assert row.outstanding is not None  # noqa: S101 - filtered in SQL above
-        outstanding_sek = row.outstanding - taken.get(row.bokio_id, ZERO)
-        if outstanding_sek <= 0:
-            continue
-        rate = row.currency_rate or Decimal(1)
-        outstanding = outstanding_sek if row.currency == "SEK" else (outstanding_sek / rate).quantize(ORE)
-        result.append(
-            OpenInvoice(
-                company_id=company_key,
-                bokio_id=row.bokio_id,
-                invoice_number=row.invoice_number or "",
-                ocr=row.payment_reference,
-                customer_id=row.customer_bokio_id or "",
-                customer_name=row.customer_name or "",
-                currency=row.currency,
-                currency_rate=rate,
-                gross_amount=row.gross_amount if row.gross_amount is not None else row.total_amount,
-                outstanding=outstanding,
-                outstanding_sek=outstanding_sek,
-                invoice_date=row.invoice_date,
-                due_date=row.due_date or row.invoice_date,
-            )
-        )
+        view = invoice_view(row, taken, company_key)
+        if view.outstanding_sek > 0:
+            result.append(view)
     return result
+
+
+def invoice_view(row: Invoice, taken: dict[str, Decimal], company_key: str) -> OpenInvoice:
+    """One mirrored invoice as the matcher sees it; ``outstanding`` may be zero or less here.
+
+    ``taken`` is :func:`pending_consumption`; the row must have a derived outstanding amount.
+    """
+    if row.outstanding is None:
+        raise ValueError(f"invoice {row.bokio_id} has no derived outstanding amount")
+    outstanding_sek = row.outstanding - taken.get(row.bokio_id, ZERO)
+    rate = row.currency_rate or Decimal(1)
+    outstanding = outstanding_sek if row.currency == "SEK" else (outstanding_sek / rate).quantize(ORE)
+    return OpenInvoice(
+        company_id=company_key,
+        bokio_id=row.bokio_id,
+        invoice_number=row.invoice_number or "",
+        ocr=row.payment_reference,
+        customer_id=row.customer_bokio_id or "",
+        customer_name=row.customer_name or "",
+        currency=row.currency,
+        currency_rate=rate,
+        gross_amount=row.gross_amount if row.gross_amount is not None else row.total_amount,
+        outstanding=outstanding,
+        outstanding_sek=outstanding_sek,
+        invoice_date=row.invoice_date,
+        due_date=row.due_date or row.invoice_date,
+    )
 
 
 def bank_lines(
@@ -95,16 +102,31 @@ def bank_lines(
     """Booked, non-batch transactions with money left to allocate, as the matcher sees them.
 
     ``since`` limits them to money booked on or after that day (an admin's rerun of a window).
+    Lines a person dismissed (handled outside syncd) are left out.
     """
     allocated = allocated_cash(session, company_id)
+    dismissed = dismissed_line_ids(session, company_id)
     payout_ids = dict(session.execute(select(PspPayout.id, PspPayout.payout_id)).all())
     lines = []
     for row in matchable_transactions(session, company_id, allocated):
         left = row.amount - allocated.get(row.id, ZERO)
         if left <= 0 or row.booking_date is None or (since is not None and row.booking_date < since):
             continue
+        if row.id in dismissed:
+            continue
         lines.append(_line(row, left, company_key, payout_ids.get(row.psp_payout_id or -1)))
     return lines
+
+
+def dismissed_line_ids(session: Session, company_id: int) -> set[int]:
+    """Bank lines a person dismissed and has not brought back."""
+    return set(
+        session.scalars(
+            select(Dismissal.bank_transaction_id).where(
+                Dismissal.company_id == company_id, Dismissal.undismissed_at.is_(None)
+            )
+        )
+    )
 
 
 def _line(row: BankTransaction, amount: Decimal, company_key: str, payout_id: str | None) -> BankLine:

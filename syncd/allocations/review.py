@@ -106,7 +106,7 @@ def accept(
     session.flush()
     for row in members:
         enqueue_allocation(session, row, payment_account=payment_account)
-    _confirm_alias(session, company_id, members, now)
+    confirm_alias(session, company_id, members, now)
     return members
 
 
@@ -147,7 +147,7 @@ def _undecided(members: list[Allocation], action: str) -> list[Allocation]:
     return members
 
 
-def _confirm_alias(session: Session, company_id: int, members: list[Allocation], now: dt.datetime) -> None:
+def confirm_alias(session: Session, company_id: int, members: list[Allocation], now: dt.datetime) -> None:
     """A confirmed payer name becomes (or strengthens) an alias of the invoice's customer."""
     bank_line = session.get(BankTransaction, members[0].bank_transaction_id)
     if bank_line is None or not bank_line.payer_name:

@@ -1,9 +1,14 @@
-"""Allocations (the matcher's proposals and what became of them) and the matcher's memory.
+"""Allocations (the matcher's proposals and what became of them), the matcher's memory, dismissals.
 
 States: ``proposed`` → ``accepted`` (auto or by a person) / ``rejected`` / ``expired``;
 an accepted allocation can be undone (``undoing`` → ``undone``). ``push_state`` follows the
 outbox: ``none`` until accepted, then ``pending`` → ``done`` | ``failed``. The Bokio ids the
-push created are kept, so an undo deletes exactly those and nothing else.
+push created are kept, so an undo deletes exactly those and nothing else. A person's allocation
+(``syncd review assign``) is an allocation like the matcher's, with tier ``manual``.
+
+Every decision a person takes records who and when: ``decided_by``/``decided_at`` (accept,
+reject, assign), ``undo_by``/``undo_at`` (undo), ``rejected_by``/``rejected_at`` on the pair it
+leaves in memory, ``dismissed_by``/``dismissed_at`` and ``undismissed_by``/``undismissed_at``.
 """
 
 from __future__ import annotations
@@ -57,10 +62,21 @@ class Allocation(Base):
     bokio_payment_id: Mapped[str | None] = mapped_column(String(64), default=None)
     bokio_settlement_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_error: Mapped[dict[str, Any] | None] = mapped_column(default=None)
+    undo_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    undo_by: Mapped[str | None] = mapped_column(String(120), default=None)
+
+
+PAIR_REJECTED = "rejected"
+PAIR_UNDONE = "undone"
 
 
 class RejectedPair(Base):
-    """A (bank transaction, invoice) pair a person rejected: never proposed again."""
+    """A (bank transaction, invoice) pair the matcher never proposes again.
+
+    ``reason`` says why: a person rejected the proposal (``rejected``), or undid a booking of
+    that pair (``undone``, with the allocation). Only a person's ``syncd review assign`` can
+    book such a pair again.
+    """
 
     __tablename__ = "rejected_pairs"
     __table_args__ = (UniqueConstraint("company_id", "bank_transaction_id", "invoice_bokio_id"),)
@@ -71,6 +87,10 @@ class RejectedPair(Base):
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
     rejected_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     rejected_by: Mapped[str | None] = mapped_column(String(120), default=None)
+    reason: Mapped[str] = mapped_column(String(12), default=PAIR_REJECTED, server_default=PAIR_REJECTED)
+    allocation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("allocations.id", ondelete="SET NULL"), default=None
+    )
 
 
 class PayerAlias(Base):
@@ -85,3 +105,23 @@ class PayerAlias(Base):
     customer_bokio_id: Mapped[str] = mapped_column(String(64))
     confirmations: Mapped[int] = mapped_column(Integer, default=1)
     last_confirmed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class Dismissal(Base):
+    """Bank money a person says was handled outside syncd (a refund, a loan, an owner's deposit).
+
+    A dismissed line is neither listed as unmatched nor matched. ``undismissed_at`` set means
+    a person brought it back; rows are kept as the history of who decided what.
+    """
+
+    __tablename__ = "bank_line_dismissals"
+    __table_args__ = (Index(None, "company_id", "bank_transaction_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id", ondelete="CASCADE"))
+    reason: Mapped[str] = mapped_column(Text)
+    dismissed_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    dismissed_by: Mapped[str] = mapped_column(String(120))
+    undismissed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    undismissed_by: Mapped[str | None] = mapped_column(String(120), default=None)

@@ -1,54 +1,69 @@
-"""``syncd review list|show|accept|reject``: decide what the matcher was unsure of."""
+"""``syncd review``: decide what the matcher was unsure of, and finish any payment by hand.
+
+``list|show|accept|reject`` work on the matcher's proposals; ``unmatched`` lists bank money
+nobody booked (with its notes: an undone booking, a rejection, a dismissal); ``assign`` books a
+bank line to an invoice of the person's choice through the outbox; ``dismiss|undismiss`` mark
+money handled outside syncd. Every decision records who (``--by``, default the login name, or
+``$SUDO_USER`` under sudo) and when. ``--json`` prints amounts as strings, never as floats.
+"""
 
 from __future__ import annotations
 
 import argparse
-import getpass
-from decimal import Decimal
+from collections.abc import Callable
 from typing import Any
 
 from syncd.allocations import review
-from syncd.commands import add_json_flag, build_app, emit_json
-from syncd.commands.match import selected_companies
+from syncd.commands import add_json_flag, build_app, emit_json, review_lines
+from syncd.commands.decide import company_of, person, plain, would_push
 from syncd.db import utcnow
-from syncd.mirror import repo
+from syncd.match.plan import format_amount
+
+_ACTIONS = (
+    ("list", "proposals waiting for review"),
+    ("show", "one proposal: the bank line, candidates, evidence and what would be pushed"),
+    ("accept", "accept a proposal (its whole group); the push is queued"),
+    ("reject", "reject a proposal; the pair is never proposed again"),
+    ("unmatched", "bank money nobody booked: id, date, amount, payer, reference, file, notes"),
+    ("assign", "book a bank line (or part of it) to an invoice of your choice; the push is queued"),
+    ("dismiss", "mark a bank line as handled outside syncd (refund, loan, owner's deposit)"),
+    ("undismiss", "bring a dismissed bank line back to the unmatched money"),
+)
+_DECISIONS = {"accept", "reject", "assign", "dismiss", "undismiss"}
 
 
 def register(subparsers: Any) -> None:
     """Add the ``review`` command group."""
     parser = subparsers.add_parser(
-        "review", help="list, show, accept or reject proposals waiting for a person"
+        "review", help="decide proposals; list, assign or dismiss unmatched bank money"
     )
     actions = parser.add_subparsers(dest="review_command", metavar="ACTION", required=True)
-    for name, help_text in (
-        ("list", "proposals waiting for review"),
-        ("show", "one proposal: the bank line, candidates, evidence and what would be pushed"),
-        ("accept", "accept a proposal (its whole group); the push is queued"),
-        ("reject", "reject a proposal; the pair is never proposed again"),
-    ):
+    for name, help_text in _ACTIONS:
         action = actions.add_parser(name, help=help_text)
         action.add_argument("--company", help="Bokio company id (default: the only configured one)")
-        if name != "list":
+        if name in {"show", "accept", "reject"}:
             action.add_argument("ref", help="allocation id or group id (from `syncd review list`)")
-        if name in {"accept", "reject"}:
-            action.add_argument("--by", default=None, help="who decides (default: the login name)")
+        if name in {"assign", "dismiss", "undismiss"}:
+            action.add_argument(
+                "bank_line", help="bank line id (the first column of `syncd review unmatched`)"
+            )
+        if name == "assign":
+            review_lines.add_assign_arguments(action)
+        if name == "dismiss":
+            action.add_argument(
+                "--reason", required=True, help="why no booking is needed (refund, loan, ...)"
+            )
+        if name == "unmatched":
+            action.add_argument("--dismissed", action="store_true", help="list the dismissed lines instead")
+        if name in _DECISIONS:
+            action.add_argument(
+                "--by", default=None, help="who decides (default: the login name, or $SUDO_USER under sudo)"
+            )
             action.add_argument(
                 "--dry-run", action="store_true", help="show what would change; change nothing"
             )
         add_json_flag(action)
         action.set_defaults(handler=_HANDLERS[name])
-
-
-def _company(app: Any, args: argparse.Namespace) -> tuple[Any, int]:
-    companies = selected_companies(app.settings, args.company)
-    if len(companies) > 1:
-        from syncd.errors import ConfigError
-
-        raise ConfigError("several companies are configured: name one with --company")
-    company = companies[0]
-    with app.sessions.begin() as session:
-        company_id = repo.ensure_company(session, str(company.id), company.name).id
-    return company, company_id
 
 
 def proposal_json(p: review.Proposal) -> dict[str, Any]:
@@ -80,7 +95,7 @@ def proposal_json(p: review.Proposal) -> dict[str, Any]:
                 "overpayment": a.overpayment,
                 "explanation": a.explanation,
                 "evidence": dict(a.evidence.get("items", [])),
-                "would_push": _would_push(
+                "would_push": would_push(
                     a.amount_sek, a.payment_date.isoformat(), a.settlements.get("items", [])
                 ),
             }
@@ -89,19 +104,12 @@ def proposal_json(p: review.Proposal) -> dict[str, Any]:
     }
 
 
-def _would_push(amount_sek: Decimal, date: str, settlements: list[dict[str, Any]]) -> list[str]:
-    steps = [f"payment {amount_sek} SEK on {date}, then record it"] if amount_sek > 0 else []
-    for s in settlements:
-        scheme = f" ({s['vat_scheme']})" if s.get("vat_scheme") else ""
-        steps.append(f"{s['type']} settlement {s['amount']} SEK{scheme}, then record it")
-    return steps
-
-
 def _print(p: review.Proposal, *, detail: bool) -> None:
     data = proposal_json(p)
     line = data["bank_line"]
     payer = line["payer"] or "?"
-    print(f"[{p.group_id}] {line['booking_date']} {line['amount']} {line['currency']} from {payer}")
+    amount = format_amount(line["amount"])
+    print(f"[{p.group_id}] {line['booking_date']} {amount} {line['currency']} from {payer}")
     if detail:
         print(f"    references: {', '.join(line['references']) or '-'}; text: {line['text'] or '-'}")
     for a in data["allocations"]:
@@ -116,7 +124,7 @@ def _print(p: review.Proposal, *, detail: bool) -> None:
 
 def _list(args: argparse.Namespace) -> int:
     with build_app(args) as app:
-        _, company_id = _company(app, args)
+        _, company_id = company_of(app, args)
         with app.sessions() as session:
             proposals = review.pending(session, company_id)
             data = [proposal_json(p) for p in proposals]
@@ -125,26 +133,26 @@ def _list(args: argparse.Namespace) -> int:
                     _print(p, detail=False)
                 print(f"{len(proposals)} proposal(s) waiting for review")
     if args.json:
-        emit_json(data)
+        emit_json(plain(data))
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
     with build_app(args) as app:
-        _, company_id = _company(app, args)
+        _, company_id = company_of(app, args)
         with app.sessions() as session:
             p = review.proposal(session, company_id, args.ref)
             if args.json:
-                emit_json(proposal_json(p))
+                emit_json(plain(proposal_json(p)))
             else:
                 _print(p, detail=True)
     return 0
 
 
 def _decide(args: argparse.Namespace, action: str) -> int:
-    by = args.by or getpass.getuser()
+    by = person(args.by)
     with build_app(args) as app:
-        company, company_id = _company(app, args)
+        company, company_id = company_of(app, args)
         with app.sessions.begin() as session:
             now = utcnow()
             if action == "accept":
@@ -153,23 +161,33 @@ def _decide(args: argparse.Namespace, action: str) -> int:
                 )
             else:
                 rows = review.reject(session, company_id, args.ref, by=by, now=now)
-            result = {"action": action, "dry_run": args.dry_run, "allocations": [r.id for r in rows]}
+            result = {
+                "action": action,
+                "dry_run": args.dry_run,
+                "by": by,
+                "at": now,
+                "allocations": [r.id for r in rows],
+            }
             if args.dry_run:
                 session.rollback()
     if args.json:
-        emit_json(result)
+        emit_json(plain(result))
     else:
         verb = {"accept": "accepted", "reject": "rejected"}[action]
         note = " (dry run: nothing changed)" if args.dry_run else ""
-        print(f"{verb} allocation(s) {', '.join(map(str, result['allocations']))}{note}")
+        print(f"{verb} allocation(s) {', '.join(map(str, result['allocations']))} by {by}{note}")
         if action == "accept" and not args.dry_run:
             print("the push to Bokio is queued: `syncd push` sends it (the daemon does so on its own)")
     return 0
 
 
-_HANDLERS = {
+_HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": _list,
     "show": _show,
     "accept": lambda args: _decide(args, "accept"),
     "reject": lambda args: _decide(args, "reject"),
+    "unmatched": review_lines.unmatched_command,
+    "assign": review_lines.assign_command,
+    "dismiss": lambda args: review_lines.dismissal_command(args, "dismiss"),
+    "undismiss": lambda args: review_lines.dismissal_command(args, "undismiss"),
 }

@@ -7,15 +7,24 @@ answers read back). If Bokio refuses one (say 400 operation-not-allowed), the al
 to ``accepted``/``done`` holding exactly the ids still in Bokio, with Bokio's reason in
 ``last_error`` (see :func:`syncd.outbox.apply.apply_outcome`); when all deletes are done it is
 ``undone``.
+
+An undo sticks: in the same transaction the (bank line, invoice) pair goes into the matcher's
+memory with reason ``undone`` (who and when recorded), so once the deletes are done the bank
+line is unmatched money again and the matcher never books it to that invoice again. Only a
+person's ``syncd review assign`` can. An allocation that booked nothing in Bokio has nothing to
+undo, and the refusal says what to do instead.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation
+from syncd.allocations.tables import PAIR_UNDONE, Allocation, RejectedPair
+from syncd.allocations.unmatched import when
 from syncd.errors import FatalError
 from syncd.outbox import enqueue as k
 from syncd.outbox.enqueue import enqueue_undo
@@ -46,16 +55,91 @@ def undo_steps(allocation: Allocation) -> list[UndoStep]:
     return steps
 
 
-def request_undo(session: Session, allocation_id: int) -> list[OutboxCommand]:
-    """Queue the deletes in the caller's transaction; raises :class:`UndoRefusedError` when it can't."""
+def check_undoable(session: Session, allocation: Allocation) -> list[UndoStep]:
+    """The deletes an undo would send; :class:`UndoRefusedError` (what, why, what to do) if none."""
+    ref = f"allocation {allocation.id}"
+    state, push = allocation.state, allocation.push_state
+    if state == "proposed":
+        raise UndoRefusedError(
+            f"{ref} booked nothing in Bokio: it is still waiting for review. Nothing to undo; "
+            f"to keep it from ever being booked, `syncd review reject {allocation.id}`"
+        )
+    if state in ("rejected", "expired"):
+        raise UndoRefusedError(
+            f"{ref} booked nothing in Bokio: it was {state} "
+            f"{when(allocation.decided_at, allocation.decided_by)}. Nothing to undo"
+        )
+    if state == "undone":
+        raise UndoRefusedError(
+            f"{ref} is already undone ({when(allocation.undo_at, allocation.undo_by)}); "
+            "nothing of it is left in Bokio"
+        )
+    if state == "undoing":
+        raise UndoRefusedError(f"{ref} is being undone; see `syncd outbox list` for its deletes")
+    steps = undo_steps(allocation)
+    if push == "done" and steps:
+        return steps
+    if push == "failed" and not steps:
+        failed = session.scalar(
+            select(OutboxCommand.id)
+            .where(OutboxCommand.allocation_id == allocation.id, OutboxCommand.state == "failed")
+            .order_by(OutboxCommand.seq)
+            .limit(1)
+        )
+        hint = f"`syncd outbox retry {failed}` sends it again" if failed else "`syncd outbox list` shows it"
+        raise UndoRefusedError(
+            f"{ref} booked nothing in Bokio: its push failed or was cancelled before Bokio created "
+            f"anything. Nothing to undo; {hint}"
+        )
+    if push in ("none", "pending") and not steps:
+        raise UndoRefusedError(
+            f"{ref} booked nothing in Bokio yet: its push has not been sent. Nothing to undo; to "
+            "stop it, cancel its first command (`syncd outbox list`, then `syncd outbox cancel ID`)"
+        )
+    if not steps:
+        raise UndoRefusedError(
+            f"{ref} booked nothing in Bokio (no payment or settlement of it); nothing to undo"
+        )
+    raise UndoRefusedError(
+        f"{ref} is part-way through its push ({push}: Bokio holds {len(steps)} object(s) of it, more "
+        "to come). Let `syncd push` finish it, or retry or cancel its failed command (`syncd outbox "
+        "list`), then undo it"
+    )
+
+
+def request_undo(session: Session, allocation_id: int, *, by: str, now: dt.datetime) -> list[OutboxCommand]:
+    """Queue the deletes and remember the pair, in the caller's transaction.
+
+    Raises :class:`UndoRefusedError` when there is nothing (yet) to undo.
+    """
     allocation = session.get(Allocation, allocation_id, with_for_update=True)
     if allocation is None:
-        raise UndoRefusedError(f"allocation {allocation_id} does not exist")
-    if allocation.state == "undone":
-        raise UndoRefusedError(f"allocation {allocation_id} is already undone")
-    if allocation.state == "undoing":
-        raise UndoRefusedError(f"allocation {allocation_id} is being undone; see `syncd outbox list`")
+        raise UndoRefusedError(f"allocation {allocation_id} does not exist; see `syncd review list`")
+    check_undoable(session, allocation)
     try:
-        return enqueue_undo(session, allocation)
-    except ValueError as exc:
+        commands = enqueue_undo(session, allocation)
+    except ValueError as exc:  # pragma: no cover - check_undoable refuses the same states first
         raise UndoRefusedError(str(exc)) from None
+    allocation.undo_at, allocation.undo_by = now, by
+    remember_undone_pair(session, allocation, by=by, now=now)
+    session.flush()
+    return commands
+
+
+def remember_undone_pair(session: Session, allocation: Allocation, *, by: str, now: dt.datetime) -> None:
+    """Put (bank line, invoice) in the matcher's memory: never proposed again, because undone."""
+    pair = session.scalar(
+        select(RejectedPair).where(
+            RejectedPair.company_id == allocation.company_id,
+            RejectedPair.bank_transaction_id == allocation.bank_transaction_id,
+            RejectedPair.invoice_bokio_id == allocation.invoice_bokio_id,
+        )
+    )
+    if pair is None:
+        pair = RejectedPair(
+            company_id=allocation.company_id,
+            bank_transaction_id=allocation.bank_transaction_id,
+            invoice_bokio_id=allocation.invoice_bokio_id,
+        )
+        session.add(pair)
+    pair.reason, pair.allocation_id, pair.rejected_at, pair.rejected_by = PAIR_UNDONE, allocation.id, now, by

@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from syncd.db import utcnow
 from syncd.mirror.tables import InvoicePayment
 from syncd.outbox.undo import request_undo
 from syncd.sandbox.seed import pay_invoice
@@ -33,7 +34,7 @@ def test_undo_deletes_only_that_allocations_payment_and_settlement(harness: Harn
     invoices, stranger = _push_two_with_a_strangers_payment(harness)
     first, second = allocations(harness.sessions)
     with harness.sessions.begin() as session:
-        request_undo(session, first.id)
+        request_undo(session, first.id, by="karin", now=utcnow())
 
     harness.drive(harness.pusher())
 
@@ -60,7 +61,7 @@ def test_a_refused_undo_puts_the_allocation_back_and_says_why(harness: Harness) 
         "status", "/companies/*/invoices/*/settlements/*", method="DELETE", status=400
     )
     with harness.sessions.begin() as session:
-        request_undo(session, first.id)
+        request_undo(session, first.id, by="karin", now=utcnow())
 
     harness.drive(harness.pusher())
 
