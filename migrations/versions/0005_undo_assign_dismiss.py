@@ -1,7 +1,7 @@
 """Undo that sticks and a person's own decisions: who undid what, why a pair is never proposed, dismissals.
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0007
 Create Date: 2026-11-29 19:10:00.000000
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 import syncd.db
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -108,6 +108,22 @@ def proposed_undos(
     return found
 
 
+def keep_booking(
+    session: Session, company_id: int, reversal_id: int, *, by: str, now: dt.datetime
+) -> ProposedUndo:
+    """A person says the booking stands (the money came back for another reason): no undo."""
+    (proposal,) = proposed_undos(session, company_id, reversal_id=reversal_id) or (None,)
+    if proposal is None:
+        raise ReversalError(
+            f"R{reversal_id} is not a reversal waiting for a decision (see `syncd review list`)"
+        )
+    line = session.get_one(BankTransaction, reversal_id)
+    line.decided_by, line.decided_at = by, now
+    line.identity_note = f"{line.identity_note}; booking kept by {by}".lstrip("; ")
+    session.flush()
+    return proposal
+
+
 def accept_reversal(
     session: Session, company_id: int, reversal_id: int, *, by: str, now: dt.datetime
 ) -> tuple[ProposedUndo, list[OutboxCommand]]:
@@ -120,7 +136,7 @@ def accept_reversal(
         )
     commands: list[OutboxCommand] = []
     for allocation_id, _number, _amount in proposal.allocations:
-        commands += request_undo(session, allocation_id)
+        commands += request_undo(session, allocation_id, by=by, now=now)
     line = session.get_one(BankTransaction, reversal_id)
     line.decided_by, line.decided_at = by, now
     line.identity_note = f"{line.identity_note}; undo accepted by {by}".lstrip("; ")

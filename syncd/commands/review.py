@@ -13,10 +13,11 @@ import argparse
 from collections.abc import Callable
 from typing import Any
 
-from syncd.allocations import review
-from syncd.commands import add_json_flag, build_app, emit_json, review_lines
+from syncd.allocations import reversals, review
+from syncd.commands import add_json_flag, build_app, emit_json, review_bank, review_lines
 from syncd.commands.decide import company_of, person, plain, would_push
 from syncd.db import utcnow
+from syncd.ingest import duplicates
 from syncd.match.plan import format_amount
 
 _ACTIONS = (
@@ -28,8 +29,11 @@ _ACTIONS = (
     ("assign", "book a bank line (or part of it) to an invoice of your choice; the push is queued"),
     ("dismiss", "mark a bank line as handled outside syncd (refund, loan, owner's deposit)"),
     ("undismiss", "bring a dismissed bank line back to the unmatched money"),
+    ("duplicates", "bank lines held as possible duplicates of an earlier delivery, both files named"),
+    ("same", "a held line is the same money as the earlier one: never booked"),
+    ("distinct", "a held line is money of its own: matched like any other"),
 )
-_DECISIONS = {"accept", "reject", "assign", "dismiss", "undismiss"}
+_DECISIONS = {"accept", "reject", "assign", "dismiss", "undismiss", "same", "distinct"}
 
 
 def register(subparsers: Any) -> None:
@@ -42,8 +46,10 @@ def register(subparsers: Any) -> None:
         action = actions.add_parser(name, help=help_text)
         action.add_argument("--company", help="Bokio company id (default: the only configured one)")
         if name in {"show", "accept", "reject"}:
-            action.add_argument("ref", help="allocation id or group id (from `syncd review list`)")
-        if name in {"assign", "dismiss", "undismiss"}:
+            action.add_argument(
+                "ref", help="allocation id, group id, or R<line> for a reversal (from `syncd review list`)"
+            )
+        if name in {"assign", "dismiss", "undismiss", "same", "distinct"}:
             action.add_argument(
                 "bank_line", help="bank line id (the first column of `syncd review unmatched`)"
             )
@@ -127,11 +133,17 @@ def _list(args: argparse.Namespace) -> int:
         _, company_id = company_of(app, args)
         with app.sessions() as session:
             proposals = review.pending(session, company_id)
-            data = [proposal_json(p) for p in proposals]
+            undos = reversals.proposed_undos(session, company_id)
+            held = len(duplicates.possible_duplicates(session, company_id))
+            data = [proposal_json(p) for p in proposals] + [u.to_json() for u in undos]
             if not args.json:
                 for p in proposals:
                     _print(p, detail=False)
-                print(f"{len(proposals)} proposal(s) waiting for review")
+                for undo in undos:
+                    review_bank.print_reversal(undo)
+                print(f"{len(proposals)} proposal(s) and {len(undos)} reversal(s) waiting for review")
+                if held:
+                    print(f"{held} bank line(s) held as possible duplicates: see `syncd review duplicates`")
     if args.json:
         emit_json(plain(data))
     return 0
@@ -152,6 +164,8 @@ def _show(args: argparse.Namespace) -> int:
 def _decide(args: argparse.Namespace, action: str) -> int:
     by = person(args.by)
     with build_app(args) as app:
+        if review_bank.is_reversal_ref(args.ref):
+            return review_bank.reversal_decision(args, app, action)
         company, company_id = company_of(app, args)
         with app.sessions.begin() as session:
             now = utcnow()
@@ -190,4 +204,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "assign": review_lines.assign_command,
     "dismiss": lambda args: review_lines.dismissal_command(args, "dismiss"),
     "undismiss": lambda args: review_lines.dismissal_command(args, "undismiss"),
+    "duplicates": review_bank.duplicates_command,
+    "same": lambda args: review_bank.duplicate_decision(args, same=True),
+    "distinct": lambda args: review_bank.duplicate_decision(args, same=False),
 }

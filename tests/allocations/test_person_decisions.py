@@ -133,6 +133,7 @@ def office(
         monkeypatch.setenv("SYNCD_BOKIO_BASE_URL", server.url)
         monkeypatch.setenv("SYNCD_COMPANY_ID", demo.id)
         monkeypatch.setenv("SYNCD_BOKIO_TOKEN", demo.token)
+        (tmp_path / "inbox").mkdir()  # syncd reports a missing inbox, never creates one
         monkeypatch.setenv("SYNCD_BANK_INBOX", str(tmp_path / "inbox"))
         monkeypatch.setenv("SUDO_USER", "karin")
         yield Office(sandbox, demo, tmp_path, database_url, capsys)

@@ -8,23 +8,23 @@ reads Bokio's books back.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
-from syncd.allocations import reversals
 from syncd.app import App
+from syncd.cli import main
 from syncd.daemon.cycle import CompanyCycle
-from syncd.db import utcnow
 from syncd.demo.payments import InvoiceFacts
 from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
-from syncd.ingest import duplicates
 from syncd.ingest.tables import BankDelivery, BankFile, BankTransaction
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import SandboxServer, running
@@ -39,6 +39,15 @@ class World:
     company: DemoCompany
     app: App
     inbox: Path
+    capsys: pytest.CaptureFixture[str]
+
+    def cli(self, *argv: str) -> Any:
+        """Run a ``syncd`` command as an admin types it; its ``--json`` output, parsed exactly."""
+        self.capsys.readouterr()
+        code = main([*argv, "--json"])
+        out = self.capsys.readouterr()
+        assert code == 0, out.err
+        return json.loads(out.out, parse_float=Decimal)
 
     def deliver(self, name: str, data: bytes) -> None:
         write_inbox(self.inbox, {name: data})
@@ -69,16 +78,26 @@ class World:
 
 
 @pytest.fixture
-def world(database: Database, tmp_path: Path) -> Iterator[World]:
+def world(
+    database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[World]:
     sandbox, company = build_sandbox(seed=11)
     inbox = tmp_path / "inbox"
     inbox.mkdir()
     with running(sandbox) as server:
         settings = settings_for(company, base_url=server.url, database=tmp_path / "unused", inbox=inbox)
         settings = settings.model_copy(update={"database_url": SecretStr(database.url)})
+        for name, value in {
+            "SYNCD_DATABASE_URL": database.url,
+            "SYNCD_BOKIO_BASE_URL": server.url,
+            "SYNCD_COMPANY_ID": company.id,
+            "SYNCD_BOKIO_TOKEN": company.token,
+            "SYNCD_BANK_INBOX": str(inbox),
+        }.items():
+            monkeypatch.setenv(name, value)
         app = App(settings, clock=sandbox.clock)
         try:
-            yield World(sandbox, server, company, app, inbox)
+            yield World(sandbox, server, company, app, inbox, capsys)
         finally:
             app.close()
 
@@ -162,12 +181,29 @@ def test_a_copy_without_any_shared_reference_is_held_for_a_person_and_never_book
     world.cycle()
 
     assert world.payments_on(facts.number) == [Decimal("2500.00")]
-    with world.app.sessions() as session:
-        company_id = session.scalar(select(BankTransaction.company_id))
-        assert company_id is not None
-        (held,) = duplicates.possible_duplicates(session, company_id)
-    assert (held.amount, held.filename, held.original_filename) == (Decimal("2500.00"), "stmt.xml", "ntf.xml")
-    assert "no shared bank reference" in held.reason
+    (held,) = world.cli("review", "duplicates")
+    assert (held["amount"], held["file"], held["original_file"]) == ("2500.00", "stmt.xml", "ntf.xml")
+    assert "no shared bank reference" in held["reason"]
+    assert held["id"] not in {line["id"] for line in world.cli("review", "unmatched")}
+
+    decided = world.cli("review", "same", str(held["id"]), "--by", "karin")
+    assert decided["line"]["state"] == "duplicate"
+    assert world.cli("review", "duplicates") == []
+    world.cycle()
+    assert world.payments_on(facts.number) == [Decimal("2500.00")]
+
+
+def test_a_held_line_a_person_calls_distinct_becomes_unmatched_money(world: World) -> None:
+    payment = _stranger(world, 8, Decimal("777.00"))
+    world.deliver("ntf.xml", camt054([payment], "BG-NTF-8", refs=False))
+    world.deliver("stmt.xml", camt053([payment], "SEB053-8", refs=False, details=False))
+    world.cycle()
+    (held,) = world.cli("review", "duplicates")
+
+    world.cli("review", "distinct", str(held["id"]), "--by", "karin")
+
+    unmatched = {line["id"] for line in world.cli("review", "unmatched")}
+    assert {held["id"], held["possible_duplicate_of"]} <= unmatched
 
 
 def test_a_pending_notification_that_books_later_is_one_line_and_booked_once(world: World) -> None:
@@ -214,18 +250,15 @@ def test_a_returned_payment_is_proposed_for_undo_and_accepting_deletes_exactly_i
     world.cycle()
     assert world.payments_on(facts.number) == [facts.outstanding]  # nothing is undone by itself
 
-    with world.app.sessions.begin() as session:
-        company_id = session.scalar(select(BankTransaction.company_id))
-        assert company_id is not None
-        (proposal,) = reversals.proposed_undos(session, company_id)
-        assert (proposal.amount, proposal.return_reason) == (facts.outstanding, "AC04")
-        assert [number for _, number, _ in proposal.allocations] == [facts.number]
-        assert "reference" in proposal.why
-        reversals.accept_reversal(session, company_id, proposal.reversal_id, by="maria", now=utcnow())
+    (proposal,) = [item for item in world.cli("review", "list") if "reversal_line" in item]
+    assert (proposal["amount"], proposal["return_reason"]) == (str(facts.outstanding), "AC04")
+    assert [undo["invoice"] for undo in proposal["undo"]] == [facts.number]
+    assert "reference" in proposal["why"]
+
+    world.cli("review", "accept", proposal["ref"], "--by", "maria")
     world.cycle()
 
     assert world.payments_on(facts.number) == []
-    with world.app.sessions() as session:
-        assert reversals.proposed_undos(session, company_id) == []
+    assert [item for item in world.cli("review", "list") if "reversal_line" in item] == []
     world.cycle()
     assert world.payments_on(facts.number) == []  # the returned money is never booked again
