@@ -28,10 +28,10 @@ def is_reversal_ref(ref: str) -> bool:
 def print_reversal(p: reversals.ProposedUndo) -> None:
     """One proposed undo, as ``review list`` shows it."""
     reason = f", reason {p.return_reason}" if p.return_reason else ""
-    amount = f"{format_amount(p.amount)} {p.currency}"
-    print(f"[{p.ref}] {p.reversal_date} {amount} went back to {p.payer or '?'}{reason}")
-    for allocation, number, amount in p.allocations:
-        print(f"  proposed: undo allocation #{allocation} ({format_amount(amount)} on invoice {number})")
+    money = f"{format_amount(p.amount)} {p.currency}"
+    print(f"[{p.ref}] {p.reversal_date} {money} went back to {p.payer or '?'}{reason}")
+    for allocation, number, booked in p.allocations:
+        print(f"  proposed: undo allocation #{allocation} ({format_amount(booked)} on invoice {number})")
     print(f"      {p.why}")
 
 

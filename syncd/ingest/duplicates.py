@@ -17,13 +17,12 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from syncd.bankfiles import model
 from syncd.errors import SyncdError
+from syncd.ingest import store
 from syncd.ingest.tables import (
     DISTINCT,
     DUPLICATE,
     POSSIBLE_DUPLICATE,
-    BankDelivery,
     BankFile,
     BankTransaction,
 )
@@ -142,33 +141,14 @@ def decide(
     return held_line(session, company_id, line_id)
 
 
-_FILLABLE = ("payer_name", "payer_address", "payer_account", "payer_bankgiro", "payer_org_no", "free_text")
-
-
 def _merge_into(session: Session, original: BankTransaction, copy: BankTransaction, by: str) -> None:
-    """What the confirmed copy knew and the original lacked goes to the original, recorded as a delivery."""
-    enriched: list[str] = []
-    if original.status != model.Status.BOOKED.value and copy.status == model.Status.BOOKED.value:
-        original.status, original.booking_date = copy.status, copy.booking_date
-        enriched.append("status")
-    for name in _FILLABLE:
-        if getattr(copy, name) and not getattr(original, name):
-            setattr(original, name, getattr(copy, name))
-            enriched.append(name)
-    if copy.references.get("items") and not original.references.get("items"):
-        original.references = {
-            **original.references,
-            "items": copy.references["items"],
-            "tokens": copy.references.get("tokens", []),
-        }
-        enriched.append("references")
-    session.add(
-        BankDelivery(
-            company_id=original.company_id,
-            bank_transaction_id=original.id,
-            bank_file_id=copy.bank_file_id,
-            source_location=copy.source_location,
-            evidence=f"confirmed the same money by {by}",
-            enriched=",".join(enriched),
-        )
+    """What the confirmed copy knew and the original lacked goes to the original, as a delivery."""
+    values = {column.key: getattr(copy, column.key) for column in BankTransaction.__mapper__.column_attrs}
+    store.add_delivery(
+        session,
+        original,
+        bank_file_id=copy.bank_file_id,
+        location=copy.source_location,
+        evidence=f"confirmed the same money by {by}",
+        values=values,
     )

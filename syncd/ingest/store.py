@@ -9,7 +9,7 @@ transactions (another replica, an admin rerun) is harmless: whoever commits seco
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -204,16 +204,23 @@ def insert_transactions(
     keys: dict[str, str] = {}
     known = held = 0
     for tx, line, resolution in zip(transactions, lines, resolutions, strict=True):
-        if resolution.verdict is Verdict.SAME and resolution.match is not None:
-            _record_delivery(session, delivery, rows_by_id[resolution.match][0], tx, resolution.reason)
-            known += 1
-            continue
         values = transaction_values(
             tx,
             company_id=delivery.company_id,
             bank_file_id=delivery.bank_file_id,
             file_digest=delivery.file_digest,
         )
+        if resolution.verdict is Verdict.SAME and resolution.match is not None:
+            add_delivery(
+                session,
+                rows_by_id[resolution.match][0],
+                bank_file_id=delivery.bank_file_id,
+                location=tx.source_location,
+                evidence=resolution.reason,
+                values=values,
+            )
+            known += 1
+            continue
         if resolution.verdict is Verdict.POSSIBLE:
             held += 1
             values.update(
@@ -328,51 +335,69 @@ def line_of_row(row: BankTransaction, source_format: str) -> identity.Line:
     )
 
 
-_FILLABLE = ("payer_name", "payer_address", "payer_account", "payer_bankgiro", "payer_org_no", "free_text")
+_FILLABLE = (
+    "payer_name",
+    "payer_address",
+    "payer_account",
+    "payer_bankgiro",
+    "payer_org_no",
+    "free_text",
+    "end_to_end_id",
+    "bank_ref",
+)
 
 
-def _record_delivery(
-    session: Session, delivery: Delivery, row: BankTransaction, tx: model.BankTransaction, evidence: str
-) -> None:
-    """Note that ``tx`` is ``row`` delivered again, and fill in what the earlier delivery lacked.
+def fill_in(row: BankTransaction, values: Mapping[str, Any]) -> list[str]:
+    """Add to ``row`` what another delivery of it (``values``: its row values) knows; what was filled.
 
     A pending line that is now booked becomes booked; references, payer and text the first
     delivery did not carry (a camt.053 entry without details, then the camt.054) are added.
     Nothing already known is overwritten.
     """
     enriched: list[str] = []
-    if row.status != model.Status.BOOKED.value and tx.status is model.Status.BOOKED:
-        row.status, row.booking_date = tx.status.value, tx.booking_date
-        row.value_date = row.value_date or tx.value_date
+    if row.status != model.Status.BOOKED.value and values["status"] == model.Status.BOOKED.value:
+        row.status, row.booking_date = values["status"], values["booking_date"]
+        row.value_date = row.value_date or values["value_date"]
         enriched.append("status")
     for name in _FILLABLE:
-        value = getattr(tx, name)
-        if value and not getattr(row, name):
-            setattr(row, name, value)
+        if values.get(name) and not getattr(row, name):
+            setattr(row, name, values[name])
             enriched.append(name)
-    incoming = references_json(tx)
+    incoming: dict[str, Any] = values["references"]
     current = dict(row.references)
-    if incoming["items"] and not current.get("items"):
-        current["items"], current["tokens"] = incoming["items"], incoming["tokens"]
+    if incoming.get("items") and not current.get("items"):
+        current["items"], current["tokens"] = incoming["items"], incoming.get("tokens", [])
         enriched.append("references")
-    elif incoming["tokens"] and not current.get("tokens"):
+    elif incoming.get("tokens") and not current.get("tokens"):
         current["tokens"] = incoming["tokens"]
         enriched.append("tokens")
-    missing_ids = {k: v for k, v in incoming["ids"].items() if k not in current.get("ids", {})}
+    known_ids = current.get("ids", {})
+    missing_ids = {k: v for k, v in incoming.get("ids", {}).items() if k not in known_ids}
     if missing_ids:
-        current["ids"] = {**current.get("ids", {}), **missing_ids}
+        current["ids"] = {**known_ids, **missing_ids}
     row.references = current
-    for column, value in (("end_to_end_id", _real(tx.end_to_end_id)), ("bank_ref", _bank_ref(tx))):
-        if value and not getattr(row, column):
-            setattr(row, column, value)
-    if row.charges is None and tx.charges is not None:
-        row.charges = tx.charges
+    if row.charges is None and values.get("charges") is not None:
+        row.charges = values["charges"]
+    return enriched
+
+
+def add_delivery(
+    session: Session,
+    row: BankTransaction,
+    *,
+    bank_file_id: int,
+    location: str,
+    evidence: str,
+    values: Mapping[str, Any],
+) -> None:
+    """Record that ``row`` was delivered again (and why it is the same), filling in what it lacked."""
+    enriched = fill_in(row, values)
     session.add(
         BankDelivery(
-            company_id=delivery.company_id,
+            company_id=row.company_id,
             bank_transaction_id=row.id,
-            bank_file_id=delivery.bank_file_id,
-            source_location=tx.source_location,
+            bank_file_id=bank_file_id,
+            source_location=location,
             evidence=evidence,
             enriched=",".join(enriched),
         )
