@@ -16,12 +16,13 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from syncd import migrate
-from syncd.allocations import inputs
+from syncd.allocations import inputs, reversals
 from syncd.allocations.tables import Allocation
 from syncd.app import App
 from syncd.budget import usage
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.domain.invoice_math import OPEN_STATUSES
+from syncd.ingest import duplicates
 from syncd.ingest.linking import unlinked_batches
 from syncd.mirror.tables import Company, Invoice, SyncState
 from syncd.outbox.tables import OutboxCommand
@@ -119,6 +120,8 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
             "batches_without_details": len(batches),
         },
         "review_queue": proposed,
+        "reversals_waiting": len(reversals.proposed_undos(session, pk)),
+        "possible_duplicates": len(duplicates.possible_duplicates(session, pk)),
         "outbox": {
             state: outbox.get(state, 0) for state in ("pending", "sending", "unknown", "failed", "done")
         },
@@ -154,5 +157,13 @@ def _print(report: dict[str, Any]) -> None:
                 else ""
             )
         )
-        print(f"  review queue     {entry['review_queue']} proposal(s)  (`syncd review list`)")
+        print(
+            f"  review queue     {entry['review_queue']} proposal(s), "
+            f"{entry['reversals_waiting']} reversal(s)  (`syncd review list`)"
+        )
+        if entry["possible_duplicates"]:
+            print(
+                f"  held lines       {entry['possible_duplicates']} possible duplicate(s) of earlier "
+                "deliveries, never booked until decided  (`syncd review duplicates`)"
+            )
         print("  outbox           " + ", ".join(f"{state} {count}" for state, count in outbox.items()))

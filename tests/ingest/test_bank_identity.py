@@ -185,6 +185,7 @@ def test_a_copy_without_any_shared_reference_is_held_for_a_person_and_never_book
     assert (held["amount"], held["file"], held["original_file"]) == ("2500.00", "stmt.xml", "ntf.xml")
     assert "no shared bank reference" in held["reason"]
     assert held["id"] not in {line["id"] for line in world.cli("review", "unmatched")}
+    assert world.cli("status")["companies"][0]["possible_duplicates"] == 1
 
     decided = world.cli("review", "same", str(held["id"]), "--by", "karin")
     assert decided["line"]["state"] == "duplicate"
@@ -254,6 +255,7 @@ def test_a_returned_payment_is_proposed_for_undo_and_accepting_deletes_exactly_i
     assert (proposal["amount"], proposal["return_reason"]) == (str(facts.outstanding), "AC04")
     assert [undo["invoice"] for undo in proposal["undo"]] == [facts.number]
     assert "reference" in proposal["why"]
+    assert world.cli("status")["companies"][0]["reversals_waiting"] == 1
 
     world.cli("review", "accept", proposal["ref"], "--by", "maria")
     world.cycle()
