@@ -185,3 +185,61 @@ def bgmax(
         _record((1, "70"), (3, f"{len(payments):08d}"), (11, "0" * 8), (19, "0" * 8), (27, "00000001"))
     )
     return ("\n".join(records) + "\n").encode("cp1252", errors="replace")
+
+
+def _details(payment: BankPayment, *, refs: bool) -> str:
+    ref = f"<Refs><AcctSvcrRef>{payment.reference}</AcctSvcrRef></Refs>" if refs else ""
+    return (
+        f'<TxDtls>{ref}<AmtDtls><TxAmt><Amt Ccy="SEK">{payment.amount:.2f}</Amt></TxAmt></AmtDtls>'
+        f"<RltdPties><Dbtr><Nm>{escape(payment.payer)}</Nm></Dbtr></RltdPties>"
+        f"{_remittance(payment)}</TxDtls>"
+    )
+
+
+def _deposit_entry(payments: Sequence[BankPayment], deposit_ref: str, *, refs: bool, details: bool) -> str:
+    total = sum((p.amount for p in payments), Decimal(0))
+    day = payments[0].day
+    ref = f"<AcctSvcrRef>{deposit_ref}</AcctSvcrRef>" if refs else ""
+    inner = "".join(_details(p, refs=refs) for p in payments) if details else ""
+    return (
+        f'<Ntry><NtryRef>1</NtryRef><Amt Ccy="SEK">{total:.2f}</Amt><CdtDbtInd>CRDT</CdtDbtInd>'
+        f"<Sts>BOOK</Sts><BookgDt><Dt>{day}</Dt></BookgDt><ValDt><Dt>{day}</Dt></ValDt>{ref}"
+        "<BkTxCd><Domn><Cd>PMNT</Cd><Fmly><Cd>RCDT</Cd><SubFmlyCd>BOOK</SubFmlyCd></Fmly></Domn></BkTxCd>"
+        f'<NtryDtls><Btch><NbOfTxs>{len(payments)}</NbOfTxs><TtlAmt Ccy="SEK">{total:.2f}</TtlAmt></Btch>'
+        f"{inner}</NtryDtls><AddtlNtryInf>BG INBET 5050-1055 {len(payments)} ST</AddtlNtryInf></Ntry>"
+    )
+
+
+def deposit_notification(
+    payments: Sequence[BankPayment], notification_id: str, deposit_ref: str, *, refs: bool = True
+) -> bytes:
+    """Bankgirot's camt.054 for one bankgiro deposit: a batch entry with every payment's details."""
+    day = payments[0].day
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"><BkToCstmrDbtCdtNtfctn>'
+        f"<GrpHdr><MsgId>{notification_id}</MsgId><CreDtTm>{day}T06:12:40</CreDtTm></GrpHdr>"
+        f"<Ntfctn><Id>{notification_id}</Id>"
+        f"<Acct><Id><Othr><Id>{BANKGIRO}</Id><SchmeNm><Prtry>BGNR</Prtry></SchmeNm></Othr></Id>"
+        "<Ccy>SEK</Ccy></Acct>"
+        f"{_deposit_entry(payments, deposit_ref, refs=refs, details=True)}"
+        "</Ntfctn></BkToCstmrDbtCdtNtfctn></Document>\n"
+    ).encode()
+
+
+def deposit_statement(payments: Sequence[BankPayment], statement_id: str, deposit_ref: str) -> bytes:
+    """The bank's camt.053 showing a bankgiro deposit as one batch credit without its details."""
+    day = payments[0].day
+    total = sum((p.amount for p in payments), Decimal(0))
+    opening = Decimal("10000.00")
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.04"><BkToCstmrStmt>'
+        f"<GrpHdr><MsgId>{statement_id}</MsgId><CreDtTm>{day}T23:10:00</CreDtTm></GrpHdr>"
+        f"<Stmt><Id>{statement_id}</Id>"
+        f"<FrToDt><FrDtTm>{day}T00:00:00</FrDtTm><ToDtTm>{day}T23:59:59</ToDtTm></FrToDt>"
+        f"<Acct><Id><IBAN>{ACCOUNT_IBAN}</IBAN></Id><Ccy>SEK</Ccy></Acct>"
+        f"{_balance('OPBD', opening, day)}{_balance('CLBD', opening + total, day)}"
+        f"{_deposit_entry(payments, deposit_ref, refs=True, details=False)}"
+        "</Stmt></BkToCstmrStmt></Document>\n"
+    ).encode()

@@ -29,7 +29,14 @@ from syncd.ingest.tables import BankDelivery, BankFile, BankTransaction
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import SandboxServer, running
 from tests.conftest import Database
-from tests.ingest.deliveries import BankPayment, camt053, camt054, returned
+from tests.ingest.deliveries import (
+    BankPayment,
+    camt053,
+    camt054,
+    deposit_notification,
+    deposit_statement,
+    returned,
+)
 
 
 @dataclass
@@ -57,10 +64,11 @@ class World:
         assert report.ok, report.to_json()
 
     def invoice(self, *, at_least: Decimal, skip: int = 0) -> InvoiceFacts:
+        """An open SEK invoice nobody has paid anything of yet: what Bokio holds is what syncd booked."""
         candidates = [
             f
             for f in open_invoices(self.sandbox, self.company.id)
-            if f.currency == "SEK" and f.outstanding >= at_least
+            if f.currency == "SEK" and f.outstanding >= at_least and not self.payments_on(f.number)
         ]
         return sorted(candidates, key=lambda f: f.number)[skip]
 
@@ -264,3 +272,28 @@ def test_a_returned_payment_is_proposed_for_undo_and_accepting_deletes_exactly_i
     assert [item for item in world.cli("review", "list") if "reversal_line" in item] == []
     world.cycle()
     assert world.payments_on(facts.number) == []  # the returned money is never booked again
+
+
+@pytest.mark.parametrize("details_first", [True, False])
+def test_a_deposits_total_in_the_statement_and_its_details_in_the_notification_count_once(
+    world: World, details_first: bool
+) -> None:
+    first = world.invoice(at_least=Decimal(100))
+    second = world.invoice(at_least=Decimal(100), skip=1)
+    payments = [_payment(world, first, 1, first.outstanding), _payment(world, second, 2, second.outstanding)]
+    files = [
+        ("ntf.xml", deposit_notification(payments, "BG-DEP-1", "BGDEP-77")),
+        ("stmt.xml", deposit_statement(payments, "SEB053-DEP", "BGDEP-77")),
+    ]
+    if not details_first:
+        files.reverse()
+    for name, data in files:
+        world.deliver(name, data)
+        world.cycle()
+
+    assert world.payments_on(first.number) == [first.outstanding]
+    assert world.payments_on(second.number) == [second.outstanding]
+    (batch,) = [line for line in world.lines() if line.is_batch]
+    assert sorted(line.amount for line in world.lines() if line.parent_id == batch.id) == sorted(
+        p.amount for p in payments
+    )

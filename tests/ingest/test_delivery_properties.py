@@ -3,7 +3,8 @@
 A bank's truth (OCR payments in full and in part, strangers' transfers with colliding amounts, on
 two days) is delivered in random formats, orders and repetitions — intraday camt.054 notifications
 (pending or booked, with or without the bank's reference), complete camt.053 day statements (with
-or without details), BgMax deposits, messages re-sent with a new id — with full cycles (import →
+or without details), the day's bankgiro deposit as camt.054 details, BgMax or a camt.053 batch
+total, messages re-sent with a new id — with full cycles (import →
 pull → match → push against the sandbox) run between random steps. After every step:
 
 - no amount is stored as matchable bank money more often than distinct payments of that amount
@@ -35,7 +36,14 @@ from syncd.demo.world import build_sandbox, open_invoices
 from syncd.ingest.tables import MATCHABLE_IDENTITIES, POSSIBLE_DUPLICATE, BankTransaction
 from syncd.sandbox import SandboxTransport
 from tests.conftest import Database
-from tests.ingest.deliveries import BankPayment, bgmax, camt053, camt054
+from tests.ingest.deliveries import (
+    BankPayment,
+    bgmax,
+    camt053,
+    camt054,
+    deposit_notification,
+    deposit_statement,
+)
 
 
 def _empty(database: Database) -> None:
@@ -65,8 +73,21 @@ class Deliveries(RuleBasedStateMachine):
 
     def _bank_truth(self) -> tuple[list[BankPayment], dict[int, tuple[str, Decimal]]]:
         today = self.sandbox.today()
+        with self.sandbox.lock:  # invoices nobody paid anything of yet: Bokio holds only what syncd books
+            paid = {
+                inv_id for inv_id, found in self.sandbox.companies[self.company.id].payments.items() if found
+            }
+            numbers = {
+                inv["invoiceNumber"]
+                for inv_id, inv in self.sandbox.companies[self.company.id].invoices.items()
+                if inv_id not in paid
+            }
         invoices = sorted(
-            (f for f in open_invoices(self.sandbox, self.company.id) if f.currency == "SEK"),
+            (
+                f
+                for f in open_invoices(self.sandbox, self.company.id)
+                if f.currency == "SEK" and f.number in numbers
+            ),
             key=lambda f: f.number,
         )[:5]
         truth: list[BankPayment] = []
@@ -119,16 +140,25 @@ class Deliveries(RuleBasedStateMachine):
         self._deliver(camt053(payments, f"SEB053-{self.files}", refs=refs, details=details), "stmt.xml")
         self.waiting.append(({p.key for p in payments}, True))
 
-    @rule(picks=st.lists(st.integers(0, 6), min_size=1, max_size=3), yesterday=st.booleans())
-    def bgmax_deposit(self, picks: list[int], yesterday: bool) -> None:
+    @rule(
+        yesterday=st.booleans(), form=st.sampled_from(["camt.054", "camt.053", "bgmax"]), refs=st.booleans()
+    )
+    def bankgiro_deposit(self, yesterday: bool, form: str, refs: bool) -> None:
+        """The day's bankgiro deposit: its details (camt.054, BgMax) or only its total (camt.053)."""
         day = self.sandbox.today() - dt.timedelta(days=int(yesterday))
-        payments = [p for p in self._pick(picks) if p.day == day]
-        if payments:
+        payments = [p for p in self.truth if p.day == day and p.ocr]
+        deposit = f"BGDEP-{day:%m%d}"
+        if form == "camt.053":  # one batch credit; its payments come with the details
+            self._deliver(deposit_statement(payments, f"SEB053-DEP-{self.files}", deposit), "stmt.xml")
+            return
+        if form == "camt.054":
             self._deliver(
-                bgmax(payments, deposit_serial=100 + self.files, written=f"2026112506{self.files:04d}123456"),
-                "bgmax.txt",
+                deposit_notification(payments, f"BG-DEP-{self.files}", deposit, refs=refs), "ntf.xml"
             )
-            self.waiting.append(({p.key for p in payments}, True))
+        else:
+            written = f"2026112506{self.files:04d}123456"
+            self._deliver(bgmax(payments, deposit_serial=int(f"{day:%d}"), written=written), "bgmax.txt")
+        self.waiting.append(({p.key for p in payments}, True))
 
     @rule()
     def cycle(self) -> None:
