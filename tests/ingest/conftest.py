@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import os
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +15,8 @@ from syncd.ingest.importer import ImportReport, import_file
 from syncd.ingest.tables import BankFile, BankTransaction, PspCharge, PspPayout
 from tests.conftest import Database
 from tests.ingest.builders import COMPANY
+
+NOW = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)  # the inbox tests' "now"
 
 TABLES = {"files": BankFile, "transactions": BankTransaction, "payouts": PspPayout, "charges": PspCharge}
 
@@ -49,3 +54,13 @@ def importer(database: Database) -> Any:
         )
 
     return run
+
+
+def drop(inbox: Path, name: str, data: bytes, *, age_s: float = 60) -> Path:
+    """A file delivered into the inbox ``age_s`` seconds before NOW."""
+    inbox.mkdir(parents=True, exist_ok=True)
+    path = inbox / name
+    path.write_bytes(data)
+    stamp = NOW.timestamp() - age_s
+    os.utime(path, (stamp, stamp))
+    return path

@@ -3,9 +3,7 @@ must be one of the company's — configured, or learned from its first files —
 
 from __future__ import annotations
 
-import datetime as dt
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -28,21 +26,10 @@ from tests.ingest.builders import (
     bankgiro_notification,
     batch_statement,
 )
-from tests.ingest.conftest import counts, files
+from tests.ingest.conftest import NOW, counts, drop, files
 
-NOW = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)
 FOREIGN_IBAN = "SE35 5000 0000 0549 1000 0003"
 TOKEN = "a-real-looking-bokio-token-0001"
-
-
-def drop(inbox: Path, name: str, data: bytes, *, age_s: float = 60) -> Path:
-    """A file delivered into the inbox ``age_s`` seconds before NOW."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    stamp = NOW.timestamp() - age_s
-    os.utime(path, (stamp, stamp))
-    return path
 
 
 def scan(database: Database, inbox: Path, bank_accounts: tuple[str, ...] = ()) -> dict[str, Any]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 from pathlib import Path
 
 from syncd.bankfiles import DEFAULT_MAX_BYTES
@@ -11,19 +10,7 @@ from syncd.ingest.importer import ImportStatus, import_file
 from syncd.ingest.inbox import scan_inbox
 from tests.conftest import Database
 from tests.ingest.builders import COMPANY, GOLDEN, bankgiro_notification, batch_statement
-from tests.ingest.conftest import counts, files
-
-NOW = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)
-
-
-def drop(inbox: Path, name: str, data: bytes, *, age_s: float = 60) -> Path:
-    """A file delivered into the inbox ``age_s`` seconds before NOW."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    stamp = NOW.timestamp() - age_s
-    os.utime(path, (stamp, stamp))
-    return path
+from tests.ingest.conftest import NOW, counts, drop, files
 
 
 def scan(database: Database, inbox: Path):

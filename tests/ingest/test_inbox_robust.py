@@ -19,20 +19,9 @@ from syncd.ingest.importer import ImportReport, ImportStatus
 from syncd.ingest.inbox import InboxMissingError, InboxWatch, scan_inbox
 from tests.conftest import Database
 from tests.ingest.builders import COMPANY, GOLDEN, bankgiro_notification, batch_statement
-from tests.ingest.conftest import counts, files
+from tests.ingest.conftest import NOW, counts, drop, files
 
-NOW = dt.datetime(2026, 11, 26, 7, 30, tzinfo=dt.UTC)
 ARCHIVE = Path("archive") / "2026-11-26"
-
-
-def drop(inbox: Path, name: str, data: bytes, *, age_s: float = 60) -> Path:
-    """A file delivered into the inbox ``age_s`` seconds before NOW."""
-    inbox.mkdir(parents=True, exist_ok=True)
-    path = inbox / name
-    path.write_bytes(data)
-    stamp = NOW.timestamp() - age_s
-    os.utime(path, (stamp, stamp))
-    return path
 
 
 def scan(
