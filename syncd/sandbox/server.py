@@ -1,7 +1,8 @@
 """The sandbox over real HTTP on the stdlib ``ThreadingHTTPServer`` (no extra dependencies).
 
 ``drop`` closes the socket without writing a response; ``hang`` sleeps ``seconds`` (set it longer
-than the client's timeout) and then closes without a response.
+than the client's timeout) and then closes without a response; a gated ``hang`` stays silent
+until its write was applied. An answer the client no longer waits for is dropped quietly.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qsl, urlsplit
 
 from syncd.sandbox.core import Sandbox
+from syncd.sandbox.faults import GATE_LIMIT_S
 
 
 def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
@@ -28,19 +30,24 @@ def _handler_class(sandbox: Sandbox) -> type[BaseHTTPRequestHandler]:
             body = self.rfile.read(length) if length else b""
             headers = dict(self.headers.items())
             response = sandbox.handle(self.command, url.path, dict(parse_qsl(url.query)), headers, body)
-            if response.fault == "hang":
+            if response.fault == "hang" and response.gate is not None:
+                response.gate.done.wait(response.fault_seconds or GATE_LIMIT_S)
+            elif response.fault == "hang":
                 time.sleep(response.fault_seconds)
             if response.fault in ("drop", "hang"):
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(2)
                 return
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
+            try:
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+            except OSError:  # the client gave up (or died) while a latency fault held its request
+                self.close_connection = True
 
         do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 

@@ -183,7 +183,7 @@ class Harness:
             retry=RetryPolicy(max_attempts=3, base_delay_s=0.5),
             now=self.clock.now,
         )
-        policy = options.pop("policy", PushPolicy(settle_delay_s=5.0))
+        policy = options.pop("policy", PushPolicy())
         return Pusher(
             self.sessions,
             client,
