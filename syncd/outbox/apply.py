@@ -20,7 +20,7 @@ from syncd.mirror import repo
 from syncd.mirror.tables import Company, InvoicePayment, InvoiceSettlement
 from syncd.outbox import enqueue as k
 from syncd.outbox.reflect import reflect_allocation
-from syncd.outbox.store import Claimed, cancel_successors
+from syncd.outbox.store import DUPLICATE_OF, Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
 from syncd.pull.store import mark_dirty
 
@@ -86,9 +86,9 @@ def apply_outcome(
         command.result = outcome.result or {}
         command.error = None
         _mirror(session, claimed, outcome, now)
-        if claimed.mode == "resolve" and claimed.invoice_id:
-            # its outcome was unknown: the next pull re-reads the invoice, so the duplicate
-            # detector sees any copy that lands late (syncd.outbox.duplicates)
+        if claimed.invoice_id and (claimed.mode == "resolve" or DUPLICATE_OF in claimed.payload):
+            # an outcome that was unknown, or a copy deleted: the next pull re-reads the invoice
+            # (the duplicate detector sees any copy that lands late; paidAmount is Bokio's again)
             mark_dirty(session, claimed.company_id, [claimed.invoice_id])
         applied = _after_done(session, command, claimed, now)
         if applied.allocation_finished and command.allocation_id is not None:
