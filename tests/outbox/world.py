@@ -348,7 +348,9 @@ def wait_for(condition: Callable[[], bool], *, while_alive: subprocess.Popen[byt
     return False
 
 
-def create_command(sessions: sessionmaker[Session], invoice: str, kind: str = "create_payment") -> OutboxCommand:
+def create_command(
+    sessions: sessionmaker[Session], invoice: str, kind: str = "create_payment"
+) -> OutboxCommand:
     with sessions() as session:
         command = session.scalar(
             select(OutboxCommand).where(OutboxCommand.invoice_bokio_id == invoice, OutboxCommand.kind == kind)
