@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.bokio import (
     AuthError,
+    BadRequestError,
     BokioClient,
     ForbiddenError,
     JournalEntryTagsWrite,
@@ -285,7 +286,21 @@ class Pusher:
             )
         if isinstance(exc, NotFoundError) and claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
             return _already_deleted(claimed)
+        if isinstance(exc, BadRequestError) and claimed.kind in (k.RECORD_PAYMENT, k.RECORD_SETTLEMENT):
+            return self._already_recorded(claimed, exc)
         # refusals (400/404, price plan) and anything unforeseen: a person decides, nothing is guessed
+        return Outcome("failed", error=error_body(exc))
+
+    def _already_recorded(self, claimed: Claimed, exc: BokioError) -> Outcome:
+        """Bokio refuses to record twice: after an earlier attempt whose answer was lost (it may
+        have landed late), one read tells whether the object is recorded -- then this is done."""
+        if claimed.attempts > 1:
+            try:
+                outcome = resolve(self.client, claimed)
+            except BokioError:
+                outcome = None
+            if outcome is not None and outcome.kind == "done":
+                return outcome
         return Outcome("failed", error=error_body(exc))
 
     def _backoff(self, attempts: int) -> float:

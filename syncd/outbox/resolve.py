@@ -28,7 +28,10 @@ write long after the client gave up. So "exactly once" rests on four rules:
    duplicate.
 
 Then: exactly one candidate → adopt its id, ``done``. None → provably not applied: back to
-``pending`` with ``before`` replaced by the list just read, and sent again. More than one →
+``pending`` with ``before`` replaced by the list just read, and sent again. More than one, but
+no more than the command was sent (a re-send, and the first send landed after all) → they are
+copies of syncd's own request: adopt the first, ``done``; the next pull's duplicate detector
+deletes the others. More than the command was sent → someone else wrote the same thing too:
 ``failed`` with a message for a person; never guessed, never deleted.
 
 Why the ``before`` snapshot is taken lazily: reading the list before every create would cost one
@@ -110,13 +113,16 @@ def _adopt(claimed: Claimed, rows: Iterable[Any], known_key: str, result_key: st
     listed = list(rows)
     known = claimed.known.get(known_key, frozenset())
     candidates = [row for row in listed if row.id not in known and matches(row, claimed.payload)]
-    if len(candidates) == 1:
+    if len(candidates) == 1 or 1 < len(candidates) <= claimed.attempts:
         row = candidates[0]
         mirror = (row.raw,)
         is_payment = result_key == "payment_id"
+        note = "adopted after read-back"
+        if len(candidates) > 1:
+            note += f"; {len(candidates) - 1} more copy(ies) of its own sends left to the duplicate detector"
         return Outcome(
             "done",
-            result={result_key: row.id, "resolved": "adopted after read-back"},
+            result={result_key: row.id, "resolved": note},
             payments=mirror if is_payment else (),
             settlements=() if is_payment else mirror,
         )
