@@ -192,7 +192,9 @@ def test_no_latency_lost_answer_or_kill_point_duplicates_or_loses_a_payment(
     for allocation in allocations(database.sessions):
         payments, settlements = live_objects(sandbox, allocation.invoice_bokio_id)
         assert [p["id"] for p in payments] == [allocation.bokio_payment_id], "duplicated or lost"
-        assert [s["id"] for s in settlements] == allocation.bokio_settlement_ids.get("ids"), "duplicated or lost"
+        assert [s["id"] for s in settlements] == allocation.bokio_settlement_ids.get("ids"), (
+            "duplicated or lost"
+        )
         assert all(o["journalEntryRef"] is not None for o in [*payments, *settlements])
         assert allocation.push_state == "done", allocation.last_error
     states = command_states(database.sessions)
