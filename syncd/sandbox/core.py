@@ -253,18 +253,21 @@ class Sandbox:
         """
         gate = self.faults.gate(name)
 
+        def leave() -> None:
+            with self.lock:
+                for key in keys:
+                    self._in_flight.leave(key)
+
         def apply() -> None:
             try:
                 with self.lock:
                     self._run(matched, ctx)
             finally:
-                with self.lock:
-                    for key in keys:
-                        self._in_flight.leave(key)
+                leave()
                 gate.done.set()
 
         gate.arrive()
-        gate.park(apply)
+        gate.park(apply, leave)
         return SandboxResponse(504, fault="hang", gate=gate)
 
     def _admit(self, matched: Route, ctx: Ctx, rel: str) -> dict[str, str]:

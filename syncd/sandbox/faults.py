@@ -49,7 +49,7 @@ class Gate:
         self.held = threading.Event()
         self.done = threading.Event()
         self._open = threading.Event()
-        self._parked: list[Callable[[], None]] = []
+        self._parked: list[tuple[Callable[[], None], Callable[[], None]]] = []
         self._lock = threading.Lock()
 
     @property
@@ -64,11 +64,12 @@ class Gate:
         """Block until the gate opens (True) or ``limit_s`` passed (False)."""
         return self._open.wait(limit_s)
 
-    def park(self, apply: Callable[[], None]) -> None:
-        """Apply ``apply`` when the gate opens (at once if it is open already)."""
+    def park(self, apply: Callable[[], None], abandon: Callable[[], None]) -> None:
+        """Run ``apply`` when the gate opens (at once if it is open already); ``abandon`` if the
+        gate is discarded first."""
         with self._lock:
             if not self._open.is_set():
-                self._parked.append(apply)
+                self._parked.append((apply, abandon))
                 return
         apply()
 
@@ -77,14 +78,16 @@ class Gate:
         with self._lock:
             self._open.set()
             parked, self._parked = self._parked, []
-        for apply in parked:
+        for apply, _ in parked:
             apply()
 
     def discard(self) -> None:
-        """Forget parked writes and release waiting threads (a sandbox reset)."""
+        """Drop parked writes (never applied) and release waiting threads (faults cleared)."""
         with self._lock:
-            self._parked.clear()
+            parked, self._parked = self._parked, []
             self._open.set()
+        for _, abandon in parked:
+            abandon()
 
     def to_json(self) -> dict[str, Any]:
         with self._lock:
