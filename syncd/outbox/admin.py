@@ -65,7 +65,7 @@ def retry(session: Session, command_id: int, now: dt.datetime) -> str:
     command = _command(session, command_id)
     if command.state == "unknown":
         command.next_attempt_at = now
-        return "will be read back on the next push (sent again only if absent once its settle window has passed)"
+        return "will be read back on the next push (re-sent only if absent after its settle window)"
     if command.state not in ("failed", "cancelled"):
         raise OutboxAdminError(
             f"command {command_id} is {command.state}; only failed, cancelled or unknown retry"
