@@ -22,7 +22,15 @@ from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from syncd.errors import ConfigError
 
@@ -60,6 +68,10 @@ class BokioSettings(_Strict):
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=30.0, gt=0)
     deadline_s: float = Field(default=120.0, gt=0)
+    settle_window_s: float = Field(default=900.0, gt=0)
+    """A write whose answer was lost is re-sent only this long after it was sent, and only if a
+    read-back finds nothing: Bokio may still be applying it (design §2.3). Must exceed
+    ``deadline_s``, the longest the client waits for one call."""
     rate_limit_per_minute: int = Field(default=200, gt=0)
     settlement_sign: Literal["positive_reduces", "currency_positive_is_gain"] = "positive_reduces"
     """Bokio's docs contradict on the sign of a currency settlement (design §2.5)."""
@@ -68,6 +80,17 @@ class BokioSettings(_Strict):
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     oauth_redirect_uri: str | None = None
+
+    @field_validator("settle_window_s")
+    @classmethod
+    def _settle_after_deadline(cls, value: float, info: ValidationInfo) -> float:
+        deadline = info.data.get("deadline_s")
+        if deadline is not None and value <= deadline:
+            raise ValueError(
+                f"must be longer than bokio.deadline_s ({deadline} s): a lost write may still land "
+                "until the client has given up, so re-sending earlier can book it twice"
+            )
+        return value
 
 
 class PullSettings(_Strict):

@@ -35,8 +35,13 @@ def _list(args: argparse.Namespace) -> int:
         return 0
     for row in rows:
         error = (row["error"] or {}).get("message", "")
+        owner = (
+            f"duplicate of {row['duplicate_of']} on invoice {row['invoice']}"
+            if row["duplicate_of"]
+            else f"alloc {row['allocation_id']} seq {row['seq']}"
+        )
         print(
-            f"#{row['id']} alloc {row['allocation_id']} seq {row['seq']} {row['kind']} [{row['state']}] "
+            f"#{row['id']} {owner} {row['kind']} [{row['state']}] "
             f"attempts {row['attempts']}" + (f" - {error}" if error else "")
         )
     if not rows:

@@ -1,7 +1,8 @@
 """``syncd status``: where each company stands, from the database alone (no Bokio calls).
 
 Per company: last successful sync, this month's Bokio budget, open invoices, bank money not yet
-allocated, the review queue and the outbox.
+allocated, the review queue, the outbox, and copies of syncd's own Bokio objects the duplicate
+detector found (:mod:`syncd.outbox.duplicates`).
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ from syncd.app import App
 from syncd.budget import usage
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.domain.invoice_math import OPEN_STATUSES
-from syncd.ingest import duplicates
+from syncd.ingest import duplicates as held_lines
 from syncd.ingest.linking import unlinked_batches
 from syncd.mirror.tables import Company, Invoice, SyncState
+from syncd.outbox import duplicates
 from syncd.outbox.tables import OutboxCommand
 
 
@@ -121,10 +123,11 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
         },
         "review_queue": proposed,
         "reversals_waiting": len(reversals.proposed_undos(session, pk)),
-        "possible_duplicates": len(duplicates.possible_duplicates(session, pk)),
+        "possible_duplicate_lines": len(held_lines.possible_duplicates(session, pk)),
         "outbox": {
             state: outbox.get(state, 0) for state in ("pending", "sending", "unknown", "failed", "done")
         },
+        "duplicates": duplicates.counts(session, pk)[pk],
     }
 
 
@@ -161,9 +164,22 @@ def _print(report: dict[str, Any]) -> None:
             f"  review queue     {entry['review_queue']} proposal(s), "
             f"{entry['reversals_waiting']} reversal(s)  (`syncd review list`)"
         )
-        if entry["possible_duplicates"]:
+        if entry["possible_duplicate_lines"]:
             print(
-                f"  held lines       {entry['possible_duplicates']} possible duplicate(s) of earlier "
+                f"  held lines       {entry['possible_duplicate_lines']} possible duplicate(s) of earlier "
                 "deliveries, never booked until decided  (`syncd review duplicates`)"
             )
         print("  outbox           " + ", ".join(f"{state} {count}" for state, count in outbox.items()))
+        print("  duplicates       " + _duplicates_line(entry["duplicates"]))
+
+
+def _duplicates_line(found: dict[str, int]) -> str:
+    total = sum(found.values())
+    if not total:
+        return "none found"
+    parts = [f"{found['deleted']} deleted", f"{found['repairing']} being deleted"]
+    if found["review"]:
+        parts.append(f"{found['review']} recorded, for a person (`syncd outbox list --state failed`)")
+    if found["kept"]:
+        parts.append(f"{found['kept']} kept by a person")
+    return f"{total} found: " + ", ".join(parts)

@@ -251,11 +251,13 @@ class CompanyCycle:
 
 
 def push_policy(settings: Settings, base: PushPolicy | None = None) -> PushPolicy:
-    """The pusher's policy with Bokio's open rules as configured (shared with puller and matcher)."""
+    """The pusher's policy with Bokio's open rules and the client's timing as configured."""
     return dataclasses.replace(
         base or PushPolicy(),
         settlement_sign=SettlementSign(settings.bokio.settlement_sign),
         paid_includes_settlements=settings.bokio.paid_includes_settlements,
+        settle_window_s=settings.bokio.settle_window_s,
+        call_deadline_s=settings.bokio.deadline_s,
     )
 
 

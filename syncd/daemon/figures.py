@@ -1,4 +1,4 @@
-"""Figures read fresh from the database at scrape time: outbox depth and budget per company."""
+"""Figures read fresh from the database at scrape time: outbox depth, duplicates and budget per company."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncd.budget import usage
 from syncd.mirror.tables import Company
 from syncd.ops.metrics import BudgetFigures, OutboxFigures
+from syncd.outbox import duplicates
 from syncd.outbox.tables import OutboxCommand
 from syncd.settings import Settings
 
@@ -28,6 +29,7 @@ def outbox_figures(sessions: sessionmaker[Session], now: dt.datetime) -> list[Ou
             )
         ):
             depth.setdefault(pk, dict.fromkeys(OUTBOX_STATES, 0))[state] = count
+        found = duplicates.counts(session)
         oldest = dict(
             session.execute(
                 select(OutboxCommand.company_id, func.min(OutboxCommand.created_at))
@@ -42,7 +44,8 @@ def outbox_figures(sessions: sessionmaker[Session], now: dt.datetime) -> list[Ou
         if first is not None:
             first = first if first.tzinfo else first.replace(tzinfo=dt.UTC)
             age = max((now - first).total_seconds(), 0.0)
-        figures.append(OutboxFigures(companies.get(pk, str(pk)), states, age))
+        repairs = found.get(pk, dict.fromkeys(duplicates.STATUSES, 0))
+        figures.append(OutboxFigures(companies.get(pk, str(pk)), states, age, repairs))
     return figures
 
 

@@ -8,7 +8,7 @@ Two kinds of figures:
 
 * events the code reports as they happen (Bokio requests, allocations, job runs), kept in
   ordinary counters and histograms;
-* state that lives in the database (outbox depth, request budget). These may be pushed with
+* state that lives in the database (outbox depth, duplicates found, request budget). These may be pushed with
   :meth:`Metrics.set_outbox` / :meth:`Metrics.set_budget` after each job, and may also be read
   fresh at scrape time from the ``outbox_source`` / ``budget_source`` callables: a scrape
   then shows the database as it is, not as it was after the last job. Source values win
@@ -26,7 +26,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info
@@ -70,6 +70,9 @@ class OutboxFigures:
     company: str
     depth: Mapping[str, int]
     oldest_pending_age_s: float | None = None
+    duplicates: Mapping[str, int] = field(default_factory=dict)
+    """Copies of syncd's own payments/settlements found in Bokio, by status (repairing, deleted,
+    review, kept): see :mod:`syncd.outbox.duplicates`."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,10 +118,12 @@ class _StateCollector(Collector):
         for item in _read_source("budget", self._budget_source, up):
             budget[item.company] = item
         families = self._families()
-        depth, oldest, used, remaining = families
+        depth, oldest, used, remaining, duplicates = families
         for figures in outbox.values():
             for state, count in sorted(figures.depth.items()):
                 depth.add_metric([figures.company, state], count)
+            for status, count in sorted(figures.duplicates.items()):
+                duplicates.add_metric([figures.company, status], count)
             if figures.oldest_pending_age_s is not None:
                 oldest.add_metric([figures.company], figures.oldest_pending_age_s)
         for item in budget.values():
@@ -135,7 +140,9 @@ class _StateCollector(Collector):
         )
 
     @staticmethod
-    def _families() -> tuple[GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily]:
+    def _families() -> tuple[
+        GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily, GaugeMetricFamily
+    ]:
         return (
             GaugeMetricFamily(
                 "syncd_outbox_depth", "Outbox rows per company and state", labels=["company", "state"]
@@ -154,6 +161,12 @@ class _StateCollector(Collector):
                 "syncd_bokio_budget_remaining_requests",
                 "Bokio requests left in this month's budget per company",
                 labels=["company"],
+            ),
+            GaugeMetricFamily(
+                "syncd_outbox_duplicates",
+                "Copies of syncd's own Bokio payments/settlements found by the duplicate detector, per "
+                "company and status (repairing, deleted, review: a person decides, kept)",
+                labels=["company", "status"],
             ),
         )
 
@@ -235,10 +248,17 @@ class Metrics:
         self._state.push_budget(BudgetFigures(company, used, remaining))
 
     def set_outbox(
-        self, company: str, depth: Mapping[str, int], oldest_pending_age_s: float | None = None
+        self,
+        company: str,
+        depth: Mapping[str, int],
+        oldest_pending_age_s: float | None = None,
+        duplicates: Mapping[str, int] | None = None,
     ) -> None:
-        """Publish a company's outbox depth per state (a scrape-time source overrides it)."""
-        self._state.push_outbox(OutboxFigures(company, dict(depth), oldest_pending_age_s))
+        """Publish a company's outbox depth per state and duplicates found (a scrape-time source
+        overrides it)."""
+        self._state.push_outbox(
+            OutboxFigures(company, dict(depth), oldest_pending_age_s, dict(duplicates or {}))
+        )
 
     def observe_allocation(self, tier: str, decision: str, count: int = 1) -> None:
         """Count matcher allocations (``decision``: auto, review, reject)."""

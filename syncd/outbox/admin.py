@@ -1,4 +1,9 @@
-"""A person's hand on the outbox: list, retry and cancel commands (each in the caller's transaction)."""
+"""A person's hand on the outbox: list, retry and cancel commands (each in the caller's transaction).
+
+A duplicate the detector found recorded in Bokio waits here as a ``failed`` delete: ``retry``
+deletes it, ``cancel`` keeps it (:mod:`syncd.outbox.duplicates`). Retrying an ``unknown`` command
+reads it back at once, but a read that finds nothing still re-sends only after the settle window.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +16,7 @@ from sqlalchemy.orm import Session
 from syncd.allocations.tables import Allocation
 from syncd.errors import FatalError
 from syncd.outbox import enqueue as k
-from syncd.outbox.store import cancel_successors
+from syncd.outbox.store import DUPLICATE_OF, cancel_successors
 from syncd.outbox.tables import OutboxCommand
 
 DELETES = (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT)
@@ -42,6 +47,7 @@ def list_commands(
             "next_attempt_at": c.next_attempt_at.isoformat(),
             "result": c.result,
             "error": c.error,
+            "duplicate_of": c.payload.get(DUPLICATE_OF),
         }
         for c in session.scalars(query)
     ]
@@ -59,7 +65,7 @@ def retry(session: Session, command_id: int, now: dt.datetime) -> str:
     command = _command(session, command_id)
     if command.state == "unknown":
         command.next_attempt_at = now
-        return "will be read back on the next push"
+        return "will be read back on the next push (re-sent only if absent after its settle window)"
     if command.state not in ("failed", "cancelled"):
         raise OutboxAdminError(
             f"command {command_id} is {command.state}; only failed, cancelled or unknown retry"

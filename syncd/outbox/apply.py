@@ -20,8 +20,9 @@ from syncd.mirror import repo
 from syncd.mirror.tables import Company, InvoicePayment, InvoiceSettlement
 from syncd.outbox import enqueue as k
 from syncd.outbox.reflect import reflect_allocation
-from syncd.outbox.store import Claimed, cancel_successors
+from syncd.outbox.store import DUPLICATE_OF, Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
+from syncd.pull.store import mark_dirty
 
 OutcomeKind = Literal["done", "retry", "unknown", "failed", "pause", "resend"]
 
@@ -32,7 +33,8 @@ class Outcome:
 
     - ``done``: ``result`` holds Bokio's ids; ``payments``/``settlements`` are objects to mirror.
     - ``retry``: nothing happened at Bokio; try again after ``delay_s``.
-    - ``unknown``: it may have happened; read back after ``delay_s``.
+    - ``unknown``: it may have happened; read back after ``delay_s`` and not before
+      ``not_before`` (the settle window, measured from the send).
     - ``resend``: read back and it provably did not happen; send again (``before`` refreshed).
     - ``failed``: Bokio refused; ``error`` is its answer verbatim, for a person.
     - ``pause``: the company's quota (or token) is exhausted until ``pause_until``.
@@ -42,6 +44,7 @@ class Outcome:
     result: dict[str, Any] | None = None
     error: dict[str, Any] | None = None
     delay_s: float = 0.0
+    not_before: dt.datetime | None = None
     pause_until: dt.datetime | None = None
     before: dict[str, Any] | None = None
     payments: tuple[dict[str, Any], ...] = ()
@@ -83,6 +86,10 @@ def apply_outcome(
         command.result = outcome.result or {}
         command.error = None
         _mirror(session, claimed, outcome, now)
+        if claimed.invoice_id and (claimed.mode == "resolve" or DUPLICATE_OF in claimed.payload):
+            # an outcome that was unknown, or a copy deleted: the next pull re-reads the invoice
+            # (the duplicate detector sees any copy that lands late; paidAmount is Bokio's again)
+            mark_dirty(session, claimed.company_id, [claimed.invoice_id])
         applied = _after_done(session, command, claimed, now)
         if applied.allocation_finished and command.allocation_id is not None:
             allocation = session.get(Allocation, command.allocation_id)
@@ -105,9 +112,12 @@ def apply_outcome(
     command.error = outcome.error
     # a read-back that could not finish leaves the outcome unknown: never re-send on a failed read
     back = "unknown" if claimed.mode == "resolve" and outcome.kind != "resend" else "pending"
+    due = now + dt.timedelta(seconds=outcome.delay_s)
+    if outcome.not_before is not None:
+        due = max(due, outcome.not_before)
     if outcome.kind == "unknown":
         command.state = "unknown"
-        command.next_attempt_at = now + dt.timedelta(seconds=outcome.delay_s)
+        command.next_attempt_at = due
     elif outcome.kind == "pause":
         command.state = back
         until = outcome.pause_until or now
@@ -118,9 +128,9 @@ def apply_outcome(
             company.pause_reason = str((outcome.error or {}).get("message", "paused"))[:500]
     else:  # retry / resend
         command.state = back
-        command.next_attempt_at = now + dt.timedelta(seconds=outcome.delay_s)
+        command.next_attempt_at = due
         if outcome.before is not None:
-            command.before = outcome.before
+            command.before = {**(command.before or {}), **outcome.before}  # keeps ``first_send``
     return Applied()
 
 

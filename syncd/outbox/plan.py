@@ -61,7 +61,10 @@ def plan(session: Session, company_id: int, *, refresh_invoices: bool = False) -
                     setup_counted = True
                     notes.append("creates syncd's tag group and tag first")
         if command.state == "unknown":
-            notes.append("outcome unknown: read back first, send again only if not applied")
+            notes.append(
+                f"outcome unknown: read back from {command.next_attempt_at.isoformat()} (settle window), "
+                "send again only if not applied"
+            )
             if command.kind != k.TAG_JOURNAL_ENTRIES:
                 calls = 1
         if (

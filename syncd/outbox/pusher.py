@@ -9,11 +9,16 @@ One command is one unit of work in three steps, each with its own transaction bo
    command is done, because ``paidAmount``/``status`` are the one thing no write response tells.
 
 A crash between 1 and 3 leaves ``sending``; :meth:`Pusher.recover` turns it into ``unknown``,
-which is resolved by reading (:mod:`syncd.outbox.resolve`), never by sending again blindly.
+which is resolved by reading (:mod:`syncd.outbox.resolve`), never by sending again blindly, and
+not before the settle window from its send has passed. If step 3 fails (the database
+connection was lost after Bokio answered), the claim is released at once as ``unknown`` under
+the same rule -- or, when even that cannot be written, abandoned so this process's next
+:meth:`Pusher.recover` releases it without waiting for the lease.
 
 Errors, by what to do (style §6): 429s (rate or concurrency; the client already waited them out
 a few times), a 5xx on a read, or a request that never left → ``pending`` with backoff and
-jitter; quota 403 → pause the company until ``Retry-After``; a lost answer → ``unknown``;
+jitter; quota 403 → pause the company until ``Retry-After``; a lost answer → ``unknown``,
+read back once the settle window from its send has passed;
 Bokio's refusals (400/404) → ``failed`` with its error verbatim; no Tags in the price plan →
 tagging off for the company and the tag command done as skipped.
 """
@@ -31,6 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.bokio import (
     AuthError,
+    BadRequestError,
     BokioClient,
     ForbiddenError,
     JournalEntryTagsWrite,
@@ -57,7 +63,7 @@ from syncd.mirror import repo
 from syncd.mirror.tables import Invoice
 from syncd.outbox import enqueue as k
 from syncd.outbox import store, tagging
-from syncd.outbox.apply import Outcome, apply_outcome, error_body
+from syncd.outbox.apply import Applied, Outcome, apply_outcome, error_body
 from syncd.outbox.resolve import resolve
 from syncd.outbox.store import Claimed
 
@@ -68,16 +74,26 @@ log = get_logger(__name__)
 class PushPolicy:
     """Timing knobs; the defaults suit Bokio, tests shrink them."""
 
-    settle_delay_s: float = 30.0  # wait before reading back a lost write
+    settle_window_s: float = 900.0  # a lost write is read back (and re-sent) only this long after its send
+    call_deadline_s: float = 120.0  # the client's deadline for one call (bokio.deadline_s)
+    lease_margin_s: float = 30.0  # a claim's lease: call_deadline_s per call it may make, plus this
     base_backoff_s: float = 2.0
     max_backoff_s: float = 300.0
-    lease_s: float = 300.0  # longer than any request may take (client deadline 120 s)
+    lease_s: float = 300.0  # fallback lease for rows claimed before leases were kept
     default_pause_s: float = 3600.0  # quota/token pause when Bokio gives no Retry-After
     refresh_invoices: bool = (
         False  # GET the invoice after each allocation (paidAmount/status are derived instead)
     )
     settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN  # Bokio's open rules, shared
     paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS  # with invoice_math and the puller
+
+    @property
+    def settle(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.settle_window_s)
+
+    @property
+    def lease(self) -> store.Lease:
+        return store.Lease(call_deadline_s=self.call_deadline_s, margin_s=self.lease_margin_s)
 
 
 @dataclass
@@ -120,10 +136,11 @@ class Pusher:
         self.batch = batch  # claims per transaction; each claimed command is still sent and applied alone
 
     def recover(self) -> int:
-        """Call once at start: ``sending`` rows of dead workers become ``unknown``."""
+        """Call once at start: ``sending`` rows of gone workers become ``unknown`` (settled first)."""
         return store.recover_stale(
             self.sessions,
             now=self.now(),
+            settle=self.policy.settle,
             lease=dt.timedelta(seconds=self.policy.lease_s),
             company_id=self.company_id,
         )
@@ -131,20 +148,25 @@ class Pusher:
     def run_once(self, report: PushReport | None = None) -> int:
         """Claim up to ``batch`` commands (different invoices) and handle them; returns how many."""
         claimed = store.claim(
-            self.sessions, worker=self.worker, now=self.now(), company_id=self.company_id, limit=self.batch
+            self.sessions,
+            worker=self.worker,
+            now=self.now(),
+            company_id=self.company_id,
+            limit=self.batch,
+            lease=self.policy.lease,
         )
-        for command in claimed:
-            outcome = self.execute(command)
-            with self.sessions.begin() as session:
-                applied = apply_outcome(
-                    session,
-                    command,
-                    outcome,
-                    self.now(),
-                    worker=self.worker,
-                    sign=self.policy.settlement_sign,
-                    paid_includes_settlements=self.policy.paid_includes_settlements,
-                )
+        for index, command in enumerate(claimed):
+            try:
+                outcome = self.execute(command)
+            except BaseException:
+                self._give_back(claimed[index:], sent=[command], reason="the pusher stopped mid-attempt")
+                raise
+            try:
+                applied = self._record(command, outcome)
+            except BaseException as exc:
+                reason = f"its outcome could not be recorded ({type(exc).__name__}); read back to find out"
+                self._give_back(claimed[index:], sent=[command], reason=reason)
+                raise
             if outcome.kind in ("failed", "pause", "unknown"):
                 log.warning(
                     "outbox.command_" + outcome.kind,
@@ -160,6 +182,40 @@ class Pusher:
                 if report is not None:
                     report.refreshed += int(refreshed)
         return len(claimed)
+
+    def _record(self, command: Claimed, outcome: Outcome) -> Applied:
+        with self.sessions.begin() as session:
+            return apply_outcome(
+                session,
+                command,
+                outcome,
+                self.now(),
+                worker=self.worker,
+                sign=self.policy.settlement_sign,
+                paid_includes_settlements=self.policy.paid_includes_settlements,
+            )
+
+    def _give_back(self, claims: list[Claimed], *, sent: list[Claimed], reason: str) -> None:
+        """Release claims at once: the one in flight as ``unknown`` (settled), the rest unsent.
+
+        If the database cannot take even that, the claims are abandoned: this process's next
+        :meth:`recover` releases them, and a restart does anyway (the pid is gone).
+        """
+        for claim in claims:
+            went_out = claim in sent
+            try:
+                store.release(
+                    self.sessions,
+                    claim,
+                    worker=self.worker,
+                    now=self.now(),
+                    settle=self.policy.settle,
+                    sent=went_out,
+                    reason=reason if went_out else "released unsent: an earlier command's attempt failed",
+                )
+            except Exception:
+                store.abandon(self.worker, claim.id)
+                log.warning("outbox.claim_abandoned", command_id=claim.id, reason=reason, exc_info=True)
 
     def drain(
         self, *, stop: Callable[[], bool] = lambda: False, max_commands: int | None = None
@@ -178,16 +234,33 @@ class Pusher:
             self.before_send(claimed)
         try:
             if claimed.mode == "resolve":
-                return resolve(self.client, claimed)
+                return self._resolve(claimed)
             return self._send(claimed)
         except BokioError as exc:
             return self._classify(claimed, exc)
+
+    def _resolve(self, claimed: Claimed) -> Outcome:
+        """Read back; "not applied" counts only if the read began after the settle window."""
+        read_at = self.now()
+        outcome = resolve(self.client, claimed)
+        settles_at = claimed.settles_at(self.policy.settle)
+        if outcome.kind != "resend" or settles_at is None or read_at >= settles_at:
+            return outcome
+        message = (
+            f"read back at {read_at.isoformat()}: nothing yet, but the request sent at "
+            f"{claimed.last_sent_at.isoformat() if claimed.last_sent_at else '?'} may still land; "
+            f"reading again from {settles_at.isoformat()}"
+        )
+        return Outcome("unknown", error={"message": message}, not_before=settles_at)
 
     def _classify(  # noqa: PLR0911 - one flat table from error family to what to do
         self, claimed: Claimed, exc: BokioError
     ) -> Outcome:
         if isinstance(exc, OutcomeUnknownError):
-            return Outcome("unknown", error=error_body(exc), delay_s=self.policy.settle_delay_s)
+            settles_at = claimed.settles_at(self.policy.settle)
+            if settles_at is None:  # idempotent (tags): read back after a short backoff
+                return Outcome("unknown", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
+            return Outcome("unknown", error=error_body(exc), not_before=settles_at)
         if isinstance(exc, MalformedRecordError):  # a 2xx we cannot read: it happened, ids unknown
             return Outcome("unknown", error=error_body(exc), delay_s=0.0)
         if isinstance(exc, QuotaExceededError):
@@ -213,7 +286,21 @@ class Pusher:
             )
         if isinstance(exc, NotFoundError) and claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
             return _already_deleted(claimed)
+        if isinstance(exc, BadRequestError) and claimed.kind in (k.RECORD_PAYMENT, k.RECORD_SETTLEMENT):
+            return self._already_recorded(claimed, exc)
         # refusals (400/404, price plan) and anything unforeseen: a person decides, nothing is guessed
+        return Outcome("failed", error=error_body(exc))
+
+    def _already_recorded(self, claimed: Claimed, exc: BokioError) -> Outcome:
+        """Bokio refuses to record twice: after an earlier attempt whose answer was lost (it may
+        have landed late), one read tells whether the object is recorded -- then this is done."""
+        if claimed.attempts > 1:
+            try:
+                outcome = resolve(self.client, claimed)
+            except BokioError:
+                outcome = None
+            if outcome is not None and outcome.kind == "done":
+                return outcome
         return Outcome("failed", error=error_body(exc))
 
     def _backoff(self, attempts: int) -> float:
@@ -269,7 +356,7 @@ class Pusher:
         try:
             state = tagging.ensure_tag(self.sessions, self.client, self.company_id)
         except OutcomeUnknownError as exc:  # set-up reads before it creates: just try again
-            return Outcome("retry", error=error_body(exc), delay_s=self.policy.settle_delay_s)
+            return Outcome("retry", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
         if state.tag_id is None:
             return Outcome("done", result={"skipped": state.disabled_reason or "tagging is off"})
         body = JournalEntryTagsWrite(tags=(TagWeight(state.tag_id),))

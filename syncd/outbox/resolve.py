@@ -1,47 +1,69 @@
-"""Resolving ``unknown`` commands: read back from Bokio, never re-send blindly.
+"""Resolving ``unknown`` commands: read back from Bokio, never re-send blindly, never too early.
 
-Why the ``before`` snapshot is taken lazily
--------------------------------------------
-Bokio has no idempotency keys and payments carry no reference (design §2.3), so after a lost
-answer the only evidence is the invoice's list of payments (or settlements): a row that was not
-there before and matches what we sent is ours. The textbook way reads that list just before
-every create, which would cost one extra GET per write on the fault-free path — a third more
-requests against a quota of 5,000 a month. We do not need the list *unless* the answer is lost,
-so we pay for it only then:
+The send protocol (design §2.3)
+-------------------------------
+Bokio has no idempotency keys and payments carry no reference, and a slow Bokio may apply a
+write long after the client gave up. So "exactly once" rests on four rules:
 
-1. **At claim time** ``before`` is the set of ids the *mirror* knows on that invoice: a database
-   read, free. It is committed with ``sending``, before the request goes out.
-2. **On unknown** we read the invoice's list once and compute the candidates: rows whose id is
-   neither in ``before`` nor in the result of *any* outbox command on that invoice (so another
-   allocation's payment of the same amount and date is never mistaken for ours), and which match
-   the request exactly — payments on (date, sumBaseCurrency, bookkeepingAccountNumber),
-   settlements on (type, date, sumBaseCurrency, vatScheme).
-3. Exactly one candidate: adopt its id, ``done``. None: provably not applied — back to
-   ``pending`` with ``before`` replaced by the list just read (now exact, from Bokio), and sent
-   again. More than one: ``failed`` with a message for a person; never guessed, never deleted.
+1. **The send time is persisted before every write.** The claim that marks a command
+   ``sending`` also writes ``first_sent_at`` (once) and ``last_sent_at``, and commits, before the
+   request leaves (:mod:`syncd.outbox.store`).
+2. **An unknown outcome waits out the settle window.** A timeout, a dropped connection, a 5xx to
+   a write, or a worker that died while ``sending`` (crash recovery, a lost database connection)
+   all make the command ``unknown``, due no earlier than ``last_sent_at + settle_window_s``
+   (``[bokio] settle_window_s``, default 15 minutes, validated to exceed the client's deadline
+   for one call). Every request syncd sends has either been answered or abandoned by then, and
+   Bokio has had that long to apply it.
+3. **A re-send needs a read-back that began after the window and found nothing.** The pusher
+   checks the moment the read began against the window (:meth:`Pusher._resolve
+   <syncd.outbox.pusher.Pusher._resolve>`): a read that found nothing earlier -- an admin's
+   ``outbox retry``, an unreadable 2xx that is read back at once -- leaves the command
+   ``unknown`` until the window has passed.
+4. **The read-back matches on everything syncd sent** -- payments on date, ``sumBaseCurrency``
+   and ``bookkeepingAccountNumber`` (when Bokio shows it); settlements on type, date,
+   ``sumBaseCurrency`` and ``vatScheme`` -- and ignores every object syncd can already account
+   for: ``before`` (the ids the mirror knew when the command was claimed, or the list the last
+   read-back saw), the object of *any* command on the invoice (so another allocation's payment
+   of the same amount and date is never taken for ours), and every object syncd has judged a
+   duplicate.
 
-Why this is safe: syncd keeps at most one command in flight per invoice (the claim enforces it),
-so no other syncd write can land on that invoice between our send and our read. Reads happen
-after ``settle_delay_s``, so a request Bokio is still processing has time to land before we
-conclude "not applied".
+Then: exactly one candidate → adopt its id, ``done``. None → provably not applied: back to
+``pending`` with ``before`` replaced by the list just read, and sent again. More than one, but
+no more than the command was sent (a re-send, and the first send landed after all) → they are
+copies of syncd's own request: adopt the first, ``done``; the next pull's duplicate detector
+deletes the others. More than the command was sent → someone else wrote the same thing too:
+``failed`` with a message for a person; never guessed, never deleted.
 
-The residual window, stated honestly: if a *person* registers a payment identical in date,
-amount and account on the same invoice, after the mirror last read that invoice and before our
-read-back, *and* our own request was lost without being applied, we adopt theirs and the amount
-is booked once instead of twice — the invoice is still right, the ids point at the person's row.
-If both landed we see two candidates and stop for a person. A fresh Bokio read before every
-create would close this window for the price of one request per write; we judged the quota
-worth more. The end-of-day reconciliation (mirror vs allocations) reports what remains.
+Why the ``before`` snapshot is taken lazily: reading the list before every create would cost one
+extra GET per write on the fault-free path -- a third more requests against a quota of 5,000 a
+month. The claim takes the mirror's ids instead (a database read, free), and Bokio's list is read
+only after a lost answer. The fault-free path makes exactly one request per command.
+
+syncd keeps at most one command in flight per invoice (the claim enforces it, ``unknown``
+included), so no other syncd write can land on that invoice between our send and our read.
+
+What remains, stated honestly, and what catches it
+--------------------------------------------------
+- Bokio applying a write later than the settle window: the read-back finds nothing, syncd sends
+  again and both land. :mod:`syncd.outbox.duplicates` compares every pulled invoice syncd wrote
+  to with what the outbox expects and deletes such a copy through the outbox (it is never
+  recorded: syncd records only its own object), or flags it for a person if someone recorded it.
+  A command that resolved after an unknown outcome marks its invoice for the next pull.
+- A *person* registering a payment identical in date, amount and account on the same invoice,
+  after the mirror last read it and before our read-back, while our own request was lost unapplied:
+  we adopt theirs, and the amount is booked once instead of twice -- the invoice is still right,
+  the ids point at the person's row. If both landed we see two candidates and stop for a person.
 
 Other kinds
 -----------
 - ``record_payment`` / ``record_settlement``: GET the object; ``journalEntryRef`` set means the
-  record happened (done, with its journal entry id); unset means send it again. Recording twice
-  is refused by Bokio (400), so even a wrong guess could not double-book.
+  record happened (done, with its journal entry id); unset means send it again (after the
+  window). Recording twice is refused by Bokio (400), so even a wrong guess could not double-book.
 - ``tag_journal_entries``: ``PUT …/journal-entries/{id}/tags`` *replaces* the entry's tags
   (reference §13: "replaces all tags"; both arrays empty removes all), so sending the same body
-  again leaves the same state: idempotent, no read needed, straight back to ``pending``.
-- ``delete_*`` (undo): GET the object; 404 means the delete happened, present means send again.
+  again leaves the same state: idempotent, no settle window, no read, straight back to ``pending``.
+- ``delete_*`` (undo, duplicate repair): GET the object; 404 means the delete happened, present
+  means send it again (after the window); a second delete of a gone object is a 404, taken as done.
 """
 
 from __future__ import annotations
@@ -91,13 +113,16 @@ def _adopt(claimed: Claimed, rows: Iterable[Any], known_key: str, result_key: st
     listed = list(rows)
     known = claimed.known.get(known_key, frozenset())
     candidates = [row for row in listed if row.id not in known and matches(row, claimed.payload)]
-    if len(candidates) == 1:
+    if len(candidates) == 1 or 1 < len(candidates) <= claimed.attempts:
         row = candidates[0]
         mirror = (row.raw,)
         is_payment = result_key == "payment_id"
+        note = "adopted after read-back"
+        if len(candidates) > 1:
+            note += f"; {len(candidates) - 1} more copy(ies) of its own sends left to the duplicate detector"
         return Outcome(
             "done",
-            result={result_key: row.id, "resolved": "adopted after read-back"},
+            result={result_key: row.id, "resolved": note},
             payments=mirror if is_payment else (),
             settlements=() if is_payment else mirror,
         )

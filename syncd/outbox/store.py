@@ -5,7 +5,16 @@ A command is runnable when it is ``pending`` (send it) or ``unknown`` (read back
 is ``done``, and no other command on the same invoice is ``sending`` or ``unknown`` (one write
 in flight per invoice keeps the read-back after a lost answer unambiguous, design §2.3).
 
-Claiming marks the row ``sending`` and commits *before* anything is sent (style §11/12).
+Claiming marks the row ``sending`` and commits *before* anything is sent (style §11/12). The
+same commit writes the send time (``first_sent_at`` once, ``last_sent_at`` every time) and the
+claim's lease: ``lease_until`` = now + the client's deadline for every call the attempt may
+make + a margin (:class:`Lease`), so a claim is never held longer than the work could take.
+
+Recovery (:func:`recover_stale`) turns ``sending`` rows whose worker is gone -- lease passed,
+a dead process on this host, or a claim this process gave up (:func:`abandon`, e.g. after the
+database connection was lost between the Bokio call and recording its outcome) -- into
+``unknown``, due no earlier than their last send + the settle window: the request may still be
+in Bokio's hands, so nothing is read back (let alone re-sent) before it could have landed.
 
 - PostgreSQL: ``SELECT … FOR UPDATE SKIP LOCKED`` picks rows no other worker holds; the
   "one per invoice" rule spans rows, so it is guarded by a transaction-scoped advisory lock on
@@ -37,7 +46,38 @@ from syncd.outbox.tables import OutboxCommand
 
 RUNNABLE = ("pending", "unknown")
 IN_FLIGHT = ("sending", "unknown")
+DELETE_KINDS = (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT)
+DUPLICATE_OF = "duplicate_of"  # payload key of a delete that repairs a duplicate (syncd.outbox.duplicates)
 _SQLITE_CLAIM = threading.Lock()
+_ABANDONED: set[tuple[str, int]] = set()  # (worker, command id) claims this process gave up
+_ABANDONED_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Lease:
+    """How long one attempt may hold its claim: the client's deadline per call it may make + a margin."""
+
+    call_deadline_s: float = 120.0
+    margin_s: float = 30.0
+
+    def for_command(self, kind: str, payload: dict[str, Any], mode: str) -> dt.timedelta:
+        return dt.timedelta(
+            seconds=expected_calls(kind, payload, mode) * self.call_deadline_s + self.margin_s
+        )
+
+
+def expected_calls(kind: str, payload: dict[str, Any], mode: str) -> int:
+    """The most Bokio calls one attempt makes: a read-back may page, tagging may set up its tag first."""
+    if mode == "resolve":
+        return 2
+    if kind == k.TAG_JOURNAL_ENTRIES:
+        return 3 + len(payload.get("record_seqs", []))
+    return 1
+
+
+def needs_settling(kind: str) -> bool:
+    """Whether an unknown outcome must wait out the settle window (a tag PUT is idempotent)."""
+    return kind != k.TAG_JOURNAL_ENTRIES
 
 
 def worker_id() -> str:
@@ -66,6 +106,14 @@ class Claimed:
     before: dict[str, Any]
     refs: dict[int, dict[str, Any]] = field(default_factory=dict)
     known: dict[str, frozenset[str]] = field(default_factory=dict)
+    first_sent_at: dt.datetime | None = None
+    last_sent_at: dt.datetime | None = None
+
+    def settles_at(self, window: dt.timedelta) -> dt.datetime | None:
+        """When a lost write of this command can no longer land (its last send + ``window``)."""
+        if not needs_settling(self.kind) or self.last_sent_at is None:
+            return None
+        return self.last_sent_at + window
 
 
 @functools.cache
@@ -135,8 +183,14 @@ def claim(
     now: dt.datetime,
     company_id: int | None = None,
     limit: int = 1,
+    lease: Lease | None = None,
 ) -> list[Claimed]:
-    """Claim up to ``limit`` runnable commands (each on a different invoice) and commit."""
+    """Claim up to ``limit`` runnable commands (each on a different invoice) and commit.
+
+    A delete that repairs a duplicate is cancelled instead when its target has meanwhile become
+    some command's own object (a read-back adopted it): it is no longer a duplicate.
+    """
+    lease = lease or Lease()
     dialect = sessions.kw["bind"].dialect.name if "bind" in sessions.kw else "sqlite"
     guard = _SQLITE_CLAIM if dialect == "sqlite" else threading.Lock()
     with guard, sessions.begin() as session:
@@ -161,12 +215,31 @@ def claim(
                 )
                 if not got or not _invoice_free(session, command):
                     continue
+            if _repair_target_owned(session, command, now):
+                continue
             invoices.add(key)
-            claimed.append(_mark_sending(session, command, worker, now))
+            claimed.append(_mark_sending(session, command, worker, now, lease))
     return claimed
 
 
-def _mark_sending(session: Session, command: OutboxCommand, worker: str, now: dt.datetime) -> Claimed:
+def _repair_target_owned(session: Session, command: OutboxCommand, now: dt.datetime) -> bool:
+    """Cancel a duplicate repair whose target a command now owns; True when it was cancelled."""
+    if command.kind not in DELETE_KINDS or DUPLICATE_OF not in command.payload:
+        return False
+    what = "payment_id" if command.kind == k.DELETE_PAYMENT else "settlement_id"
+    target = str(command.payload[what])
+    owners = owned_ids(session, command.company_id, command.invoice_bokio_id or "")
+    if target not in owners[what + "s"]:
+        return False
+    command.state = "cancelled"
+    command.updated_at = now
+    command.error = {"message": f"{target} is no longer a duplicate: a command of syncd owns it now"}
+    return True
+
+
+def _mark_sending(
+    session: Session, command: OutboxCommand, worker: str, now: dt.datetime, lease: Lease
+) -> Claimed:
     mode = "resolve" if command.state == "unknown" else "send"
     invoice = command.invoice_bokio_id or ""
     before = dict(command.before or {})
@@ -174,9 +247,14 @@ def _mark_sending(session: Session, command: OutboxCommand, worker: str, now: dt
         command.attempts += 1
         if command.kind in k.WRITE_KINDS:
             before = _before_from_mirror(session, command, before)
+        command.first_sent_at = command.first_sent_at or now  # written before the request leaves
+        command.last_sent_at = now
+    elif command.last_sent_at is None:  # claimed before send times were kept
+        command.last_sent_at = command.claimed_at or command.updated_at
     command.state = "sending"
     command.claimed_by = worker
     command.claimed_at = now
+    command.lease_until = now + lease.for_command(command.kind, command.payload, mode)
     command.before = before
     command.updated_at = now
     refs: dict[int, dict[str, Any]] = {}
@@ -202,11 +280,17 @@ def _mark_sending(session: Session, command: OutboxCommand, worker: str, now: dt
         before=before,
         refs=refs,
         known=known,
+        first_sent_at=command.first_sent_at,
+        last_sent_at=command.last_sent_at,
     )
 
 
 def _before_from_mirror(session: Session, command: OutboxCommand, before: dict[str, Any]) -> dict[str, Any]:
-    """The invoice's ids the mirror knows (a DB read, no Bokio call), merged with any earlier set."""
+    """The invoice's ids the mirror knows (a DB read, no Bokio call), merged with any earlier set.
+
+    ``first_send`` keeps the set as it was at the first send, for the duplicate detector: an
+    object already there then is not a copy of what syncd sent.
+    """
     model = InvoicePayment if command.kind == k.CREATE_PAYMENT else InvoiceSettlement
     key = "payment_ids" if command.kind == k.CREATE_PAYMENT else "settlement_ids"
     ids = set(
@@ -220,27 +304,45 @@ def _before_from_mirror(session: Session, command: OutboxCommand, before: dict[s
     )
     ids.update(before.get(key, []))
     source = before.get("source", "mirror")
-    return {"source": source, key: sorted(ids)}
+    first = before.get("first_send", sorted(ids))
+    return {"source": source, key: sorted(ids), "first_send": first}
 
 
 def _known_ids(
     session: Session, company_id: int, invoice_id: str, before: dict[str, Any]
 ) -> dict[str, frozenset[str]]:
-    """Every id on the invoice syncd can account for: the before-set and all commands' results."""
-    payments = set(before.get("payment_ids", []))
-    settlements = set(before.get("settlement_ids", []))
-    results = session.scalars(
-        select(OutboxCommand.result).where(
-            OutboxCommand.company_id == company_id,
-            OutboxCommand.invoice_bokio_id == invoice_id,
-            OutboxCommand.result.is_not(None),
+    """Every id on the invoice syncd can account for: the before-set, every command's own object,
+    and every object syncd has judged a duplicate (never adopted as anyone's)."""
+    owned = owned_ids(session, company_id, invoice_id, with_duplicates=True)
+    return {
+        "payment_ids": frozenset(set(before.get("payment_ids", [])) | owned["payment_ids"]),
+        "settlement_ids": frozenset(set(before.get("settlement_ids", [])) | owned["settlement_ids"]),
+    }
+
+
+def owned_ids(
+    session: Session, company_id: int, invoice_id: str, *, with_duplicates: bool = False
+) -> dict[str, frozenset[str]]:
+    """Payment and settlement ids on the invoice that belong to a command (its result, or what an
+    undo deletes); with ``with_duplicates``, also the targets of duplicate repairs not cancelled."""
+    payments: set[str] = set()
+    settlements: set[str] = set()
+    rows = session.execute(
+        select(OutboxCommand.kind, OutboxCommand.state, OutboxCommand.payload, OutboxCommand.result).where(
+            OutboxCommand.company_id == company_id, OutboxCommand.invoice_bokio_id == invoice_id
         )
     )
-    for result in results:
+    for kind, state, payload, stored in rows:
+        result = stored or {}
         if result.get("payment_id"):
             payments.add(str(result["payment_id"]))
         if result.get("settlement_id"):
             settlements.add(str(result["settlement_id"]))
+        if kind in DELETE_KINDS and state != "cancelled":
+            repair = DUPLICATE_OF in (payload or {})
+            if with_duplicates or not repair:
+                target = payments if kind == k.DELETE_PAYMENT else settlements
+                target.add(str(payload.get("payment_id") or payload.get("settlement_id")))
     return {"payment_ids": frozenset(payments), "settlement_ids": frozenset(settlements)}
 
 
@@ -261,18 +363,55 @@ def _dead_here(claimed_by: str | None, host: str) -> bool:
     return int(parts[1]) != os.getpid() and not _pid_alive(int(parts[1]))
 
 
+def abandon(worker: str, command_id: int) -> None:
+    """This process gave up a claim it could not release (the database was away): the next
+    :func:`recover_stale` in this process releases it at once instead of waiting for its lease."""
+    with _ABANDONED_LOCK:
+        _ABANDONED.add((worker, command_id))
+
+
+def _abandoned(claimed_by: str | None, command_id: int) -> bool:
+    with _ABANDONED_LOCK:
+        return (claimed_by or "", command_id) in _ABANDONED
+
+
+def _forget_abandoned(rows: list[OutboxCommand]) -> None:
+    with _ABANDONED_LOCK:
+        for row in rows:
+            _ABANDONED.discard((row.claimed_by or "", row.id))
+
+
+def settled_after(row: OutboxCommand, settle: dt.timedelta, now: dt.datetime) -> dt.datetime:
+    """The earliest moment an unknown command may be read back: its last send + the settle window."""
+    sent = row.last_sent_at or row.claimed_at
+    if sent is None or not needs_settling(row.kind):
+        return now
+    return max(now, sent + settle)
+
+
+def _stale(row: OutboxCommand, now: dt.datetime, legacy_lease: dt.timedelta, host: str) -> bool:
+    if row.lease_until is not None and row.lease_until < now:
+        return True
+    if row.lease_until is None and (row.claimed_at is None or row.claimed_at < now - legacy_lease):
+        return True
+    return _dead_here(row.claimed_by, host) or _abandoned(row.claimed_by, row.id)
+
+
 def recover_stale(
     sessions: sessionmaker[Session],
     *,
     now: dt.datetime,
-    lease: dt.timedelta,
+    settle: dt.timedelta,
+    lease: dt.timedelta = dt.timedelta(seconds=300),
     company_id: int | None = None,
 ) -> int:
-    """Turn ``sending`` rows of dead workers into ``unknown`` (resolved by reading, never resent).
+    """Turn ``sending`` rows of gone workers into ``unknown``, read back only once settled.
 
-    A row is stale when its claim is older than ``lease`` (longer than any request may take),
-    or when it was claimed on this host by a process that no longer exists — so a restart after
-    a crash need not wait out the lease.
+    A row is stale when its lease has passed (``lease`` is the fallback for rows claimed before
+    leases were kept), when it was claimed on this host by a process that no longer exists, or
+    when this process abandoned it -- so a restart after a crash need not wait out the lease.
+    Its next attempt is no earlier than its last send + ``settle``: a request the dead worker
+    sent may still be in Bokio's hands, and a read-back before it lands would prove nothing.
     """
     host = socket.gethostname()
     with sessions.begin() as session:
@@ -282,14 +421,46 @@ def recover_stale(
         stale = [
             row
             for row in session.scalars(query.with_for_update(skip_locked=True))
-            if row.claimed_at is None or row.claimed_at < now - lease or _dead_here(row.claimed_by, host)
+            if _stale(row, now, lease, host)
         ]
         for row in stale:
             row.state = "unknown"
-            row.next_attempt_at = now
-            row.error = {"message": f"worker {row.claimed_by} stopped while this command was in flight"}
+            row.next_attempt_at = settled_after(row, settle, now)
+            row.error = {
+                "message": f"worker {row.claimed_by} stopped while this command was in flight; "
+                f"read back from {row.next_attempt_at.isoformat()}"
+            }
             row.updated_at = now
+        _forget_abandoned(stale)
         return len(stale)
+
+
+def release(
+    sessions: sessionmaker[Session],
+    claimed: Claimed,
+    *,
+    worker: str,
+    now: dt.datetime,
+    settle: dt.timedelta,
+    sent: bool,
+    reason: str,
+) -> bool:
+    """Give a claim back at once: ``unknown`` (settled, read back) if its request may have gone
+    out, else its previous state. A no-op if the row is no longer this worker's claim."""
+    with sessions.begin() as session:
+        row = session.get(OutboxCommand, claimed.id, with_for_update=True)
+        if row is None or row.state != "sending" or row.claimed_by != worker:
+            return False
+        if sent or claimed.mode == "resolve":
+            row.state = "unknown"
+            row.next_attempt_at = settled_after(row, settle, now)
+        else:
+            row.state = "pending"
+            row.next_attempt_at = now
+        row.claimed_by = None
+        row.error = {"message": reason}
+        row.updated_at = now
+        return True
 
 
 def counts(session: Session, company_id: int | None = None) -> dict[str, int]:

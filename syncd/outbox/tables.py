@@ -5,6 +5,12 @@ States: ``pending → sending → done | unknown | failed`` (and ``cancelled`` b
 invoice's payments or settlements and comparing with ``before`` (what was there before the
 send), never by sending again blindly. ``idempotency_key`` is unique, so accepting the same
 allocation twice cannot enqueue its commands twice.
+
+``first_sent_at`` / ``last_sent_at`` are written in the claim's transaction, *before* the
+request goes out: the settle window of an unknown outcome is measured from them
+(:mod:`syncd.outbox.resolve`). ``lease_until`` is the claim's real deadline (the client's
+deadline per call it may make, plus a margin): a ``sending`` row past it belongs to a worker
+that is gone.
 """
 
 from __future__ import annotations
@@ -41,6 +47,9 @@ class OutboxCommand(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     claimed_by: Mapped[str | None] = mapped_column(String(120), default=None)
     claimed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(default=None)
+    first_sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    last_sent_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     before: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     result: Mapped[dict[str, Any] | None] = mapped_column(default=None)
     error: Mapped[dict[str, Any] | None] = mapped_column(default=None)

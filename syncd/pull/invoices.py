@@ -4,7 +4,8 @@ Bokio has no change feed for invoices (design §2.2). An incremental pull lists 
 invoices (status filter) and, when worth it, a recent ``invoiceDate`` window; upserts compare
 content hashes. Payments and settlements are read only for invoices whose ``paidAmount``,
 ``creditNoteRefs`` or ``journalEntryRef`` changed, whose status left or entered the open set,
-or that syncd itself wrote to (:func:`syncd.pull.store.mark_dirty`). An invoice the mirror
+or that syncd itself wrote to (:func:`syncd.pull.store.mark_dirty`); each time, the outbox's
+duplicate detector (:mod:`syncd.outbox.duplicates`) compares them with what syncd sent. An invoice the mirror
 holds as open that the open scan no longer lists (paid, credited) is read once by id so the
 mirror never keeps it open.
 
@@ -27,6 +28,7 @@ from syncd.bokio.models import Invoice as InvoiceModel
 from syncd.clock import business_date
 from syncd.mirror import mapping, repo
 from syncd.mirror.tables import CreditNote, Invoice, InvoicePayment, InvoiceSettlement
+from syncd.outbox import duplicates
 from syncd.pull import store
 from syncd.pull.cursors import pages_for, window_start
 from syncd.pull.run import Run, Writer
@@ -161,6 +163,7 @@ def prepare(run: Run, raws: list[dict[str, Any]], *, force: Iterable[str] = ()) 
                     now=run.now,
                 )
                 run.report.rows_for(stream).add(counts, gone)
+        duplicates.detect(session, run.company_pk, children, now=run.now)  # a copy that landed anyway
         run.report.rows_for("credit_notes").add(repo.upsert(session, CreditNote, run.company_pk, notes))
         _drop_unreferenced_notes(session, run, refs_now)
         run.report.problems.extend(

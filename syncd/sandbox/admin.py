@@ -4,6 +4,8 @@
 - ``GET  /_sandbox/log?since=N`` -> ``{"entries": [...]}`` (entries with ``seq`` > N)
 - ``GET  /_sandbox/counters`` -> per-company counters and in-flight high-water marks
 - ``GET  /_sandbox/faults`` / ``POST /_sandbox/faults`` (one fault or a list) / ``DELETE``
+- ``GET  /_sandbox/gates`` -> held/open/done per gate; ``POST /_sandbox/gates/{name}/open`` lets
+  its requests go (see :mod:`syncd.sandbox.faults`)
 - ``POST /_sandbox/reset`` -> forget everything; body ``{"seed": "demo"|"none", "companyId", "token"}``
 - ``GET|POST /_sandbox/clock`` -> ``{"now": iso}``; body ``{"now": iso}`` or ``{"advanceSeconds": n}``
 - ``GET  /_sandbox/violations`` -> contract violations recorded in strict mode
@@ -58,6 +60,12 @@ def _dispatch(  # noqa: PLR0911 - a flat admin route table
         if route == ("DELETE", "/faults"):
             sandbox.faults.clear()
             return _reply(200, {"faults": []})
+        if route == ("GET", "/gates"):
+            return _reply(200, {"gates": [g.to_json() for g in sandbox.faults.gates()]})
+        if method == "POST" and route[1].startswith("/gates/") and route[1].endswith("/open"):
+            gate = sandbox.faults.gate(route[1].removeprefix("/gates/").removesuffix("/open"))
+            gate.open()  # parked writes are applied here (the sandbox lock is re-entrant)
+            return _reply(200, {"gate": gate.to_json()})
         if route == ("POST", "/reset"):
             return _reply(200, _reset(sandbox, data))
         if route == ("GET", "/violations"):

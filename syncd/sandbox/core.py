@@ -20,7 +20,7 @@ from syncd.sandbox.auth import AuthStore, Token
 from syncd.sandbox.books import new_uuid
 from syncd.sandbox.clock import ManualClock, SystemClock
 from syncd.sandbox.errors import ApiError, not_found
-from syncd.sandbox.faults import Fault, FaultPlan
+from syncd.sandbox.faults import GATE_LIMIT_S, Fault, FaultPlan, Gate
 from syncd.sandbox.ledger import Books
 from syncd.sandbox.limits import STOCKHOLM, Counters, InFlight, Limits, LogEntry, RateWindow, month_key
 from syncd.sandbox.limits import seconds_to_next_month as _to_next_month
@@ -33,13 +33,18 @@ Clock = Callable[[], datetime]
 
 @dataclass
 class SandboxResponse:
-    """What the sandbox answers; ``fault`` is ``"drop"`` or ``"hang"`` for the adapter to act on."""
+    """What the sandbox answers; ``fault`` is ``"drop"`` or ``"hang"`` for the adapter to act on.
+
+    ``gate`` is set on a gated hang: an HTTP adapter keeps the connection silent until the
+    gate's write was applied (or ``fault_seconds``), then closes it.
+    """
 
     status: int
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     fault: str | None = None
     fault_seconds: float = 0.0
+    gate: Gate | None = None
 
     def json(self) -> Any:
         return jsonutil.loads(self.body) if self.body else None
@@ -206,9 +211,25 @@ class Sandbox:
             )
             for key in keys:
                 self._in_flight.enter(key)
+        response = self._respond(matched, ctx, fault, keys)
+        response.headers.update(headers)
+        with self.lock:
+            return self._finish(ctx.method, rel, matched.template, company_id, matched.write, response, fault)
+
+    def _respond(
+        self, matched: Route, ctx: Ctx, fault: Fault | None, keys: list[tuple[str, str]]
+    ) -> SandboxResponse:
+        """Handle an admitted request (counted in flight under ``keys``), playing its fault."""
+        if fault is not None and fault.kind == "hang" and fault.gate is not None:
+            return self._park(fault.gate, matched, ctx, keys)
+        gate = self.faults.gate(fault.gate) if fault is not None and fault.gate is not None else None
         try:
             if fault is not None and fault.kind == "latency":
-                self.sleep(fault.seconds)
+                if gate is not None:
+                    gate.arrive()
+                    gate.wait(fault.seconds or GATE_LIMIT_S)
+                else:
+                    self.sleep(fault.seconds)
             if fault is not None and fault.kind == "hang" and not fault.apply:
                 response = SandboxResponse(504, fault="hang", fault_seconds=fault.seconds)
             else:
@@ -220,9 +241,34 @@ class Sandbox:
             with self.lock:
                 for key in keys:
                     self._in_flight.leave(key)
-        response.headers.update(headers)
-        with self.lock:
-            return self._finish(ctx.method, rel, matched.template, company_id, matched.write, response, fault)
+        if gate is not None:
+            gate.done.set()
+        return response
+
+    def _park(self, name: str, matched: Route, ctx: Ctx, keys: list[tuple[str, str]]) -> SandboxResponse:
+        """A gated ``hang``: answer "no answer" now, apply the request when the gate opens.
+
+        The request stays counted in flight until it is applied, as a request Bokio is still
+        processing would.
+        """
+        gate = self.faults.gate(name)
+
+        def leave() -> None:
+            with self.lock:
+                for key in keys:
+                    self._in_flight.leave(key)
+
+        def apply() -> None:
+            try:
+                with self.lock:
+                    self._run(matched, ctx)
+            finally:
+                leave()
+                gate.done.set()
+
+        gate.arrive()
+        gate.park(apply, leave)
+        return SandboxResponse(504, fault="hang", gate=gate)
 
     def _admit(self, matched: Route, ctx: Ctx, rel: str) -> dict[str, str]:
         """Auth, company access, rate limit and monthly quota; returns rate headers."""

@@ -8,20 +8,97 @@ Kinds:
 - ``hang``: the client should see a timeout; with ``apply=True`` the request is applied first.
 - ``drop``: commit then drop -- the write is applied, the client gets a transport error.
 
-Patterns are :mod:`fnmatch` globs matched against the path after ``/v1`` (e.g.
-``/companies/*/invoices/*/payments``) *or* the route template (``…/{invoiceId}/payments``).
+``skip=N`` lets the first N matching requests through untouched ("hold the 5th write").
+
+Gates: "Bokio is still processing", deterministically
+------------------------------------------------------
+A fault with ``gate="name"`` holds its request at the gate :meth:`FaultPlan.gate` returns, still
+counted in flight (so a second write to the same path gets Bokio's concurrency 429), until the
+test opens it. ``Gate.held`` is set when a request reaches the gate and ``Gate.done`` once it was
+applied, so a test waits for events instead of racing a sleep:
+
+- ``latency`` + gate: the handling thread waits for the gate, then applies and answers. Over
+  HTTP the client may long have timed out or died: the write still lands, later.
+- ``hang`` + gate: the client sees a timeout at once (in-process: ``ReadTimeout``; over HTTP
+  the server stays silent and closes without an answer), and the write is applied when the
+  gate opens, by the thread that opens it. Works in-process without threads.
+
+A gate nobody opens lets a waiting thread go after ``seconds`` (or :data:`GATE_LIMIT_S`); a
+parked ``hang`` write is then still applied when the gate opens, and dropped by ``clear()``.
 """
 
 from __future__ import annotations
 
 import fnmatch
 import threading
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from decimal import Decimal
 from typing import Any, Literal
 
 FaultKind = Literal["status", "rate_limit", "latency", "hang", "drop"]
 KINDS: tuple[str, ...] = ("status", "rate_limit", "latency", "hang", "drop")
+GATE_LIMIT_S = 300.0
+
+
+class Gate:
+    """Where gated requests wait; ``open()`` releases them and runs the writes parked here."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.held = threading.Event()
+        self.done = threading.Event()
+        self._open = threading.Event()
+        self._parked: list[tuple[Callable[[], None], Callable[[], None]]] = []
+        self._lock = threading.Lock()
+
+    @property
+    def is_open(self) -> bool:
+        return self._open.is_set()
+
+    def arrive(self) -> None:
+        """A request reached the gate."""
+        self.held.set()
+
+    def wait(self, limit_s: float) -> bool:
+        """Block until the gate opens (True) or ``limit_s`` passed (False)."""
+        return self._open.wait(limit_s)
+
+    def park(self, apply: Callable[[], None], abandon: Callable[[], None]) -> None:
+        """Run ``apply`` when the gate opens (at once if it is open already); ``abandon`` if the
+        gate is discarded first."""
+        with self._lock:
+            if not self._open.is_set():
+                self._parked.append((apply, abandon))
+                return
+        apply()
+
+    def open(self) -> None:
+        """Let held requests go; parked writes are applied now, in this thread."""
+        with self._lock:
+            self._open.set()
+            parked, self._parked = self._parked, []
+        for apply, _ in parked:
+            apply()
+
+    def discard(self) -> None:
+        """Drop parked writes (never applied) and release waiting threads (faults cleared)."""
+        with self._lock:
+            parked, self._parked = self._parked, []
+            self._open.set()
+        for _, abandon in parked:
+            abandon()
+
+    def to_json(self) -> dict[str, Any]:
+        with self._lock:
+            parked = len(self._parked)
+        return {
+            "name": self.name,
+            "held": self.held.is_set(),
+            "open": self.is_open,
+            "done": self.done.is_set(),
+            "parked": parked,
+        }
 
 
 @dataclass
@@ -36,6 +113,8 @@ class Fault:
     retry_after: float = 1.0
     seconds: float = 0.0
     apply: bool = False
+    gate: str | None = None
+    skip: int = 0
 
     def matches(self, method: str, path: str, template: str) -> bool:
         if self.method is not None and self.method.upper() != method.upper():
@@ -56,7 +135,8 @@ class Fault:
         if unknown:
             raise ValueError(f"unknown fault fields: {', '.join(sorted(unknown))}")
         floats = {k: float(v) for k, v in data.items() if k in ("retry_after", "seconds")}
-        return cls(**{**data, **floats})
+        ints = {k: int(v) for k, v in data.items() if k in ("times", "status", "skip")}
+        return cls(**{**data, **floats, **ints})
 
 
 class FaultPlan:
@@ -64,7 +144,20 @@ class FaultPlan:
 
     def __init__(self) -> None:
         self._faults: list[Fault] = []
+        self._gates: dict[str, Gate] = {}
         self._lock = threading.Lock()
+
+    def gate(self, name: str) -> Gate:
+        """The gate called ``name`` (created on first use, by the test or by a request)."""
+        with self._lock:
+            gate = self._gates.get(name)
+            if gate is None:
+                gate = self._gates[name] = Gate(name)
+            return gate
+
+    def gates(self) -> list[Gate]:
+        with self._lock:
+            return list(self._gates.values())
 
     def add(self, fault: Fault) -> Fault:
         with self._lock:
@@ -79,6 +172,9 @@ class FaultPlan:
         with self._lock:
             for fault in self._faults:
                 if fault.times > 0 and fault.matches(method, path, template):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     fault.times -= 1
                     if fault.times == 0:
                         self._faults.remove(fault)
@@ -86,8 +182,12 @@ class FaultPlan:
         return None
 
     def clear(self) -> None:
+        """Forget every fault and gate; threads waiting at a gate are let go, parked writes dropped."""
         with self._lock:
             self._faults.clear()
+            gates, self._gates = list(self._gates.values()), {}
+        for gate in gates:
+            gate.discard()
 
     def pending(self) -> list[Fault]:
         with self._lock:

@@ -1,11 +1,12 @@
 """The sandbox over real HTTP on the stdlib ``ThreadingHTTPServer`` (no extra dependencies).
 
 ``drop`` closes the socket without writing a response; ``hang`` sleeps ``seconds`` (set it longer
-than the client's timeout) and then closes without a response.
+than the client's timeout) and then closes without a response; a gated ``hang`` stays silent
+until its write was applied. An answer the client no longer waits for is dropped quietly.
 
-The admin routes (``/_sandbox/*``: faults, reset, clock, the request log) can swap tokens and
-rewrite the books, so over HTTP they need the admin token in ``X-Sandbox-Admin-Token`` — a secret
-separate from the Bokio token, generated per server unless one is given (``server.admin_token``).
+The admin routes (``/_sandbox/*``: faults, gates, reset, clock, the request log) can swap tokens
+and rewrite the books, so over HTTP they need the admin token in ``X-Sandbox-Admin-Token`` — a
+secret separate from the Bokio token, generated per server unless one is given (``server.admin_token``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from syncd.sandbox import jsonutil
 from syncd.sandbox.core import Sandbox
+from syncd.sandbox.faults import GATE_LIMIT_S
 
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
 
@@ -39,19 +41,24 @@ def _handler_class(sandbox: Sandbox, admin_token: str) -> type[BaseHTTPRequestHa
             if url.path.startswith("/_sandbox") and not self._admin():
                 return
             response = sandbox.handle(self.command, url.path, dict(parse_qsl(url.query)), headers, body)
-            if response.fault == "hang":
+            if response.fault == "hang" and response.gate is not None:
+                response.gate.done.wait(response.fault_seconds or GATE_LIMIT_S)
+            elif response.fault == "hang":
                 time.sleep(response.fault_seconds)
             if response.fault in ("drop", "hang"):
                 self.close_connection = True
                 with contextlib.suppress(OSError):
                     self.connection.shutdown(2)
                 return
-            self.send_response(response.status)
-            for name, value in response.headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(response.body)))
-            self.end_headers()
-            self.wfile.write(response.body)
+            try:
+                self.send_response(response.status)
+                for name, value in response.headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(response.body)))
+                self.end_headers()
+                self.wfile.write(response.body)
+            except OSError:  # the client gave up (or died) while a latency fault held its request
+                self.close_connection = True
 
         def _admin(self) -> bool:
             """Whether the request carries the admin token; else answer 401 and say so."""

@@ -193,7 +193,7 @@ def test_a_copy_without_any_shared_reference_is_held_for_a_person_and_never_book
     assert (held["amount"], held["file"], held["original_file"]) == ("2500.00", "stmt.xml", "ntf.xml")
     assert "no shared bank reference" in held["reason"]
     assert held["id"] not in {line["id"] for line in world.cli("review", "unmatched")}
-    assert world.cli("status")["companies"][0]["possible_duplicates"] == 1
+    assert world.cli("status")["companies"][0]["possible_duplicate_lines"] == 1
 
     decided = world.cli("review", "same", str(held["id"]), "--by", "karin")
     assert decided["line"]["state"] == "duplicate"

@@ -1,14 +1,14 @@
-"""``syncd push`` SIGKILLed at random moments and restarted: every allocation booked exactly once."""
+"""``syncd push`` SIGKILLed in the middle of Bokio requests and restarted: every allocation booked once.
+
+Each kill lands at a deterministic point: the sandbox holds the k-th request of the run (k drawn
+from a seeded RNG) at a gate, the test kills the process while Bokio "is still processing" it,
+then lets the request land and starts the next run at once. No sleeps, no timing assumptions.
+"""
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import signal
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -18,39 +18,20 @@ from tests.conftest import Database
 from tests.outbox.world import (
     COMPANY,
     FEE,
-    TOKEN,
+    Harness,
     accept_allocations,
     allocations,
     command_states,
-    make_sandbox,
     publish_invoices,
-    serving,
+    syncd,
+    syncd_env,
+    wait_for,
 )
 
-ALLOCATIONS = 200
-KILLS = 30
+ALLOCATIONS = 40
+KILLS = 12
+MOST_REQUESTS_BEFORE_A_KILL = 12  # fewer than any run has to do: every kill lands mid-request
 SEED = 20261125
-
-
-def _env(database_url: str, base_url: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
-    env.update(
-        SYNCD_DATABASE_URL=database_url,
-        SYNCD_COMPANY_ID=COMPANY,
-        SYNCD_BOKIO_TOKEN=TOKEN,
-        SYNCD_BOKIO_BASE_URL=base_url,
-        SYNCD_LOG_LEVEL="WARNING",
-        SYNCD_BOKIO__RATE_LIMIT_PER_MINUTE="100000",  # the sandbox here has no rate limit either
-        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
-    )
-    return env
-
-
-def _push(env: dict[str, str], cwd: Path, *, output: bool = False) -> subprocess.Popen[bytes]:
-    pipe = subprocess.PIPE if output else subprocess.DEVNULL
-    return subprocess.Popen(
-        [sys.executable, "-m", "syncd", "push", "--json"], env=env, cwd=cwd, stdout=pipe, stderr=pipe
-    )
 
 
 def _no_duplicates(sandbox: Sandbox, invoices: list[str]) -> None:
@@ -63,33 +44,37 @@ def _no_duplicates(sandbox: Sandbox, invoices: list[str]) -> None:
 
 @pytest.mark.slow
 @pytest.mark.integration
-def test_a_push_killed_at_random_moments_books_every_allocation_exactly_once(
-    database: Database, tmp_path: Path
+def test_a_push_killed_mid_request_again_and_again_books_every_allocation_exactly_once(
+    database: Database, harness: Harness, tmp_path: Path
 ) -> None:
     rng = random.Random(SEED)
-    sandbox = make_sandbox()
+    sandbox = harness.sandbox
     invoices = publish_invoices(sandbox, ALLOCATIONS)
     accept_allocations(database.sessions, sandbox, invoices)
-    killed_mid_work = 0
-    with serving(sandbox) as server:
-        env = _env(database.url, server.url)
-        for _ in range(KILLS):
-            before = len(sandbox.log)
-            process = _push(env, tmp_path)
-            deadline = time.monotonic() + 20
-            while len(sandbox.log) == before and process.poll() is None and time.monotonic() < deadline:
-                time.sleep(0.002)  # wait for the first request: kill while work is going out
-            time.sleep(rng.uniform(0.0, 0.08))
-            process.send_signal(signal.SIGKILL)
-            process.wait(timeout=10)
-            killed_mid_work += int(len(sandbox.log) > before)
-            _no_duplicates(sandbox, invoices)
-        final = _push(env, tmp_path, output=True)
-        out, err = final.communicate(timeout=300)
-        assert final.returncode == 0, err.decode()
-    report = json.loads(out)["companies"][0]
-    assert report["outbox"] == {"done": ALLOCATIONS * 5}
-    assert killed_mid_work == KILLS, "every kill should land while requests were going out"
+    # a short settle window, so the restarted runs read back what their predecessors left unknown
+    env = syncd_env(
+        database.url, harness.base_url, SYNCD_BOKIO__DEADLINE_S="2", SYNCD_BOKIO__SETTLE_WINDOW_S="3"
+    )
+    killed_mid_request = 0
+    for kill in range(KILLS):
+        gate = sandbox.faults.gate(f"kill-{kill}")
+        nth = rng.randint(1, MOST_REQUESTS_BEFORE_A_KILL)
+        sandbox.faults.inject("latency", "*", skip=nth - 1, gate=gate.name)
+        process = syncd(env, tmp_path, "push")
+        held = wait_for(gate.held.is_set, while_alive=process)
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+        gate.open()  # Bokio finishes the dead process's request
+        if held:
+            assert gate.done.wait(30)
+        sandbox.faults.clear()
+        killed_mid_request += int(held)
+        _no_duplicates(sandbox, invoices)
+
+    harness.drive(harness.pusher())  # the last restart, in-process: the clock jumps over settle windows
+
+    assert killed_mid_request == KILLS, "every kill should land while a request was in Bokio's hands"
+    _no_duplicates(sandbox, invoices)
     with sandbox.lock:
         company = sandbox.companies[COMPANY]
         for allocation in allocations(database.sessions):

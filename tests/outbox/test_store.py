@@ -6,7 +6,7 @@ import datetime as dt
 
 from syncd.mirror.tables import Company
 from syncd.outbox import enqueue as k
-from syncd.outbox.store import claim, recover_stale
+from syncd.outbox.store import Lease, claim, recover_stale
 from syncd.outbox.tables import OutboxCommand
 from tests.conftest import Database
 from tests.outbox.world import accept_allocations, command_states, make_sandbox, publish_invoices
@@ -47,20 +47,26 @@ def test_a_paused_company_and_a_future_attempt_are_not_claimed(database: Databas
     assert len(claim(database.sessions, worker="w", now=later + dt.timedelta(hours=2))) == 1
 
 
-def test_a_claim_left_by_a_dead_worker_becomes_unknown_and_is_read_back(database: Database) -> None:
+def test_a_claim_left_by_a_dead_worker_is_released_after_its_real_deadline_and_read_back_once_settled(
+    database: Database,
+) -> None:
     later = _later()
+    settle = dt.timedelta(minutes=15)
+    lease = Lease(call_deadline_s=120, margin_s=30)  # one call: 150 s, not a flat 5 minutes
     _setup(database, invoices=1)
-    (claimed,) = claim(database.sessions, worker="elsewhere:1:x", now=later)
+    (claimed,) = claim(database.sessions, worker="elsewhere:1:x", now=later, lease=lease)
 
-    assert recover_stale(database.sessions, now=later, lease=dt.timedelta(minutes=5)) == 0
-    assert (
-        recover_stale(database.sessions, now=later + dt.timedelta(minutes=6), lease=dt.timedelta(minutes=5))
-        == 1
-    )
+    assert recover_stale(database.sessions, now=later + dt.timedelta(seconds=149), settle=settle) == 0
+    assert recover_stale(database.sessions, now=later + dt.timedelta(seconds=151), settle=settle) == 1
     assert command_states(database.sessions) == {"unknown": 1, "pending": 4}
-    (resolving,) = claim(database.sessions, worker="w", now=later + dt.timedelta(minutes=6))
+    assert claim(database.sessions, worker="w", now=later + settle - dt.timedelta(seconds=1)) == [], (
+        "a request the dead worker sent may still land: no read-back before the settle window"
+    )
+    (resolving,) = claim(database.sessions, worker="w", now=later + settle)
     assert (resolving.id, resolving.mode) == (claimed.id, "resolve")
+    assert resolving.last_sent_at == later
     with database.sessions() as session:
         row = session.get(OutboxCommand, claimed.id)
         assert row is not None
-        assert row.before == {"source": "mirror", "payment_ids": []}
+        assert row.first_sent_at == later
+        assert row.before == {"source": "mirror", "payment_ids": [], "first_send": []}

@@ -4,17 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import os
+import subprocess
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import httpx
+from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.allocations.tables import Allocation
+from syncd.app import App
 from syncd.bokio import RateLimiter, RetryPolicy
 from syncd.ingest.tables import BankFile, BankTransaction
 from syncd.mirror import repo
@@ -23,9 +29,11 @@ from syncd.outbox.enqueue import enqueue_allocation
 from syncd.outbox.pusher import Pusher, PushPolicy
 from syncd.outbox.store import next_wakeup
 from syncd.outbox.tables import OutboxCommand
+from syncd.pull import Puller, PullReport
 from syncd.sandbox import Limits, Sandbox
 from syncd.sandbox.seed import create_published_invoice
 from syncd.sandbox.server import running
+from syncd.settings import BokioSettings, CompanySettings, Settings
 
 COMPANY = "5f0c1e2a-1111-4a4a-8b8b-000000000001"
 TOKEN = "sandbox-token-outbox"
@@ -183,7 +191,7 @@ class Harness:
             retry=RetryPolicy(max_attempts=3, base_delay_s=0.5),
             now=self.clock.now,
         )
-        policy = options.pop("policy", PushPolicy(settle_delay_s=5.0))
+        policy = options.pop("policy", PushPolicy())
         return Pusher(
             self.sessions,
             client,
@@ -259,3 +267,93 @@ def command_states(sessions: sessionmaker[Session]) -> dict[str, int]:
 def allocations(sessions: sessionmaker[Session]) -> list[Allocation]:
     with sessions() as session:
         return list(session.scalars(select(Allocation).order_by(Allocation.id)))
+
+
+@dataclass
+class Mirror:
+    """syncd's puller on the same database and clock as a harness: pulls run the duplicate detector."""
+
+    app: App
+    clock: FakeClock
+
+    @property
+    def company(self) -> CompanySettings:
+        return self.app.settings.companies[0]
+
+    def pull(self, **options: Any) -> PullReport:
+        return Puller(self.app).pull(self.company, now=self.clock.now(), **options)
+
+    def close(self) -> None:
+        self.app.close()
+
+
+def mirror(
+    database_url: str, clock: FakeClock, base_url: str, transport: httpx.BaseTransport | None = None
+) -> Mirror:
+    """A puller for the world's company over HTTP (or ``transport``), on the injected clock."""
+    settings = Settings(
+        database_url=SecretStr(database_url),
+        bokio=BokioSettings(base_url=base_url, rate_limit_per_minute=1_000_000),
+        companies=(CompanySettings.model_validate({"id": COMPANY, "token": SecretStr(TOKEN)}),),
+    )
+    return Mirror(App(settings, transport=transport, clock=clock.now), clock)
+
+
+def live_objects(sandbox: Sandbox, invoice: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The invoice's payments and settlements in Bokio, in creation order."""
+    with sandbox.lock:
+        company = sandbox.companies[COMPANY]
+        return (
+            [dict(p) for p in company.payments.get(invoice, {}).values()],
+            [dict(s) for s in company.settlements.get(invoice, {}).values()],
+        )
+
+
+PAYMENTS = "/companies/*/invoices/*/payments"
+
+
+def syncd_env(database_url: str, base_url: str, **extra: str) -> dict[str, str]:
+    """The environment of a ``syncd`` subprocess serving the world's company (``extra``: SYNCD_* keys)."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("SYNCD_")}
+    env.update(
+        SYNCD_DATABASE_URL=database_url,
+        SYNCD_COMPANY_ID=COMPANY,
+        SYNCD_BOKIO_TOKEN=TOKEN,
+        SYNCD_BOKIO_BASE_URL=base_url,
+        SYNCD_LOG_LEVEL="WARNING",
+        SYNCD_BOKIO__RATE_LIMIT_PER_MINUTE="100000",  # the sandbox here has no rate limit either
+        PYTHONPATH=str(Path(__file__).resolve().parents[2]),
+    )
+    env.update(extra)
+    return env
+
+
+def syncd(env: dict[str, str], cwd: Path, *argv: str, output: bool = False) -> subprocess.Popen[bytes]:
+    """Start ``python -m syncd *argv`` (stdout/stderr piped when ``output``)."""
+    pipe = subprocess.PIPE if output else subprocess.DEVNULL
+    return subprocess.Popen(
+        [sys.executable, "-m", "syncd", *argv], env=env, cwd=cwd, stdout=pipe, stderr=pipe
+    )
+
+
+def wait_for(condition: Callable[[], bool], *, while_alive: subprocess.Popen[bytes] | None = None) -> bool:
+    """Poll ``condition`` (generous 60 s bound); stop early, False, if ``while_alive`` exits first."""
+    done = threading.Event()
+    for _ in range(60_000):
+        if condition():
+            return True
+        if while_alive is not None and while_alive.poll() is not None:
+            return condition()
+        done.wait(0.001)
+    return False
+
+
+def create_command(
+    sessions: sessionmaker[Session], invoice: str, kind: str = "create_payment"
+) -> OutboxCommand:
+    with sessions() as session:
+        command = session.scalar(
+            select(OutboxCommand).where(OutboxCommand.invoice_bokio_id == invoice, OutboxCommand.kind == kind)
+        )
+        assert command is not None
+        return command
