@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from syncd.sandbox import Sandbox
-from syncd.sandbox.server import running
+from syncd.sandbox.server import ADMIN_HEADER, running
 from tests.sandbox.conftest import COMPANY, TOKEN
 from tests.sandbox.helpers import body, post
 
@@ -43,24 +43,24 @@ def test_over_http_a_gated_latency_applies_the_write_after_the_client_gave_up(sa
     with running(sandbox) as server:
         company = f"{server.url}/companies/{COMPANY}"
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
-        admin = httpx.Client(base_url=server.url.removesuffix("/v1") + "/_sandbox")
+        admin_url = server.url.removesuffix("/v1") + "/_sandbox"
         gate = sandbox.faults.gate("processing")
         with httpx.Client(timeout=0.2) as impatient, pytest.raises(httpx.ReadTimeout):
             impatient.post(
                 f"{company}/customers", content=b'{"name": "A", "type": "company"}', headers=headers
             )
         assert gate.held.is_set()
-        assert admin.get("/gates").json()["gates"] == [
-            {"name": "processing", "held": True, "open": False, "done": False, "parked": 0}
-        ]
+        with httpx.Client(base_url=admin_url, headers={ADMIN_HEADER: server.admin_token}) as admin:
+            assert admin.get("/gates").json()["gates"] == [
+                {"name": "processing", "held": True, "open": False, "done": False, "parked": 0}
+            ]
 
-        opened = admin.post("/gates/processing/open").json()["gate"]
+            opened = admin.post("/gates/processing/open").json()["gate"]
 
         assert opened["open"]
         assert gate.done.wait(10)
         listed = httpx.get(f"{company}/customers", headers=headers).json()
         assert listed["totalItems"] == 1
-        admin.close()
 
 
 def test_clearing_the_faults_drops_a_parked_write_and_frees_its_path(
