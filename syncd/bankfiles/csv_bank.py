@@ -35,7 +35,7 @@ from syncd.bankfiles.model import (
     RefKind,
     StatementInfo,
 )
-from syncd.bankfiles.textio import Row, chunked, open_table
+from syncd.bankfiles.textio import Row, chunked, limit_bytes, open_table
 from syncd.domain.money import parse_amount
 from syncd.domain.references import candidate_tokens
 from syncd.errors import ConfigError, ParseError
@@ -339,7 +339,7 @@ class CsvStream:
         self.mapping = mapping
         self.source = source
         self.problems = ProblemLog(source)
-        self._chunks = _limited(chunks, max_bytes, source)
+        self._chunks = limit_bytes(chunks, max_bytes, source)
         self._stamp = Fingerprinter()
         self._account = mapping.account
         self._currency = mapping.currency
@@ -415,20 +415,6 @@ class CsvStream:
             ),
             format_version=self.mapping.name,
         )
-
-
-def _limited(chunks: Iterable[bytes], max_bytes: int | None, source: str) -> Iterator[bytes]:
-    """``chunks``, refusing to read past ``max_bytes``."""
-    total = 0
-    for chunk in chunks:
-        total += len(chunk)
-        if max_bytes is not None and total > max_bytes:
-            raise ParseError(
-                f"file is larger than the limit of {max_bytes} bytes",
-                location=f"byte {max_bytes}",
-                source=source,
-            )
-        yield chunk
 
 
 def parse_csv(data: bytes, mapping: CsvMapping, *, source: str = "") -> ParseResult:

@@ -235,3 +235,17 @@ def open_table(
 def chunked(data: bytes, size: int = SNIFF_BYTES) -> Iterator[bytes]:
     """Bytes held in memory as chunks, so one streamed parser serves both paths."""
     return (data[i : i + size] for i in range(0, len(data), size))
+
+
+def limit_bytes(chunks: Iterable[bytes], max_bytes: int | None, source: str = "") -> Iterator[bytes]:
+    """``chunks``, refusing (ParseError) to read past ``max_bytes``."""
+    total = 0
+    for chunk in chunks:
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise ParseError(
+                f"file is larger than the limit of {max_bytes} bytes",
+                location=f"byte {max_bytes}",
+                source=source,
+            )
+        yield chunk
