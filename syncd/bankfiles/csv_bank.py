@@ -178,6 +178,7 @@ PRESETS: dict[FileFormat, CsvMapping] = {
 }
 
 
+_CENT = Decimal("0.01")
 _DATE_FALLBACKS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y")
 _THOUSANDS = str.maketrans("", "", " \u00a0\u202f\u2009'")
 _METADATA_ACCOUNT = re.compile(
@@ -218,6 +219,8 @@ class _Row:
             raise ValueError(f"{name}: not an amount {text[:30]!r}") from exc
         if not value.is_finite() or abs(value) >= Decimal("1e15"):
             raise ValueError(f"{name}: implausible amount {text[:30]!r}")
+        if value.as_tuple().exponent < -2 and value == (cents := value.quantize(_CENT)):  # type: ignore[operator]
+            return cents  # SEB writes 715.100: the third decimal is always 0
         return value
 
     def day(self, name: str) -> date | None:
