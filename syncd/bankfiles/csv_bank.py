@@ -208,7 +208,8 @@ class _Row:
         return ""
 
     def amount(self, name: str) -> Decimal | None:
-        text = self.get(name).translate(_THOUSANDS).replace("\u2212", "-")
+        raw = self.get(name)
+        text = raw.translate(_THOUSANDS).replace("\u2212", "-")
         if not text:
             return None
         if not self.mapping.decimal_comma and "." in text:
@@ -216,9 +217,9 @@ class _Row:
         try:
             value = parse_amount(text)
         except ValueError as exc:
-            raise ValueError(f"{name}: not an amount {text[:30]!r}") from exc
+            raise ValueError(f"{name}: not an amount {raw[:30]!r}") from exc
         if not value.is_finite() or abs(value) >= Decimal("1e15"):
-            raise ValueError(f"{name}: implausible amount {text[:30]!r}")
+            raise ValueError(f"{name}: implausible amount {raw[:30]!r}")
         if value.as_tuple().exponent < -2 and value == (cents := value.quantize(_CENT)):  # type: ignore[operator]
             return cents  # SEB writes 715.100: the third decimal is always 0
         return value
