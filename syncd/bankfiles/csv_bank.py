@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import codecs
 import enum
+import functools
 import itertools
 import re
 from collections.abc import Iterable, Iterator
@@ -28,13 +29,13 @@ from syncd.bankfiles.model import (
     BankTransaction,
     Direction,
     FileFormat,
-    Fingerprinter,
     ParseResult,
     ProblemLog,
     Reference,
     RefKind,
     StatementInfo,
 )
+from syncd.bankfiles.occurrences import LeanFingerprinter
 from syncd.bankfiles.textio import Row, chunked, limit_bytes, open_table
 from syncd.domain.money import parse_amount
 from syncd.domain.references import candidate_tokens
@@ -197,13 +198,14 @@ def _canonical(name: str) -> str:
 class _Row:
     """One data row with its mapping; accessors raise ValueError naming the column."""
 
-    def __init__(self, mapping: CsvMapping, header: dict[str, int], row: list[str]) -> None:
-        self.mapping, self.header, self.row = mapping, header, row
+    __slots__ = ("cols", "mapping", "row")
+
+    def __init__(self, mapping: CsvMapping, cols: dict[str, tuple[int, ...]], row: list[str]) -> None:
+        self.mapping, self.cols, self.row = mapping, cols, row
 
     def get(self, name: str) -> str:
-        for alias in self.mapping.columns.get(name, ()):
-            col = self.header.get(_canonical(alias))
-            if col is not None and col < len(self.row):
+        for col in self.cols.get(name, ()):
+            if col < len(self.row):
                 return self.row[col]
         return ""
 
@@ -228,12 +230,20 @@ class _Row:
         text = self.get(name)
         if not text:
             return None
-        for fmt in (self.mapping.date_format, *_DATE_FALLBACKS):
-            try:
-                return datetime.strptime(text[:10], fmt).date()  # noqa: DTZ007 - a calendar date
-            except ValueError:
-                continue
-        raise ValueError(f"{name}: not a date in {self.mapping.date_format} {text[:30]!r}")
+        found = _parse_day(text[:10], self.mapping.date_format)
+        if found is None:
+            raise ValueError(f"{name}: not a date in {self.mapping.date_format} {text[:30]!r}")
+        return found
+
+
+@functools.lru_cache(maxsize=4096)  # an export has few distinct dates and many rows
+def _parse_day(text: str, preferred: str) -> date | None:
+    for fmt in (preferred, *_DATE_FALLBACKS):
+        try:
+            return datetime.strptime(text, fmt).date()  # noqa: DTZ007 - a calendar date
+        except ValueError:
+            continue
+    return None
 
 
 def _signed_amount(row: _Row) -> Decimal:
@@ -344,7 +354,7 @@ class CsvStream:
         self.source = source
         self.problems = ProblemLog(source)
         self._chunks = limit_bytes(chunks, max_bytes, source)
-        self._stamp = Fingerprinter()
+        self._stamp = LeanFingerprinter()  # 2.5 million rows fit in ~30 MB
         self._account = mapping.account
         self._currency = mapping.currency
         self._first_tx = True
@@ -369,8 +379,8 @@ class CsvStream:
         for line, row in itertools.chain(head[index + 1 :], rest):
             yield from self._row(header, line, row)
 
-    def _check_header(self, cells: list[str], line: int) -> dict[str, int]:
-        """Column positions by canonical name; a column the mapping does not know is an ERROR."""
+    def _check_header(self, cells: list[str], line: int) -> dict[str, tuple[int, ...]]:
+        """Each field's candidate columns, in alias order; a column the mapping does not know is an ERROR."""
         known = _header_names(self.mapping)
         unknown = [c for c in cells if c and _canonical(c) not in known]
         if unknown:
@@ -383,9 +393,14 @@ class CsvStream:
         header: dict[str, int] = {}
         for col, cell in enumerate(cells):
             header.setdefault(_canonical(cell), col)
-        return header
+        return {
+            name: tuple(header[c] for c in map(_canonical, aliases) if c in header)
+            for name, aliases in self.mapping.columns.items()
+        }
 
-    def _row(self, header: dict[str, int], line: int, cells: list[str]) -> Iterator[BankTransaction]:
+    def _row(
+        self, header: dict[str, tuple[int, ...]], line: int, cells: list[str]
+    ) -> Iterator[BankTransaction]:
         try:
             tx = _transaction(_Row(self.mapping, header, cells), line, self._account)
         except ValueError as exc:

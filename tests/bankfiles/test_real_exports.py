@@ -206,3 +206,24 @@ def test_stripe_reference_keys_must_be_a_list_of_column_names():
         with pytest.raises(ConfigError) as caught:
             rules_from_mapping({"stripe_reference_keys": bad})
         assert caught.value.key == "stripe_reference_keys"
+
+
+def test_the_lean_fingerprinter_numbers_identical_transactions_exactly_as_the_plain_one(golden_bytes):
+    import dataclasses
+    import hashlib
+
+    from syncd.bankfiles.model import Fingerprinter
+    from syncd.bankfiles.occurrences import LeanFingerprinter, OccurrenceCounts
+
+    base = parse(golden_bytes(SEB), SEB).transactions
+    stream = [dataclasses.replace(base[i % 3], fingerprint="") for i in range(40_000)]  # many repeats
+    plain, lean = Fingerprinter(), LeanFingerprinter()
+    assert [plain(tx).fingerprint for tx in stream] == [lean(tx).fingerprint for tx in stream]
+
+    counts = OccurrenceCounts()
+    digests = [hashlib.sha256(str(i).encode()).digest() for i in range(50_000)]  # grows the table
+    for digest in digests:
+        counts[digest] = counts.get(digest) + 1
+    counts[digests[7]] = counts.get(digests[7]) + 1
+    assert len(counts) == 50_000
+    assert (counts.get(digests[7]), counts.get(digests[8]), counts.get(b"\x00" * 32)) == (2, 1, 0)
