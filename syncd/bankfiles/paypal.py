@@ -30,7 +30,7 @@ from datetime import date
 from decimal import Decimal
 
 from syncd.bankfiles.model import ProblemLog, PspCharge, PspPayout
-from syncd.bankfiles.psp import PAYPAL, ZERO, PspStream, UnorderedReport, _checked, _guarded, _Row
+from syncd.bankfiles.psp import KIND_MAX, PAYPAL, ZERO, PspStream, UnorderedReport, _checked, _guarded, _Row
 from syncd.domain.money import quantize
 
 
@@ -106,7 +106,7 @@ def _charge(row: _Row, activity: Activity, currency: str, problems: ProblemLog) 
     return _checked(
         PspCharge(
             charge_id=row.get("id"),
-            kind="refund" if activity is Activity.REFUND else row.get("type") or "payment",
+            kind=("refund" if activity is Activity.REFUND else row.get("type") or "payment")[:KIND_MAX],
             gross=row.amount("gross"),
             fee=-row.amount("fee", required=False),  # PayPal writes fees as negative numbers
             net=row.amount("gross") + row.amount("fee", required=False),

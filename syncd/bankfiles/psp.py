@@ -26,6 +26,7 @@ from syncd.domain.money import parse_amount
 from syncd.errors import ParseError
 
 ZERO = Decimal(0)
+KIND_MAX = 40  # the psp_charges.kind column: a PSP's long type name is cut, not refused by the database
 _LIMIT = Decimal("1e15")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
@@ -260,7 +261,7 @@ class _StripeRows:
         charge = _checked(
             PspCharge(
                 charge_id=row.get("source") or row.get("id"),
-                kind=kind,
+                kind=kind[:KIND_MAX],
                 gross=row.amount("gross"),
                 fee=row.amount("fee", required=False),
                 net=row.amount("net"),
@@ -433,7 +434,7 @@ class _KlarnaCharge:
         row = self.row
         return PspCharge(
             charge_id=charge_id,
-            kind="+".join(dict.fromkeys(self.kinds)).lower(),
+            kind="+".join(dict.fromkeys(self.kinds)).lower()[:KIND_MAX],
             gross=self.gross,
             fee=self.fee,
             net=self.gross - self.fee,
