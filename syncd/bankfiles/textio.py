@@ -48,36 +48,6 @@ def sniff_encoding(data: bytes, default: str = "cp1252") -> str:
     return "utf-8"
 
 
-def decode(data: bytes, encoding: str | None = None, default: str = "cp1252") -> tuple[str, str]:
-    """Decode ``data``: strictly in ``encoding`` if given, else sniffed with a Latin-1 last resort.
-
-    Latin-1 maps every byte, so a sniffed decode never fails; a wrong guess then shows up as a
-    missing header row (a ParseError with a location) instead of a UnicodeDecodeError.
-    """
-    if encoding is not None:
-        return data.decode(encoding), encoding
-    name = sniff_encoding(data, default)
-    try:
-        return data.decode(name), name
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "latin-1"
-
-
-def read_rows(text: str, delimiter: str, source: str = "") -> list[tuple[int, list[str]]]:
-    """CSV rows with their 1-based line numbers; blank rows dropped, csv errors → ParseError."""
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    rows: list[tuple[int, list[str]]] = []
-    start = 1
-    try:
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append((start, [cell.strip() for cell in row]))
-            start = reader.line_num + 1
-    except csv.Error as exc:
-        raise ParseError(f"unreadable CSV: {exc}", location=f"line {start}", source=source) from exc
-    return rows
-
-
 def guess_delimiter(text: str) -> str:
     """The most frequent of ``; , TAB`` in the first line that has any of them."""
     for line in text.splitlines()[:20]:
