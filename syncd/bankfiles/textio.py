@@ -75,7 +75,7 @@ def find_header(
 
 
 class _StreamDecoder:
-    """Incremental decoding with the same choice :func:`decode` makes, without seeing the whole file.
+    """Incremental decoding with the choice of :func:`sniff_encoding`, without seeing the whole file.
 
     The encoding is sniffed from the first :data:`SNIFF_BYTES`. A sniffed UTF-8 that meets an invalid
     byte later switches to ``default`` if everything decoded so far was ASCII (identical in both), so
