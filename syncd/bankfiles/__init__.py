@@ -4,17 +4,18 @@ No database, clock or file access here — the caller reads the bytes, which kee
 with golden files and lets the import job own atomicity. Every input either parses or raises
 :class:`~syncd.errors.ParseError` with a location (line number or XPath) and a reason.
 
-Entry points: :func:`parse` (any supported format, detected by :func:`identify`),
-:func:`parse_camt_stream` / :class:`CamtStream` (camt from chunks, memory-flat for huge files).
+Entry points: :func:`parse` (any supported format, detected by :func:`identify`) and, for files
+too big to hold, the streams :class:`CamtStream`, :class:`CsvStream` and :class:`PspStream`
+(:func:`open_stream` picks one), which read byte chunks and yield as they go.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 from syncd.bankfiles.bgmax import parse_bgmax
 from syncd.bankfiles.camt import CamtStream, iter_chunks, parse_camt, parse_camt_stream
-from syncd.bankfiles.csv_bank import PRESETS, CsvMapping, SignConvention, parse_csv
+from syncd.bankfiles.csv_bank import PRESETS, CsvMapping, CsvStream, SignConvention, parse_csv
 from syncd.bankfiles.detect import identify
 from syncd.bankfiles.model import (
     BankTransaction,
@@ -30,7 +31,8 @@ from syncd.bankfiles.model import (
     StatementInfo,
     Status,
 )
-from syncd.bankfiles.psp import parse_klarna, parse_paypal, parse_stripe
+from syncd.bankfiles.psp import PspStream, UnorderedReport, parse_klarna, parse_paypal, parse_stripe
+from syncd.bankfiles.textio import limit_bytes
 from syncd.errors import ParseError
 
 DEFAULT_MAX_BYTES = 256 * 1024 * 1024
@@ -52,6 +54,7 @@ def parse(
     fmt: FileFormat | None = None,
     csv_mapping: CsvMapping | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    stripe_reference_keys: Sequence[str] | None = None,
 ) -> ParseResult:
     """Parse one bank file; the format is detected unless ``fmt`` (or ``csv_mapping``) says it.
 
@@ -70,10 +73,44 @@ def parse(
         raise ParseError("unrecognised file format", location="line 1", source=filename)
     if fmt in PRESETS:
         return parse_csv(data, PRESETS[fmt], source=filename)
+    if fmt is FileFormat.STRIPE:
+        return parse_stripe(data, source=filename, reference_keys=stripe_reference_keys)
     parser = _PARSERS.get(fmt)
     if parser is None:
         raise ParseError(f"{fmt.value} needs a csv_mapping", location="line 1", source=filename)
     return parser(data, source=filename)
+
+
+Stream = CamtStream | CsvStream | PspStream
+
+
+def open_stream(
+    chunks: Iterable[bytes],
+    fmt: FileFormat,
+    *,
+    source: str = "",
+    max_bytes: int | None = None,
+    csv_mapping: CsvMapping | None = None,
+    stripe_reference_keys: Sequence[str] | None = None,
+) -> Stream:
+    """The streaming parser for ``fmt`` over ``chunks`` (BgMax has none: its files are small).
+
+    Camt and CSV streams yield transactions, PSP streams payouts; each has ``problems`` and
+    ``result()`` once iterated to the end.
+    """
+    if fmt in {FileFormat.CAMT053, FileFormat.CAMT054}:
+        return CamtStream(chunks, source=source, max_bytes=max_bytes)
+    mapping = csv_mapping if csv_mapping is not None else PRESETS.get(fmt)
+    if mapping is not None:
+        return CsvStream(chunks, mapping, source=source, max_bytes=max_bytes)
+    if fmt in {FileFormat.STRIPE, FileFormat.PAYPAL, FileFormat.KLARNA}:
+        return PspStream(
+            limit_bytes(chunks, max_bytes, source),
+            fmt,
+            source=source,
+            stripe_reference_keys=stripe_reference_keys,
+        )
+    raise ParseError(f"{fmt.value} cannot be streamed", location="line 1", source=source)
 
 
 __all__ = [
@@ -82,6 +119,7 @@ __all__ = [
     "BankTransaction",
     "CamtStream",
     "CsvMapping",
+    "CsvStream",
     "Direction",
     "FileFormat",
     "ParseError",
@@ -89,14 +127,18 @@ __all__ = [
     "Problem",
     "PspCharge",
     "PspPayout",
+    "PspStream",
     "RefKind",
     "Reference",
     "Severity",
     "SignConvention",
     "StatementInfo",
     "Status",
+    "Stream",
+    "UnorderedReport",
     "identify",
     "iter_chunks",
+    "open_stream",
     "parse",
     "parse_bgmax",
     "parse_camt",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from syncd.bankfiles.model import FileFormat
-from syncd.bankfiles.textio import sniff_encoding
+from syncd.bankfiles.textio import HEADER_SCAN, sniff_encoding
 
 HEAD_BYTES = 8192
 
@@ -37,7 +37,7 @@ def _header_words(line: str) -> set[str]:
 
 def _identify_csv(head: bytes) -> FileFormat | None:
     text = head.decode(sniff_encoding(head), errors="replace")
-    for line in text.splitlines()[:5]:
+    for line in text.splitlines()[:HEADER_SCAN]:  # metadata lines may sit above the header
         words = _header_words(line)
         for fmt, needed in _CSV_SIGNATURES:
             if needed <= words:

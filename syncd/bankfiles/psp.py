@@ -4,25 +4,43 @@ A PSP pays out net of its fees (reconciliation.md §3): the bank shows one credi
 the charges behind it. Each charge keeps gross, fee (positive = cost) and net, and every payout is
 checked: Σ net of its charges must equal the payout, otherwise the split cannot be trusted and an
 ERROR problem says so. Column names vary between export types, so each field accepts aliases.
+
+Reports are read row by row (:class:`PspStream`), so memory holds one payout, not the file. That
+rests on an assumption about order, checked as the rows come: a Stripe or Klarna report keeps the
+rows of one payout together (as the payout reconciliation and settlement reports do), and a PayPal
+activity export is in time order, newest or oldest first. A report that breaks it raises
+:class:`UnorderedReport`; the in-memory parsers (:func:`parse_stripe` …) accept any order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+import itertools
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
 from syncd.bankfiles.model import FileFormat, ParseResult, ProblemLog, PspCharge, PspPayout
-from syncd.bankfiles.textio import decode, find_header, guess_delimiter, read_rows
+from syncd.bankfiles.textio import Row, chunked, find_header, open_table
 from syncd.domain.money import parse_amount
 from syncd.errors import ParseError
 
 ZERO = Decimal(0)
+KIND_MAX = 40  # the psp_charges.kind column: a PSP's long type name is cut, not refused by the database
 _LIMIT = Decimal("1e15")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
 
 Aliases = dict[str, tuple[str, ...]]
+
+STRIPE_REFERENCE_KEYS: tuple[str, ...] = (
+    "invoice_reference (metadata)",
+    "payment_metadata[invoice_reference]",
+    "metadata[invoice_reference]",
+    "invoice_reference",
+    "invoice_number",
+    "invoice_id",
+)
+"""Where a Stripe report holds the Bokio invoice number unless a company says otherwise."""
 
 STRIPE: Aliases = {
     "id": ("id", "balance_transaction_id"),
@@ -41,14 +59,7 @@ STRIPE: Aliases = {
         "available_on_utc",
     ),
     "description": ("description",),
-    "invoice": (
-        "invoice_reference (metadata)",
-        "payment_metadata[invoice_reference]",
-        "metadata[invoice_reference]",
-        "invoice_reference",
-        "invoice_number",
-        "invoice_id",
-    ),
+    "invoice": STRIPE_REFERENCE_KEYS,
     "email": ("customer_email", "customer email"),
     "name": ("customer_name", "customer name", "customer_description"),
 }
@@ -64,9 +75,11 @@ PAYPAL: Aliases = {
     "net": ("net",),
     "email": ("from email address",),
     "id": ("transaction id",),
+    "reference_txn": ("reference txn id",),
     "invoice": ("invoice number", "invoice id"),
     "custom": ("custom number", "custom field"),
     "event": ("transaction event code",),
+    "impact": ("balance impact",),
 }
 KLARNA: Aliases = {
     "type": ("type",),
@@ -86,6 +99,10 @@ KLARNA: Aliases = {
 }
 
 
+class UnorderedReport(ParseError):
+    """A streamed report is not in the order streaming relies on (see the module docstring)."""
+
+
 @dataclass(frozen=True, slots=True)
 class _Row:
     line: int
@@ -103,6 +120,11 @@ class _Row:
             if col is not None and col < len(self.cells):
                 return self.cells[col]
         return ""
+
+    def column(self, header_name: str) -> str:
+        """The cell under a header name (lower case) as written, '' when absent."""
+        col = self.header.get(header_name)
+        return self.cells[col] if col is not None and col < len(self.cells) else ""
 
     def amount(self, name: str, *, required: bool = True) -> Decimal:
         text = self.get(name)
@@ -128,16 +150,25 @@ class _Row:
         return None
 
 
-def _table(data: bytes, aliases: Aliases, required: tuple[str, ...], source: str) -> list[_Row]:
-    text, _ = decode(data, default="utf-8")
-    rows = read_rows(text, guess_delimiter(text), source)
+def _table(
+    chunks: Iterable[bytes], aliases: Aliases, required: tuple[str, ...], source: str
+) -> Iterator[_Row]:
+    """The report's data rows, read lazily after the header (searched among the first rows)."""
+    head, rest = open_table(chunks, delimiter=None, default="utf-8", source=source)
     groups = [frozenset(aliases[name]) for name in required]
-    found = find_header(rows, groups)
+    found = find_header(head, groups)
     if found is None:
         wanted = [aliases[name][0] for name in required]
         raise ParseError(f"no header row with columns {wanted}", location="line 1", source=source)
     index, header = found
-    return [_Row(line, cells, header, aliases) for line, cells in rows[index + 1 :]]
+    rows: Iterable[Row] = itertools.chain(head[index + 1 :], rest)
+    return (_Row(line, cells, header, aliases) for line, cells in rows)
+
+
+def _checked(charge: PspCharge, problems: ProblemLog) -> PspCharge:
+    if charge.gross - charge.fee != charge.net:
+        problems.error(charge.source_location, f"gross {charge.gross} - fee {charge.fee} ≠ net {charge.net}")
+    return charge
 
 
 @dataclass(slots=True)
@@ -169,120 +200,221 @@ class _Payout:
         )
 
 
-def _checked(charge: PspCharge, problems: ProblemLog) -> PspCharge:
-    if charge.gross - charge.fee != charge.net:
-        problems.error(charge.source_location, f"gross {charge.gross} - fee {charge.fee} ≠ net {charge.net}")
-    return charge
+class _Grouped:
+    """Collects rows into payouts by id; streamed, a payout is done when the next one starts."""
+
+    def __init__(self, provider: str, problems: ProblemLog, *, streamed: bool) -> None:
+        self.provider = provider
+        self.problems = problems
+        self.streamed = streamed
+        self.open: dict[str, _Payout] = {}
+        self.done: set[str] = set()
+        self.ready: list[_Payout] = []
+
+    def payout(self, payout_id: str, loc: str) -> _Payout:
+        """The payout a row belongs to; streamed, starting a new one closes the previous."""
+        found = self.open.get(payout_id)
+        if found is not None:
+            return found
+        if payout_id in self.done:
+            raise UnorderedReport(
+                f"rows of payout {payout_id} continue after other payouts: a streamed report must keep "
+                "each payout's rows together (export it sorted by payout)",
+                location=loc,
+            )
+        if self.streamed:
+            self.close()
+        self.open[payout_id] = _Payout(payout_id, loc)
+        return self.open[payout_id]
+
+    def close(self) -> None:
+        """Every open payout is complete."""
+        self.done.update(self.open)
+        self.ready.extend(self.open.values())
+        self.open.clear()
+
+    def take(self) -> list[_Payout]:
+        """Completed payouts not handed out yet."""
+        ready, self.ready = self.ready, []
+        return ready
 
 
-def _rows(rows: list[_Row], problems: ProblemLog, handle: Callable[[_Row], None]) -> None:
-    """Apply ``handle`` to each row; a row that cannot be read becomes an ERROR problem."""
-    for row in rows:
-        try:
-            handle(row)
-        except ValueError as exc:
-            problems.error(row.loc, f"row skipped: {exc}")
+class _StripeRows:
+    """Turns Stripe rows into charges of their payouts; remembers payouts with unreferenced charges."""
 
+    def __init__(self, problems: ProblemLog, groups: _Grouped, reference_keys: Sequence[str]) -> None:
+        self.problems, self.groups, self.keys = problems, groups, reference_keys
+        self.unpaid: list[str] = []
+        self.unreferenced: dict[str, int] = {}
 
-def parse_stripe(data: bytes, *, source: str = "") -> ParseResult:
-    """Stripe balance-transactions / payout-reconciliation export, grouped by automatic payout."""
-    problems = ProblemLog(source)
-    payouts: dict[str, _Payout] = {}
-    unpaid: list[str] = []
-
-    def handle(row: _Row) -> None:
+    def handle(self, row: _Row) -> None:
         kind = row.get("type").lower()
         currency = row.get("currency").upper()
         if kind == "payout":
             payout_id = row.get("source") or row.get("payout") or row.get("id")
-            payout = payouts.setdefault(payout_id, _Payout(payout_id, row.loc))
+            payout = self.groups.payout(payout_id, row.loc)
             payout.net, payout.currency, payout.loc = -row.amount("gross"), currency, row.loc
             payout.day = row.day("payout_date") or row.day("created")
             return
         payout_id = row.get("payout")
+        reference = next((value for value in map(row.column, self.keys) if value), "")
         charge = _checked(
             PspCharge(
                 charge_id=row.get("source") or row.get("id"),
-                kind=kind,
+                kind=kind[:KIND_MAX],
                 gross=row.amount("gross"),
                 fee=row.amount("fee", required=False),
                 net=row.amount("net"),
                 currency=currency,
-                invoice_reference=row.get("invoice"),
+                invoice_reference=reference,
                 customer_name=row.get("name"),
                 customer_email=row.get("email"),
                 created=row.day("created"),
                 description=row.get("description"),
                 source_location=row.loc,
             ),
-            problems,
+            self.problems,
         )
         if not payout_id:
-            unpaid.append(row.loc)
+            self.unpaid.append(row.loc)
             return
-        payout = payouts.setdefault(payout_id, _Payout(payout_id, row.loc))
+        payout = self.groups.payout(payout_id, row.loc)
         payout.charges.append(charge)
         payout.day = payout.day or row.day("payout_date")
+        if kind in _CUSTOMER_KINDS and not reference:
+            self.unreferenced[payout_id] = self.unreferenced.get(payout_id, 0) + 1
 
-    _rows(_table(data, STRIPE, ("gross", "net", "currency"), source), problems, handle)
-    if unpaid:
-        problems.warning(unpaid[0], f"{len(unpaid)} rows belong to no payout yet and were left out")
-    return _result(FileFormat.STRIPE, "stripe", payouts.values(), problems)
-
-
-def parse_paypal(data: bytes, *, source: str = "") -> ParseResult:
-    """PayPal activity export: the charges before each withdrawal (in time order) make its payout."""
-    problems = ProblemLog(source)
-    table = _table(data, PAYPAL, ("gross", "net", "id"), source)
-    dated: list[tuple[date, str, int, _Row]] = []
-    for row in table:
-        try:
-            day = row.day("date")
-        except ValueError as exc:
-            problems.error(row.loc, f"row skipped: {exc}")
-            continue
-        dated.append((day or date.min, row.get("time"), row.line, row))
-    dated.sort(key=lambda item: item[:3])  # exports are often newest first
-    payouts: list[_Payout] = []
-    pending: list[PspCharge] = []
-
-    def handle(row: _Row) -> None:
-        kind, status = row.get("type"), row.get("status").lower()
-        if status in {"pending", "denied", "väntande", "nekad"}:
-            problems.warning(row.loc, f"{status} transaction left out")
-            return
-        if "withdrawal" in kind.lower() or "uttag" in kind.lower() or row.get("event") == "T0400":
-            payout = _Payout(row.get("id"), row.loc, charges=pending.copy(), net=-row.amount("gross"))
-            payout.currency, payout.day = row.get("currency").upper(), row.day("date")
-            payouts.append(payout)
-            pending.clear()
-            return
-        fee = -row.amount("fee", required=False)  # PayPal writes fees as negative numbers
-        pending.append(
-            _checked(
-                PspCharge(
-                    charge_id=row.get("id"),
-                    kind=kind,
-                    gross=row.amount("gross"),
-                    fee=fee,
-                    net=row.amount("net"),
-                    currency=row.get("currency").upper(),
-                    invoice_reference=row.get("invoice") or row.get("custom"),
-                    customer_name=row.get("name"),
-                    customer_email=row.get("email"),
-                    created=row.day("date"),
-                    source_location=row.loc,
-                ),
-                problems,
+    def check(self, payout: PspPayout) -> None:
+        """A payout none of whose charges names an invoice cannot be booked: say so, naming it."""
+        charges = sum(1 for c in payout.charges if c.kind in _CUSTOMER_KINDS)
+        if charges and self.unreferenced.pop(payout.payout_id, 0) == charges:
+            self.problems.warning(
+                payout.source_location,
+                f"payout {payout.payout_id}: none of its {charges} charges carries an invoice reference "
+                f"in the columns {list(self.keys)}; if the Bokio invoice number is in another metadata "
+                "column, set [companies.matching] stripe_reference_keys to it",
             )
+
+    def finish(self) -> None:
+        if self.unpaid:
+            self.problems.warning(
+                self.unpaid[0], f"{len(self.unpaid)} rows belong to no payout yet and were left out"
+            )
+
+
+_CUSTOMER_KINDS = frozenset({"charge", "payment"})
+
+
+class PspStream:
+    """Iterate the payouts of a PSP report as each is complete; afterwards ``result()`` has the rest.
+
+    ``streamed`` False (the in-memory parsers) lifts the order assumption: rows are grouped (or,
+    for PayPal, sorted) before payouts are built.
+    """
+
+    def __init__(
+        self,
+        chunks: Iterable[bytes],
+        fmt: FileFormat,
+        *,
+        source: str = "",
+        stripe_reference_keys: Sequence[str] | None = None,
+        streamed: bool = True,
+    ) -> None:
+        if fmt not in {FileFormat.STRIPE, FileFormat.PAYPAL, FileFormat.KLARNA}:
+            raise ValueError(f"{fmt.value} is not a PSP report")
+        self.format = fmt
+        self.source = source
+        self.problems = ProblemLog(source)
+        self.streamed = streamed
+        self._chunks = chunks
+        keys = tuple(k.strip().lower() for k in stripe_reference_keys or ()) or STRIPE_REFERENCE_KEYS
+        self.reference_keys = keys
+
+    def __iter__(self) -> Iterator[PspPayout]:
+        if self.format is FileFormat.STRIPE:
+            return self._stripe()
+        if self.format is FileFormat.PAYPAL:
+            from syncd.bankfiles.paypal import paypal_payouts
+
+            return paypal_payouts(self)
+        return self._klarna()
+
+    def rows(self, aliases: Aliases, required: tuple[str, ...]) -> Iterator[_Row]:
+        """The report's rows; ``aliases`` extended by any configured reference column."""
+        return _table(self._chunks, aliases, required, self.source)
+
+    def _stripe(self) -> Iterator[PspPayout]:
+        aliases = {**STRIPE, "invoice": self.reference_keys}
+        groups = _Grouped("stripe", self.problems, streamed=self.streamed)
+        stripe = _StripeRows(self.problems, groups, self.reference_keys)
+        rows = self.rows(aliases, ("gross", "net", "currency"))
+        for row in itertools.chain(rows, [None]):
+            if row is None:
+                groups.close()
+            else:
+                _guarded(row, self.problems, stripe.handle)
+            for payout in groups.take():
+                built = payout.build("stripe", self.problems)
+                stripe.check(built)
+                yield built
+        stripe.finish()
+
+    def _klarna(self) -> Iterator[PspPayout]:
+        groups = _Grouped("klarna", self.problems, streamed=self.streamed)
+        captures: dict[tuple[str, str], _KlarnaCharge] = {}
+
+        def handle(row: _Row) -> None:
+            payout_id = row.get("payout")
+            if not payout_id:
+                raise ValueError("payment_reference: empty")
+            payout = groups.payout(payout_id, row.loc)
+            if row.get("payout_total"):
+                payout.net = row.amount("payout_total")
+            payout.day = payout.day or row.day("payout_date")
+            kind = row.get("type").upper()
+            amount = abs(row.amount("amount"))
+            key = (payout_id, row.get("capture_id") or row.get("order_id") or row.loc)
+            entry = captures.setdefault(key, _KlarnaCharge(row))
+            entry.kinds.append(kind)
+            entry.day = entry.day or row.day("capture_date") or row.day("sale_date")
+            if "FEE" in kind or kind == "TAX" or "FEE" in row.get("detailed_type").upper():
+                entry.fee += amount
+            elif kind in _KLARNA_SIGNS:
+                entry.gross += _KLARNA_SIGNS[kind] * amount
+            else:
+                self.problems.warning(row.loc, f"unknown Klarna type {kind!r} taken as written")
+                entry.gross += row.amount("amount")
+
+        rows = self.rows(KLARNA, ("amount", "payout", "type"))
+        for row in itertools.chain(rows, [None]):
+            if row is None:
+                groups.close()
+            else:
+                _guarded(row, self.problems, handle)
+            for payout in groups.take():
+                for key in [k for k in captures if k[0] == payout.payout_id]:
+                    payout.charges.append(captures.pop(key).charge(key[1]))
+                yield payout.build("klarna", self.problems)
+
+    def result(self, payouts: Iterable[PspPayout] = ()) -> ParseResult:
+        """The ParseResult for what was iterated (pass the payouts if you kept them)."""
+        return ParseResult(
+            format=self.format,
+            payouts=tuple(payouts),
+            problems=tuple(self.problems.items),
+            format_version=self.format.value,
         )
 
-    _rows([item[3] for item in dated], problems, handle)
-    if pending:
-        problems.warning(
-            pending[0].source_location, f"{len(pending)} transactions after the last withdrawal left out"
-        )
-    return _result(FileFormat.PAYPAL, "paypal", payouts, problems)
+
+def _guarded(row: _Row, problems: ProblemLog, handle: Callable[[_Row], None]) -> None:
+    """Apply ``handle`` to a row; a row that cannot be read becomes an ERROR problem."""
+    try:
+        handle(row)
+    except UnorderedReport:
+        raise
+    except ValueError as exc:
+        problems.error(row.loc, f"row skipped: {exc}")
 
 
 _KLARNA_SIGNS = {"SALE": 1, "RETURN": -1, "REVERSAL": -1, "RELEASE": 1, "HOLDBACK": -1}
@@ -302,7 +434,7 @@ class _KlarnaCharge:
         row = self.row
         return PspCharge(
             charge_id=charge_id,
-            kind="+".join(dict.fromkeys(self.kinds)).lower(),
+            kind="+".join(dict.fromkeys(self.kinds)).lower()[:KIND_MAX],
             gross=self.gross,
             fee=self.fee,
             net=self.gross - self.fee,
@@ -314,40 +446,23 @@ class _KlarnaCharge:
         )
 
 
+def _parse(data: bytes, fmt: FileFormat, source: str, **options: Sequence[str] | None) -> ParseResult:
+    stream = PspStream(chunked(data), fmt, source=source, streamed=False, **options)
+    return stream.result(list(stream))
+
+
+def parse_stripe(
+    data: bytes, *, source: str = "", reference_keys: Sequence[str] | None = None
+) -> ParseResult:
+    """Stripe balance-transactions / payout-reconciliation export, grouped by automatic payout."""
+    return _parse(data, FileFormat.STRIPE, source, stripe_reference_keys=reference_keys)
+
+
+def parse_paypal(data: bytes, *, source: str = "") -> ParseResult:
+    """PayPal activity export: the customer payments before each withdrawal make its payout."""
+    return _parse(data, FileFormat.PAYPAL, source)
+
+
 def parse_klarna(data: bytes, *, source: str = "") -> ParseResult:
     """Klarna settlement report: rows grouped by ``payment_reference`` (the bank's payout text)."""
-    problems = ProblemLog(source)
-    payouts: dict[str, _Payout] = {}
-    charges: dict[tuple[str, str], _KlarnaCharge] = {}
-
-    def handle(row: _Row) -> None:
-        payout_id = row.get("payout")
-        if not payout_id:
-            raise ValueError("payment_reference: empty")
-        payout = payouts.setdefault(payout_id, _Payout(payout_id, row.loc))
-        if row.get("payout_total"):
-            payout.net = row.amount("payout_total")
-        payout.day = payout.day or row.day("payout_date")
-        kind = row.get("type").upper()
-        amount = abs(row.amount("amount"))
-        key = (payout_id, row.get("capture_id") or row.get("order_id") or row.loc)
-        entry = charges.setdefault(key, _KlarnaCharge(row))
-        entry.kinds.append(kind)
-        entry.day = entry.day or row.day("capture_date") or row.day("sale_date")
-        if "FEE" in kind or kind == "TAX" or "FEE" in row.get("detailed_type").upper():
-            entry.fee += amount
-        elif kind in _KLARNA_SIGNS:
-            entry.gross += _KLARNA_SIGNS[kind] * amount
-        else:
-            problems.warning(row.loc, f"unknown Klarna type {kind!r} taken as written")
-            entry.gross += row.amount("amount")
-
-    _rows(_table(data, KLARNA, ("amount", "payout", "type"), source), problems, handle)
-    for (payout_id, charge_id), entry in charges.items():
-        payouts[payout_id].charges.append(entry.charge(charge_id))
-    return _result(FileFormat.KLARNA, "klarna", payouts.values(), problems)
-
-
-def _result(fmt: FileFormat, provider: str, payouts: Iterable[_Payout], problems: ProblemLog) -> ParseResult:
-    built = tuple(p.build(provider, problems) for p in payouts)
-    return ParseResult(format=fmt, payouts=built, problems=tuple(problems.items), format_version=provider)
+    return _parse(data, FileFormat.KLARNA, source)

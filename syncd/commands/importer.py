@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from syncd.allocations.job import company_rules
 from syncd.bankfiles import DEFAULT_MAX_BYTES, FileFormat
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.errors import ConfigError
@@ -64,6 +65,7 @@ def _import(args: argparse.Namespace) -> int:
         company = choose_company(app.settings, args.company)
         files = list(expand(args.paths))
         fmt = FileFormat(args.format) if args.format else None
+        keys = company_rules(app.settings.company(company)).stripe_reference_keys or None
 
         def run(path: Path) -> ImportReport:
             return import_file(
@@ -74,6 +76,7 @@ def _import(args: argparse.Namespace) -> int:
                 fmt=fmt,
                 dry_run=args.dry_run,
                 bank_accounts=app.settings.company(company).bank_accounts,
+                stripe_reference_keys=keys,
             )
 
         show_progress = not args.json and len(files) > PROGRESS_THRESHOLD and sys.stdout.isatty()

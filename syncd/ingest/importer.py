@@ -8,10 +8,14 @@ way is rolled back whole; then, in a transaction of its own, a ``bank_files`` ro
 ``quarantined`` records why, so the reason is queryable. Moving the file is the caller's business
 and happens only after the commit (:mod:`syncd.ingest.inbox`).
 
-A camt file given as a path is the exception to "parsed outside any transaction": it is hashed in a
-first pass and then parsed as a stream inside the transaction, its transactions inserted in batches
-as they come, so a 200 MB statement is never held in memory. The guarantees are the same: a parse
-error or an ERROR problem anywhere in it, even after many batches, rolls the whole file back.
+A file given as a path is the exception to "parsed outside any transaction" (every format but
+BgMax, whose files are small): it is hashed in a first pass and then parsed as a stream inside the
+transaction — camt, bank CSV and PSP reports alike — its transactions or payouts inserted in
+batches as they come, so a 200 MB statement or report is never held in memory. The guarantees are
+the same: a parse error or an ERROR problem anywhere in it, even after many batches, rolls the
+whole file back. A PSP report streams on the assumption that each payout's rows are together
+(PayPal: in time order); one that is not is read whole instead when it is at most
+:data:`UNORDERED_MAX_BYTES`, and quarantined with that reason when larger.
 """
 
 from __future__ import annotations
@@ -23,22 +27,27 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.bankfiles import (
+    PRESETS,
     BankTransaction,
-    CamtStream,
     CsvMapping,
     FileFormat,
     ParseResult,
     Problem,
+    PspPayout,
+    PspStream,
     Severity,
+    Stream,
+    UnorderedReport,
     identify,
     iter_chunks,
+    open_stream,
     parse,
 )
 from syncd.bankfiles.detect import HEAD_BYTES
@@ -50,7 +59,10 @@ from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
 from syncd.mirror.tables import Company
 
-BATCH_SIZE = 2000  # transactions per insert when a camt file is streamed
+BATCH_SIZE = 2000  # transactions (or PSP charges) per insert when a file is streamed
+UNORDERED_MAX_BYTES = 32 * 1024 * 1024  # a PSP report out of payout order is read whole up to this
+_STREAMED = frozenset(FileFormat) - {FileFormat.BGMAX}
+T = TypeVar("T")
 
 __all__ = ["ImportReport", "ImportStatus", "ensure_company_id", "import_file", "import_parsed"]
 
@@ -88,11 +100,14 @@ def import_file(
     allow_test: bool = False,
     batch_size: int = BATCH_SIZE,
     bank_accounts: Sequence[str] = (),
+    stripe_reference_keys: Sequence[str] | None = None,
 ) -> ImportReport:
     """Read, parse and import one file; see the module docstring for the guarantees.
 
-    A camt file given as a path is streamed (hashed in a first pass, then parsed and inserted in
-    batches of ``batch_size`` inside the one transaction), so a 200 MB statement never sits in memory.
+    A file given as a path is streamed (hashed in a first pass, then parsed and inserted in
+    batches of ``batch_size`` inside the one transaction), so a 200 MB file never sits in memory.
+    ``stripe_reference_keys``: the Stripe report columns holding the Bokio invoice number (the
+    company's ``[companies.matching] stripe_reference_keys``; None: the usual ones).
     """
     name = filename or (source.name if isinstance(source, Path) else "upload")
     if isinstance(source, Path) and source.stat().st_size > max_bytes:
@@ -101,27 +116,33 @@ def import_file(
         too_big = f"file is {size} bytes, over the limit of {max_bytes}"
         error = ParseError(too_big, location=f"byte {max_bytes}")
         return _quarantine(sessions, received, None, error, dry_run=dry_run)
-    camt = _camt_format(source, name, fmt) if isinstance(source, Path) and csv_mapping is None else None
-    if isinstance(source, Path) and camt is not None:
-        return _import_camt_stream(
-            sessions,
-            _Received(
-                company_bokio_id, _hash_file(source), name, source.stat().st_size, tuple(bank_accounts)
-            ),
-            source,
-            camt,
-            max_bytes=max_bytes,
-            dry_run=dry_run,
-            allow_test=allow_test,
-            batch_size=batch_size,
-        )
+    streamed = _stream_format(source, name, fmt, csv_mapping) if isinstance(source, Path) else None
+    if isinstance(source, Path) and streamed is not None:
+        size = source.stat().st_size
+        received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts))
+        options = _StreamOptions(max_bytes, csv_mapping, stripe_reference_keys, batch_size)
+        try:
+            return _import_stream(
+                sessions, received, source, streamed, options, dry_run=dry_run, allow_test=allow_test
+            )
+        except UnorderedReport as exc:
+            if received.size > UNORDERED_MAX_BYTES:
+                return _quarantine(sessions, received, streamed.value, exc, dry_run=dry_run)
+            # small enough to read whole, where any order is fine
     data = source.read_bytes() if isinstance(source, Path) else source
     received = _Received(company_bokio_id, store.content_hash(data), name, len(data), tuple(bank_accounts))
     seen = _already_imported(sessions, received, dry_run=dry_run)
     if seen is not None:
         return seen
     try:
-        result = parse(data, name, fmt=fmt, csv_mapping=csv_mapping, max_bytes=max_bytes)
+        result = parse(
+            data,
+            name,
+            fmt=fmt,
+            csv_mapping=csv_mapping,
+            max_bytes=max_bytes,
+            stripe_reference_keys=stripe_reference_keys,
+        )
     except ParseError as exc:
         return _quarantine(sessions, received, None, exc, dry_run=dry_run)
     return import_parsed(
@@ -161,48 +182,99 @@ def import_parsed(
     return _atomically(sessions, received, write, lambda: result, dry_run=dry_run)
 
 
-def _import_camt_stream(
+@dataclass(frozen=True, slots=True)
+class _StreamOptions:
+    max_bytes: int
+    csv_mapping: CsvMapping | None
+    stripe_reference_keys: Sequence[str] | None
+    batch_size: int
+
+
+def _import_stream(
     sessions: sessionmaker[Session],
     received: _Received,
     path: Path,
     fmt: FileFormat,
+    options: _StreamOptions,
     *,
-    max_bytes: int,
     dry_run: bool,
     allow_test: bool,
-    batch_size: int,
 ) -> ImportReport:
-    """Import a camt file without holding it: parsed from chunks, inserted batch by batch.
+    """Import a file without holding it: parsed from chunks, inserted batch by batch.
 
-    ``fmt`` (053 or 054, from the file's head) names the file in a duplicate report; the file row
-    gets the parsed format once the stream has been read.
+    ``fmt`` (from the caller or the file's head) names the file in a duplicate report; the file row
+    gets the parsed format once the stream has been read. Raises :class:`UnorderedReport` (after
+    rolling back) for a PSP report that is not in the order streaming needs.
     """
     seen = _already_imported(sessions, received, dry_run=dry_run)
     if seen is not None:
         return seen
     with path.open("rb") as handle:
-        stream = CamtStream(iter_chunks(handle), source=received.filename, max_bytes=max_bytes)
+        stream = open_stream(
+            iter_chunks(handle),
+            fmt,
+            source=received.filename,
+            max_bytes=options.max_bytes,
+            csv_mapping=options.csv_mapping,
+            stripe_reference_keys=options.stripe_reference_keys,
+        )
 
         def write(session: Session, company_id: int) -> ImportReport | _Refusal:
             opened = _open_file(session, company_id, received, fmt, None)
             if not isinstance(opened, int):
                 return opened
-            inserter = _Inserter(session, store.Delivery(company_id, opened, received.digest, fmt.value))
-            stamp = Fingerprinter()  # one for the whole file: occurrence indexes must not restart per batch
-            checked, refused = 0, False
-            for batch in _batches(stream, batch_size):
-                problems = stream.problems.items
-                refused = refused or any(p.severity is Severity.ERROR for p in problems[checked:])
-                checked = len(problems)
-                if not refused:  # once refused, parse on only for the complete problem list
-                    inserter.insert(store.fingerprinted(batch, stamp))
+            delivery = store.Delivery(company_id, opened, received.digest, fmt.value)
+            inserter = _Inserter(session, delivery)
+            _stream_into(stream, inserter, options.batch_size)
             result = stream.result()
             refusal = _refusal_of(result, allow_test)
             if refusal is not None:
                 return refusal
             return _finish(session, received, result, inserter)
 
-        return _atomically(sessions, received, write, stream.result, dry_run=dry_run)
+        return _atomically(sessions, received, write, stream.result, dry_run=dry_run, reraise=UnorderedReport)
+
+
+def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int) -> None:
+    """Insert what ``stream`` yields in batches; after the first ERROR problem only parse on.
+
+    Parsing on after a refusal gives the complete problem list for the quarantine note; inserting
+    on would be wasted (the transaction is rolled back).
+    """
+    checked, refused = 0, False
+
+    def fresh_errors() -> bool:
+        nonlocal checked
+        problems = stream.problems.items
+        found = any(p.severity is Severity.ERROR for p in problems[checked:])
+        checked = len(problems)
+        return found
+
+    if isinstance(stream, PspStream):
+        for payouts in _payout_batches(stream, batch_size):
+            refused = fresh_errors() or refused
+            if not refused:
+                inserter.insert_payouts(payouts)
+        return
+    stamp = Fingerprinter()  # one for the whole file: occurrence indexes must not restart per batch
+    for batch in _batches(stream, batch_size):
+        refused = fresh_errors() or refused
+        if not refused:
+            inserter.insert(store.fingerprinted(batch, stamp))
+
+
+def _payout_batches(payouts: Iterable[PspPayout], size: int) -> Iterator[list[PspPayout]]:
+    """Payouts in batches of about ``size`` charges (a payout is never split)."""
+    batch: list[PspPayout] = []
+    charges = 0
+    for payout in payouts:
+        batch.append(payout)
+        charges += len(payout.charges) + 1
+        if charges >= size:
+            yield batch
+            batch, charges = [], 0
+    if batch:
+        yield batch
 
 
 def _atomically(
@@ -212,11 +284,13 @@ def _atomically(
     parsed: Callable[[], ParseResult],
     *,
     dry_run: bool,
+    reraise: type[ParseError] | None = None,
 ) -> ImportReport:
     """Run ``write`` in one transaction: commit an import, roll back anything else and quarantine.
 
     ``parsed`` gives the parse result so far (format and problems for a quarantine row); a
-    ParseError raised by ``write`` (a streamed parse failing half way) rolls back everything too.
+    ParseError raised by ``write`` (a streamed parse failing half way) rolls back everything too,
+    and is quarantined unless it is a ``reraise``, which propagates after the rollback.
     """
     company_bokio_id = received.company_bokio_id
     company_id = None if dry_run else ensure_company_id(sessions, company_bokio_id)
@@ -233,6 +307,8 @@ def _atomically(
                 outcome = owned if isinstance(owned, ImportReport) else _Refusal(owned)
         except ParseError as exc:
             transaction.rollback()
+            if reraise is not None and isinstance(exc, reraise):
+                raise
             outcome = exc
         except (IntegrityError, DataError) as exc:
             transaction.rollback()
@@ -322,6 +398,9 @@ class _Inserter:
     known: int = 0
     held: int = 0
     batch_dates: set[date] = field(default_factory=set)
+    payouts_added: int = 0
+    payouts_known: int = 0
+    charges: int = 0
 
     @property
     def company_id(self) -> int:
@@ -342,19 +421,26 @@ class _Inserter:
             if tx.fingerprint in inserted.ids and tx.booking_date and (tx.is_batch or tx.batch_key)
         )
 
+    def insert_payouts(self, payouts: Sequence[PspPayout]) -> None:
+        if not payouts:
+            return
+        inserted = store.insert_payouts(
+            self.session, company_id=self.company_id, bank_file_id=self.file_id, payouts=payouts
+        )
+        self.payouts_added += len(inserted.ids)
+        self.payouts_known += inserted.known
+        self.charges += sum(len(p.charges) for p in payouts if f"{p.provider}:{p.payout_id}" in inserted.ids)
+
 
 def _finish(session: Session, received: _Received, result: ParseResult, inserter: _Inserter) -> ImportReport:
     """After the transactions: payouts, batch links and the file row's counts and info."""
     company_id, file_id = inserter.company_id, inserter.file_id
-    payouts = store.insert_payouts(
-        session, company_id=company_id, bank_file_id=file_id, payouts=result.payouts
-    )
+    inserter.insert_payouts(result.payouts)  # a file read whole; a streamed one inserted them already
     plan = linking.link_batches(session, company_id, inserter.batch_dates)
     reversed_pairs = reversals.link_reversals(session, company_id, file_id)
     problems = result.problems + tuple(
         Problem(received.filename, "", message, Severity.WARNING) for message in plan.ambiguous
     )
-    charges = sum(len(p.charges) for p in result.payouts if f"{p.provider}:{p.payout_id}" in payouts.ids)
     row = session.get_one(BankFile, file_id)
     for key, value in _file_values(received, result.format).items():
         setattr(row, key, value)
@@ -363,8 +449,8 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
     row.transactions_known = inserter.known
     row.info = {
         "format_version": result.format_version,
-        "payouts_added": len(payouts.ids),
-        "payouts_known": payouts.known,
+        "payouts_added": inserter.payouts_added,
+        "payouts_known": inserter.payouts_known,
         "possible_duplicates": inserter.held,
         "reversals": [{"line": line, "reverses": original} for line, original in reversed_pairs],
         "links": [{"batch_id": link.batch_id, "evidence": list(link.evidence)} for link in plan.links],
@@ -379,31 +465,36 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
         already_known=inserter.known,
         possible_duplicates=inserter.held,
         linked_batches=len(plan.links),
-        payouts=len(payouts.ids),
-        payouts_known=payouts.known,
-        charges=charges,
+        payouts=inserter.payouts_added,
+        payouts_known=inserter.payouts_known,
+        charges=inserter.charges,
         problems=problems,
         content_hash=received.digest,
         bank_file_id=file_id,
     )
 
 
-def _batches(items: Iterable[BankTransaction], size: int) -> Iterator[list[BankTransaction]]:
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(itertools.islice(iterator, size)):
         yield batch
 
 
-def _camt_format(path: Path, filename: str, fmt: FileFormat | None) -> FileFormat | None:
-    """camt.053 or camt.054 when the file is camt (by ``fmt``, or recognised from its first bytes)."""
-    camt = {FileFormat.CAMT053, FileFormat.CAMT054}
-    if fmt is not None and fmt not in camt:
+def _stream_format(
+    path: Path, filename: str, fmt: FileFormat | None, csv_mapping: CsvMapping | None
+) -> FileFormat | None:
+    """The format to stream ``path`` as, or None to read it whole (BgMax, or not recognised).
+
+    Mirrors :func:`syncd.bankfiles.parse`: a CSV mapping wins unless ``fmt`` names another format.
+    """
+    if csv_mapping is not None and fmt in {None, FileFormat.CSV_CUSTOM, csv_mapping.format}:
+        return csv_mapping.format
+    if fmt is None:
+        with path.open("rb") as handle:
+            fmt = identify(handle.read(HEAD_BYTES), filename)
+    if fmt is None or fmt not in _STREAMED or (fmt is FileFormat.CSV_CUSTOM and fmt not in PRESETS):
         return None
-    with path.open("rb") as handle:
-        found = identify(handle.read(HEAD_BYTES), filename)
-    if found in camt:
-        return found
-    return fmt  # named camt by the caller but not recognised: the parser will say why
+    return fmt
 
 
 def _already_imported(

@@ -55,6 +55,9 @@ class MatchRules:
     psp_vat_scheme: Mapping[str, VatScheme] = field(default_factory=lambda: DEFAULT_PSP_VAT)
     subset_max_candidates: int = 20
     """At most this many invoices enter a subset-sum search (it is exponential)."""
+    stripe_reference_keys: tuple[str, ...] = ()
+    """Stripe report columns holding the Bokio invoice number, first non-empty wins (lower case);
+    empty: the usual ones (``syncd.bankfiles.psp.STRIPE_REFERENCE_KEYS``). Read at import."""
 
     def __post_init__(self) -> None:
         _require(self.bank_fee_tolerance >= 0, "bank_fee_tolerance", "must be >= 0")
@@ -141,6 +144,17 @@ def _tiers(key: str, value: Any) -> frozenset[Tier]:
     return frozenset(_enum(key, item, Tier) for item in value)
 
 
+def _columns(key: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not value:
+        raise ConfigError(f"matching rule {key} must be a non-empty list of column names", key=key)
+    names = []
+    for item in value:
+        if not isinstance(item, str) or not item.strip():
+            raise ConfigError(f"matching rule {key} must list column names, got {item!r}", key=key)
+        names.append(item.strip().lower())
+    return tuple(dict.fromkeys(names))
+
+
 def _vat(key: str, value: Any) -> Mapping[str, VatScheme]:
     if not isinstance(value, Mapping):
         raise ConfigError(f"matching rule {key} must be a table of provider = scheme", key=key)
@@ -163,6 +177,7 @@ _PARSERS: dict[str, Any] = {
     "currency_sign": lambda key, value: _enum(key, value, SettlementSign),
     "psp_vat_scheme": _vat,
     "subset_max_candidates": _int,
+    "stripe_reference_keys": _columns,
 }
 assert set(_PARSERS) == {f.name for f in fields(MatchRules)}  # noqa: S101 - import-time self-check
 

@@ -29,6 +29,9 @@ FORMAT_OF_FIXTURE = {
     "stripe_balance_transactions.csv": FileFormat.STRIPE,
     "paypal_activity.csv": FileFormat.PAYPAL,
     "klarna_settlement.csv": FileFormat.KLARNA,
+    "paypal_usd_conversions.csv": FileFormat.PAYPAL,
+    "seb_text_mottagare.csv": FileFormat.CSV_SEB,
+    "swedbank_tab.csv": FileFormat.CSV_SWEDBANK,
 }
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
