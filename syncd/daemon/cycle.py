@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from syncd.allocations.job import run_match
+from syncd.allocations.job import company_rules, run_match
 from syncd.app import App
 from syncd.budget import LedgerRecorder
 from syncd.clock import business_date
@@ -119,6 +119,7 @@ class CompanyCycle:
                 quiet_s=self.app.settings.ingest.quiet_period_s,
                 watch=self.inbox_watch,
                 bank_accounts=self.company.bank_accounts,
+                stripe_reference_keys=company_rules(self.company).stripe_reference_keys or None,
             )
             result.detail = {
                 "files": len(reports),

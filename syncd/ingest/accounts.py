@@ -25,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from syncd.bankfiles import ParseResult, Problem, Severity
+from syncd.bankfiles import FileFormat, ParseResult, Problem, Severity
 from syncd.ingest.report import ImportReport, problem_json
 from syncd.ingest.tables import BankFile, LearnedBankAccount
 from syncd.mirror.tables import Company
@@ -95,6 +95,9 @@ def company_accounts(session: Session, company_id: int, configured: Sequence[str
     return CompanyAccounts("learned" if learned else "none", tuple(learned))
 
 
+PSP_FORMATS = frozenset({FileFormat.STRIPE, FileFormat.PAYPAL, FileFormat.KLARNA})
+
+
 def check_owned(
     session: Session,
     company_id: int,
@@ -109,6 +112,11 @@ def check_owned(
     Without configured accounts, the first file naming a bankgiro (a bank account) teaches the company
     its bankgiro (bank account).
     """
+    if result.format in PSP_FORMATS:
+        # a PSP report moves no money on a bank account: its payout is matched to the bank's
+        # credit, and that file's account is checked
+        _note(session, report, "not applicable", [])
+        return report
     found = file_accounts(result)
     owned = company_accounts(session, company_id, configured)
     if not found:

@@ -301,6 +301,7 @@ def scan_inbox(
     quiet_s: float = QUIET_PERIOD_S,
     watch: InboxWatch | None = None,
     bank_accounts: Sequence[str] = (),
+    stripe_reference_keys: Sequence[str] | None = None,
 ) -> list[ImportReport]:
     """Import every ready file in ``inbox_dir`` (one transaction each), then move it.
 
@@ -323,6 +324,7 @@ def scan_inbox(
                 csv_mapping=csv_mapping,
                 watch=watch,
                 bank_accounts=bank_accounts,
+                stripe_reference_keys=stripe_reference_keys,
             )
         except OperationalError:
             raise
@@ -348,6 +350,7 @@ def _scan_one(
     csv_mapping: CsvMapping | None,
     watch: InboxWatch,
     bank_accounts: Sequence[str],
+    stripe_reference_keys: Sequence[str] | None,
 ) -> ImportReport | None:
     """Import, then archive or quarantine, one file; None when it changed under the import."""
     before = _open_safely(path)
@@ -358,6 +361,7 @@ def _scan_one(
         max_bytes=max_bytes,
         csv_mapping=csv_mapping,
         bank_accounts=bank_accounts,
+        stripe_reference_keys=stripe_reference_keys,
     )
     after = _stamp_now(path)
     if after != before:

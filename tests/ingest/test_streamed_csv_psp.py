@@ -12,10 +12,11 @@ from sqlalchemy import select
 from syncd.bankfiles import DEFAULT_MAX_BYTES
 from syncd.ingest import importer, store
 from syncd.ingest.importer import ImportStatus, import_file
+from syncd.ingest.inbox import scan_inbox
 from syncd.ingest.tables import BankTransaction, PspCharge, PspPayout
 from tests.conftest import Database
 from tests.ingest.builders import COMPANY
-from tests.ingest.conftest import counts, files
+from tests.ingest.conftest import NOW, counts, drop, files
 
 GOLDEN = Path(__file__).parents[1] / "bankfiles" / "golden"
 SEB_HEADER = "Bokföringsdatum;Valutadatum;Verifikationsnummer;Text/mottagare;Belopp;Saldo"
@@ -37,9 +38,9 @@ def _spy(monkeypatch: pytest.MonkeyPatch, name: str, key: str) -> list[int]:
     sizes: list[int] = []
     real = getattr(store, name)
 
-    def spy(session: Any, **kwargs: Any) -> store.Inserted:
-        sizes.append(len(kwargs[key]))
-        return real(session, **kwargs)
+    def spy(session: Any, *args: Any, **kwargs: Any) -> store.Inserted:
+        sizes.append(len(kwargs[key] if key in kwargs else args[-1]))
+        return real(session, *args, **kwargs)
 
     monkeypatch.setattr(store, name, spy)
     return sizes
@@ -143,18 +144,39 @@ def test_a_paypal_export_given_as_a_path_imports_the_payout_its_pending_withdraw
     assert any("6PJ42598WC0067194" in p.message for p in report.problems)
 
 
+STRIPE_WITH_OWN_COLUMN = (
+    b"balance_transaction_id,currency,gross,fee,net,reporting_category,source_id,"
+    b"payment_metadata[bokio_faktura],automatic_payout_id\n"
+    b"txn_1,sek,100.00,2.00,98.00,charge,ch_1,1043,po_9\n"
+    b"txn_2,sek,-98.00,0.00,-98.00,payout,po_9,,\n"
+)
+
+
 def test_the_stripe_reference_column_of_the_company_is_used_on_import(
     database: Database, tmp_path: Path
 ) -> None:
     path = tmp_path / "stripe.csv"
-    path.write_bytes(
-        b"balance_transaction_id,currency,gross,fee,net,reporting_category,source_id,"
-        b"payment_metadata[bokio_faktura],automatic_payout_id\n"
-        b"txn_1,sek,100.00,2.00,98.00,charge,ch_1,1043,po_9\n"
-        b"txn_2,sek,-98.00,0.00,-98.00,payout,po_9,,\n"
-    )
+    path.write_bytes(STRIPE_WITH_OWN_COLUMN)
     report = _import(database, path, stripe_reference_keys=["payment_metadata[bokio_faktura]"])
     assert report.status is ImportStatus.IMPORTED, report
     assert report.problems == ()
+    with database.sessions() as session:
+        assert session.scalar(select(PspCharge.invoice_reference)) == "1043"
+
+
+def test_the_inbox_uses_the_companys_stripe_reference_column_too(database: Database, tmp_path: Path) -> None:
+    inbox = tmp_path / "inbox"
+    drop(inbox, "stripe.csv", STRIPE_WITH_OWN_COLUMN)
+
+    (report,) = scan_inbox(
+        database.sessions,
+        COMPANY,
+        inbox,
+        max_bytes=DEFAULT_MAX_BYTES,
+        now=NOW,
+        stripe_reference_keys=["payment_metadata[bokio_faktura]"],
+    )
+
+    assert (report.status, report.problems) == (ImportStatus.IMPORTED, ())
     with database.sessions() as session:
         assert session.scalar(select(PspCharge.invoice_reference)) == "1043"
