@@ -14,8 +14,8 @@ the same across deliveries, in this order of preference:
 2. **The bank's own references** — ``AcctSvcrRef``, ``TxId``, ``EndToEndId`` and the bankgiro
    serial number — with placeholders (``NOTPROVIDED``, ``NONREF``, ``1``, zeros) ignored. A
    reference value both lines carry (whatever its field: Bankgirot's serial may be a camt
-   ``AcctSvcrRef``) makes them the same, unless another reference of one kind differs (then
-   uncertain). A reference that differs proves
+   ``AcctSvcrRef``) makes them the same, unless another reference of one kind, or the payers'
+   own references, differ (then uncertain). A reference that differs proves
    different money only when both lines come from the same format (one producer, one numbering
    scheme): a camt.054 written by Bankgirot and a camt.053 written by the bank may reference one
    payment differently.
@@ -66,9 +66,12 @@ class Verdict(enum.StrEnum):
 
 
 def is_placeholder(value: str) -> bool:
-    """A reference that names nothing: empty, a known filler, or a short sequence number."""
+    """A reference that names nothing: empty, a known filler, all zeros, or one or two characters.
+
+    A zero-padded number (Bankgirot's serial ``000000000010``) is a real reference.
+    """
     normal = _NOT_ALNUM.sub("", value.upper())
-    return not normal or normal in _PLACEHOLDERS or len(normal.lstrip("0")) < 3
+    return normal in _PLACEHOLDERS or len(normal) < 3 or not normal.strip("0")
 
 
 def _normal(value: str) -> str:
@@ -204,6 +207,10 @@ def _by_bank_references(new: Line, old: Line) -> Decision | None:
     shared = sorted(set(new.bank_refs) & set(old.bank_refs))
     unequal = [kind for kind in shared if new.bank_refs[kind] != old.bank_refs[kind]]
     common = set(new.bank_refs.values()) & set(old.bank_refs.values())
+    if common and _payers_differ(new, old):
+        return Decision(
+            Verdict.POSSIBLE, f"bank reference {min(common)} agrees but the payers' references differ"
+        )
     if common and not unequal:
         return Decision(Verdict.SAME, f"same bank reference {min(common)}")
     if common:
@@ -213,9 +220,13 @@ def _by_bank_references(new: Line, old: Line) -> Decision | None:
     return None
 
 
+def _payers_differ(new: Line, old: Line) -> bool:
+    return bool(new.payer_refs and old.payer_refs and not new.payer_refs & old.payer_refs)
+
+
 def _by_payer(new: Line, old: Line) -> Decision | None:
     """Rule 3: the payer's own references, account or bankgiro number disagree."""
-    if new.payer_refs and old.payer_refs and not new.payer_refs & old.payer_refs:
+    if _payers_differ(new, old):
         return Decision(Verdict.DIFFERENT, "the payers' references differ")
     for name, a, b in (
         ("payer accounts", new.payer_account, old.payer_account),
