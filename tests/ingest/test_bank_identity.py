@@ -22,9 +22,10 @@ from sqlalchemy import select
 from syncd.app import App
 from syncd.cli import main
 from syncd.daemon.cycle import CompanyCycle
-from syncd.demo.payments import InvoiceFacts
+from syncd.demo.payments import BankDay, InvoiceFacts, StripeCharge
 from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
+from syncd.demo.writers import stripe_csv
 from syncd.ingest.tables import BankDelivery, BankFile, BankTransaction
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import SandboxServer, running
@@ -297,3 +298,27 @@ def test_a_deposits_total_in_the_statement_and_its_details_in_the_notification_c
     assert sorted(line.amount for line in world.lines() if line.parent_id == batch.id) == sorted(
         p.amount for p in payments
     )
+
+
+def test_a_stripe_payout_exported_twice_and_credited_in_two_files_books_each_card_payment_once(
+    world: World,
+) -> None:
+    card = [world.invoice(at_least=Decimal(100)), world.invoice(at_least=Decimal(100), skip=1)]
+    moment = dt.datetime.combine(world.sandbox.today(), dt.time(9))
+    charges = tuple(
+        StripeCharge(f"ch_3Twice{i}", f.number, f.customer, "", f.outstanding, Decimal("4.50"), moment)
+        for i, f in enumerate(card)
+    )
+    day = BankDay(world.sandbox.today(), (), "po_1Twice", charges)
+    credit = BankPayment(3, day.day, day.payout_net, "STRIPE PAYMENTS EUROPE LTD", text="STRIPE po_1Twice")
+
+    world.deliver("stripe.csv", stripe_csv(day))
+    world.deliver("stripe-again.csv", stripe_csv(day) + b"\n")
+    world.deliver("ntf.xml", camt054([credit], "SEB-NTF-S"))
+    world.cycle()
+    world.deliver("stmt.xml", camt053([credit], "SEB053-S"))
+    world.cycle()
+
+    for facts in card:
+        assert world.payments_on(facts.number) == [facts.outstanding - Decimal("4.50")]
+    assert [line.amount for line in world.lines()] == [day.payout_net]

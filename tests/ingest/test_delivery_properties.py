@@ -1,10 +1,10 @@
 """Property: however a bank delivers its payments, no krona is counted or booked twice, none is lost.
 
 A bank's truth (OCR payments in full and in part, strangers' transfers with colliding amounts, on
-two days) is delivered in random formats, orders and repetitions — intraday camt.054 notifications
+two days, and a Stripe payout of two card payments) is delivered in random formats, orders and repetitions — intraday camt.054 notifications
 (pending or booked, with or without the bank's reference), complete camt.053 day statements (with
 or without details), the day's bankgiro deposit as camt.054 details, BgMax or a camt.053 batch
-total, messages re-sent with a new id — with full cycles (import →
+total, Stripe's payout report (exported twice), messages re-sent with a new id — with full cycles (import →
 pull → match → push against the sandbox) run between random steps. After every step:
 
 - no amount is stored as matchable bank money more often than distinct payments of that amount
@@ -26,14 +26,22 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule, run_state_machine_as_test
 from pydantic import SecretStr
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from syncd.app import App
 from syncd.daemon.cycle import CompanyCycle
 from syncd.db import Base
+from syncd.demo.payments import BankDay, StripeCharge
 from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import build_sandbox, open_invoices
-from syncd.ingest.tables import MATCHABLE_IDENTITIES, POSSIBLE_DUPLICATE, BankTransaction
+from syncd.demo.writers import stripe_csv
+from syncd.ingest.tables import (
+    MATCHABLE_IDENTITIES,
+    POSSIBLE_DUPLICATE,
+    BankTransaction,
+    PspCharge,
+    PspPayout,
+)
 from syncd.sandbox import SandboxTransport
 from tests.conftest import Database
 from tests.ingest.deliveries import (
@@ -44,6 +52,8 @@ from tests.ingest.deliveries import (
     deposit_notification,
     deposit_statement,
 )
+
+PAYOUT = "po_1SyncdDeliveries"
 
 
 def _empty(database: Database) -> None:
@@ -89,7 +99,8 @@ class Deliveries(RuleBasedStateMachine):
                 if f.currency == "SEK" and f.number in numbers
             ),
             key=lambda f: f.number,
-        )[:5]
+        )[:7]
+        invoices, card_paid = invoices[:5], invoices[5:]
         truth: list[BankPayment] = []
         meant: dict[int, tuple[str, Decimal]] = {}
         for key, facts in enumerate(invoices, 1):
@@ -104,6 +115,20 @@ class Deliveries(RuleBasedStateMachine):
         for key in (6, 7):  # strangers whose amounts collide with a customer's, on the same day
             twin = truth[key - 6]
             truth.append(BankPayment(key, twin.day, twin.amount, "Okänd Betalare", text=f"Lån {key}"))
+        # two invoices paid by card: Stripe pays them out in one transfer (key 8), net of its fees
+        moment = dt.datetime.combine(today, dt.time(9))
+        self.charges = tuple(
+            StripeCharge(f"ch_3Syncd{i}", f.number, f.customer, "", f.outstanding, Decimal("4.50"), moment)
+            for i, f in enumerate(card_paid)
+        )
+        self.stripe_day = BankDay(today, (), PAYOUT, self.charges)
+        truth.append(
+            BankPayment(
+                8, today, self.stripe_day.payout_net, "STRIPE PAYMENTS EUROPE LTD", text=f"STRIPE {PAYOUT}"
+            )
+        )
+        for i, f in enumerate(card_paid):
+            meant[9 + i] = (f.number, f.outstanding)
         return truth, meant
 
     def teardown(self) -> None:
@@ -113,11 +138,19 @@ class Deliveries(RuleBasedStateMachine):
         self.files += 1
         write_inbox(self.inbox, {f"{self.files:03d}-{suffix}": data})
 
+    @rule(resend=st.booleans())
+    def stripe_report(self, resend: bool) -> None:
+        """Stripe's payout report (and, sometimes, the same report exported again)."""
+        report = stripe_csv(self.stripe_day)
+        self._deliver(report, "stripe.csv")
+        if resend:
+            self._deliver(report + b"\n", "stripe.csv")  # other bytes, the same payout
+
     def _pick(self, picks: list[int]) -> list[BankPayment]:
         return [self.truth[i % len(self.truth)] for i in dict.fromkeys(picks)]
 
     @rule(
-        picks=st.lists(st.integers(0, 6), min_size=1, max_size=4),
+        picks=st.lists(st.integers(0, 7), min_size=1, max_size=4),
         refs=st.booleans(),
         pending=st.booleans(),
         resend=st.booleans(),
@@ -193,6 +226,12 @@ class Deliveries(RuleBasedStateMachine):
         seen = Counter(p.amount for p in self.truth if p.key in self.seen)
         for amount, times in seen.items():
             assert kept[amount] >= times, f"{amount}: {times} payments delivered, {kept[amount]} kept"
+
+    @invariant()
+    def a_payout_is_stored_once(self) -> None:
+        with self.app.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(PspPayout)) <= 1
+            assert session.scalar(select(func.count()).select_from(PspCharge)) <= len(self.charges)
 
     @invariant()
     def nothing_booked_twice(self) -> None:
