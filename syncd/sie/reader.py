@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
+import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Literal, cast
 
@@ -44,7 +44,7 @@ class Row:
     account: int
     amount: Decimal
     objects: tuple[tuple[str, str], ...] = ()
-    date: date | None = None
+    date: dt.date | None = None
     text: str = ""
     quantity: Decimal | None = None
     sign: str = ""
@@ -57,10 +57,10 @@ class Voucher:
 
     series: str
     number: str
-    date: date
+    date: dt.date
     text: str
     rows: tuple[Row, ...]
-    registered: date | None = None
+    registered: dt.date | None = None
     sign: str = ""
     line: int = 0
 
@@ -98,8 +98,8 @@ class FiscalYearRange:
     """``#RAR``: 0 is the exported year, -1 the one before."""
 
     index: int
-    start: date
-    end: date
+    start: dt.date
+    end: dt.date
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ class SieFile:
     format: str = ""
     sie_type: int | None = None
     program: str = ""
-    generated: date | None = None
+    generated: dt.date | None = None
     company_name: str = ""
     org_number: str = ""
     fiscal_years: tuple[FiscalYearRange, ...] = ()
@@ -177,16 +177,16 @@ def _quoted(text: str, i: int, line: int, record: str) -> tuple[str, int]:
     raise SieError(line, record, "a quoted field is not closed")
 
 
-def _date(value: Token, line: int, record: str, what: str) -> date:
+def _date(value: Token, line: int, record: str, what: str) -> dt.date:
     if not isinstance(value, str) or not re.fullmatch(r"\d{8}", value):
         raise SieError(line, record, f"{what} {value!r} is not a date YYYYMMDD")
     try:
-        return date(int(value[:4]), int(value[4:6]), int(value[6:]))
+        return dt.date(int(value[:4]), int(value[4:6]), int(value[6:]))
     except ValueError:
         raise SieError(line, record, f"{what} {value!r} is not a calendar date") from None
 
 
-def _opt_date(value: Token | None, line: int, record: str, what: str) -> date | None:
+def _opt_date(value: Token | None, line: int, record: str, what: str) -> dt.date | None:
     return None if value in (None, "") else _date(value or "", line, record, what)
 
 
@@ -257,7 +257,7 @@ class _Builder:
     format: str = ""
     sie_type: int | None = None
     program: str = ""
-    generated: date | None = None
+    generated: dt.date | None = None
     company_name: str = ""
     org_number: str = ""
     years: list[FiscalYearRange] = field(default_factory=list)
@@ -268,7 +268,7 @@ class _Builder:
     skipped: dict[str, int] = field(default_factory=dict)
 
 
-def _header(b: _Builder, label: str, tokens: list[Token], line: int) -> bool:  # noqa: C901 - flat table
+def _header(b: _Builder, label: str, tokens: list[Token], line: int) -> bool:  # noqa: C901, PLR0912 - a flat table of labels
     """Read one non-voucher record; False when the label is not one of them."""
     record = "#" + label
     if label == "FLAGGA":
@@ -320,7 +320,7 @@ def _split(raw: str, line: int) -> tuple[str, list[Token]]:
     return label, tokenize(found.group(2), line, "#" + label)
 
 
-def _voucher(tokens: list[Token], line: int) -> tuple[str, str, date, str, date | None, str]:
+def _voucher(tokens: list[Token], line: int) -> tuple[str, str, dt.date, str, dt.date | None, str]:
     _need(tokens, 3, line, "#VER", "series, number and date")
     return (
         _text(tokens[0], line, "#VER", "series"),
