@@ -16,9 +16,9 @@ Anything it cannot read raises :class:`SieError` naming the line, what and why.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
-import datetime as dt
 from decimal import Decimal, InvalidOperation
 from typing import Literal, cast
 
