@@ -205,6 +205,9 @@ def _unseen(
     bank_lines: Sequence[BankLine],
     explained: frozenset[int],
 ) -> None:
+    for voucher in ledger.free():  # a voucher and its reversal move no money together
+        if id(voucher) not in ledger.claimed and ledger.reversal_of(voucher) is not None:
+            ledger.claim(voucher)
     covered = {d for line in bank_lines for d in line.dates}
     pool = [line for line in bank_lines if line.id not in explained]
     for voucher in ledger.free():
