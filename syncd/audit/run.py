@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from syncd.app import App
-from syncd.audit import expect
+from syncd.audit import expect, store
 from syncd.audit.compare import AuditResult, Booking, compare
 from syncd.audit.report import result_json
 from syncd.audit.tables import AuditRun
@@ -179,15 +179,10 @@ def _store(app: App, pk: int, audit: CompanyAudit) -> None:
 
 
 def last_run(app: App, company: CompanySettings) -> AuditRun | None:
-    """The company's latest stored audit (for ``status`` and metrics), detached from its session."""
+    """The company's latest stored audit (for the daemon's metrics), detached from its session."""
     with app.sessions() as session:
-        row: AuditRun | None = session.scalar(
-            select(AuditRun)
-            .join(Company, Company.id == AuditRun.company_id)
-            .where(Company.bokio_company_id == str(company.id))
-            .order_by(AuditRun.finished_at.desc(), AuditRun.id.desc())
-            .limit(1)
-        )
+        pk = session.scalar(select(Company.id).where(Company.bokio_company_id == str(company.id)))
+        row = None if pk is None else store.latest(session, pk)
         if row is not None:
             session.expunge(row)
         return row

@@ -18,7 +18,9 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
+from syncd.app import App
 from syncd.cli import main
+from syncd.daemon.service import Daemon
 from syncd.db import make_engine, session_factory
 from syncd.demo.bankday import bank_files
 from syncd.demo.run import write_inbox
@@ -26,6 +28,7 @@ from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
 from syncd.mirror.tables import RequestLedger
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import SandboxServer, running
+from syncd.settings import load_settings
 
 ADMIN = "audit-test-admin-token"
 SEED = 1
@@ -228,3 +231,32 @@ def test_a_voucher_a_person_changed_after_syncd_booked_it_is_reported_as_changed
     [changed] = findings(report, "changed")
     assert changed["vouchers"][0]["voucher"] == paid["voucher"]
     assert changed["booking"]["invoice_number"] == paid["invoice_number"]
+
+
+@pytest.mark.integration
+def test_status_shows_the_last_audit_and_the_daemons_audit_job_publishes_its_counts(
+    world: World, capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    assert main(["status"]) == 0
+    assert "last audit       never run" in capsys.readouterr().out
+    with App(load_settings()) as app:
+        daemon = Daemon(app, serve_ops=False)
+        company = app.settings.companies[0]
+        daemon.audit_job(company)
+        found = daemon.metrics.registry.get_sample_value(
+            "syncd_audit_bookings_found", {"company": world.company.id}
+        )
+        missing = daemon.metrics.registry.get_sample_value(
+            "syncd_audit_findings", {"company": world.company.id, "kind": "missing"}
+        )
+    assert found is not None
+    assert found >= 10
+    assert missing == 0
+    capsys.readouterr()
+    assert main(["status", "--json"]) == 0
+    last = json.loads(capsys.readouterr().out)["companies"][0]["last_audit"]
+    assert last["ok"] is True
+    assert last["found"] == last["bookings"] == found
+    assert main(["status"]) == 0
+    assert f"all {last['bookings']} bookings found in Bokio's ledger" in capsys.readouterr().out
