@@ -10,7 +10,9 @@ voucher explains at most one booking. Then, per booking:
 - **reversed**: a later voucher books exactly the opposite rows (a person reversed it, or
   deleted the recorded payment, which Bokio answers with a reversing entry);
 - **double booked**: another voucher books the same invoice's receivable (it names the invoice
-  number) with the same amount and is not itself reversed: the payment was registered twice.
+  number) with the same amount within :data:`DOUBLE_WINDOW` of it and is not itself reversed:
+  the payment was registered twice (a person books what the statement shows, on or near its
+  date; an earlier instalment of the same size weeks before is not a copy).
 
 Last, rows on the bank accounts syncd books to, in vouchers no booking explains, on days the
 imported bank files cover, are paired one to one with imported bank lines of the same date and
@@ -31,6 +33,7 @@ from syncd.sie import Row, Voucher
 RECEIVABLES = 1510
 VAT_ACCOUNTS = frozenset({2614, 2645})
 ZERO = Decimal(0)
+DOUBLE_WINDOW = dt.timedelta(days=10)
 
 
 @dataclass(frozen=True)
@@ -191,7 +194,8 @@ def compare(
 def _doubles(ledger: _Ledger, booking: Booking, voucher: Voucher, result: AuditResult) -> None:
     for other in ledger.free():
         same_receivable = _sums(other.lines).get(RECEIVABLES, ZERO) == booking.receivable
-        if not (same_receivable and names(other, booking.invoice_number)):
+        near = abs(other.date - booking.date) <= DOUBLE_WINDOW
+        if not (same_receivable and near and names(other, booking.invoice_number)):
             continue
         ledger.claim(other)
         if ledger.reversal_of(other) is None:  # a duplicate someone already reversed is resolved

@@ -68,3 +68,28 @@ def test_bank_money_a_person_booked_from_an_imported_bank_line_is_money_syncd_sa
         explained_bank_lines=frozenset({1}),
     )
     assert result.ok
+
+
+PERSON_V3 = '#VER V 3 {date} "Inbetalning kundfaktura 1001"\r\n{{\r\n#TRANS 1930 {{}} 1250.00\r\n#TRANS 1510 {{}} -1250.00\r\n}}'
+
+
+def test_the_same_payment_registered_by_a_person_near_its_date_is_a_double_booking() -> None:
+    result = compare(
+        [_payment("1001", "1250.00")],
+        _ledger(PAYMENT_V1, PERSON_V3.format(date="20261121")),
+        bank_accounts=frozenset({1930}),
+        bank_lines=[],
+    )
+    [double] = result.findings
+    assert double.kind == "double_booked"
+    assert [v.ref for v in double.vouchers] == ["V1", "V3"]
+
+
+def test_an_earlier_instalment_of_the_same_size_weeks_before_is_not_a_double_booking() -> None:
+    result = compare(
+        [_payment("1001", "1250.00")],
+        _ledger(PAYMENT_V1, PERSON_V3.format(date="20261001")),
+        bank_accounts=frozenset({1930}),
+        bank_lines=[],
+    )
+    assert result.ok
