@@ -43,6 +43,7 @@ COMMAND_MODULES = (
     "syncd.commands.outbox",
     "syncd.commands.undo",
     "syncd.commands.demo",
+    "syncd.commands.audit",
 )
 
 

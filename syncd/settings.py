@@ -124,6 +124,9 @@ class DaemonSettings(_Strict):
     misfire_grace_s: int = Field(default=300, ge=1)
     heartbeat_stale_s: int = Field(default=120, ge=5)
     workers: int = Field(default=4, ge=1, le=64)
+    audit_interval_s: int = Field(default=7 * 24 * 3600, ge=3600)
+    """How often the daemon audits each company against Bokio's ledger (one request per fiscal
+    year; skipped while the month's budget is down to the write reserve)."""
 
 
 class BudgetSettings(_Strict):

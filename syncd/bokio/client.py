@@ -54,6 +54,7 @@ PAYMENTS = INVOICE + "/payments"
 PAYMENT = PAYMENTS + "/{paymentId}"
 SETTLEMENTS = INVOICE + "/settlements"
 SETTLEMENT = SETTLEMENTS + "/{settlementId}"
+SIE_DOWNLOAD = C + "/sie/{fiscalYearId}/download"
 
 
 def parse_model(model: type[M], body: Any, ctx: ErrorContext | None = None) -> M:
@@ -189,6 +190,16 @@ class BokioClient(_Base):
         return self._get(
             FiscalYear, C + "/fiscal-years/{fiscalYearId}", self._c(fiscalYearId=fiscal_year_id), "fiscalYear"
         )
+
+    def download_sie(self, fiscal_year_id: str) -> bytes:
+        """The company's ledger for one fiscal year as a SIE 4 file (scope ``sie:read``), raw bytes.
+
+        One counted request; a fiscal year Bokio does not know is a 404 ``NotFoundError``.
+        """
+        body: bytes = self._engine.request(
+            "GET", SIE_DOWNLOAD, self._c(fiscalYearId=fiscal_year_id), accept="application/octet-stream"
+        )
+        return body
 
     # customers -----------------------------------------------------------------------------
     def iter_customers(self, query: QueryArg = None, **kw: Any) -> Iterator[Customer]:

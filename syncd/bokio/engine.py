@@ -121,6 +121,7 @@ class _Call:
     params: Mapping[str, str | int] | None
     content: bytes | None
     deadline: float
+    accept: str | None = None  # None: the client's default (JSON)
 
     @property
     def is_write(self) -> bool:
@@ -177,8 +178,13 @@ class Engine:
         *,
         params: Mapping[str, str | int] | None = None,
         body: Any = None,
+        accept: str | None = None,
     ) -> Any:
-        """Send with limits and retries; returns parsed JSON (Decimals) or None for an empty body."""
+        """Send with limits and retries; returns parsed JSON (Decimals) or None for an empty body.
+
+        With ``accept`` (a file download such as the SIE export) a 2xx body is returned as the
+        raw bytes; error bodies are still Bokio's JSON.
+        """
         method = method.upper()
         is_write = method != "GET"
         clock = self.limiter.clock
@@ -194,6 +200,7 @@ class Engine:
                 params=params,
                 content=wire.dumps(body).encode() if body is not None else None,
                 deadline=started + self.deadline_s,
+                accept=accept,
             )
             auth_retried = False
             attempt = 0
@@ -230,6 +237,8 @@ class Engine:
         headers = {"Authorization": self._auth.authorization()}
         if call.content is not None:
             headers["Content-Type"] = "application/json"
+        if call.accept is not None:
+            headers["Accept"] = call.accept
         started_at, t0 = self._now(), clock()
         status: int | None = None
         kind: str | None = None
@@ -289,13 +298,7 @@ class Engine:
     def _interpret(self, call: _Call, status: int, headers: httpx.Headers, raw: bytes) -> _Attempt:
         retry_after = parse_retry_after(headers, self._now())
         self.limiter.observe(headers, retry_after)
-        body: Any = None
-        bad_json = False
-        if raw.strip():
-            try:
-                body = wire.loads(raw)
-            except ValueError:
-                bad_json = True
+        body, bad_json = _read_body(call, status, raw)
         if 200 <= status < 300:
             if bad_json:
                 cls = OutcomeUnknownError if call.is_write else ProtocolError
@@ -350,6 +353,18 @@ class Engine:
             self._on_request(record)
         except Exception:  # a broken ledger must not turn a done write into an unknown one
             log.exception("bokio.request_hook_failed", company_id=self.company_id, template=call.template)
+
+
+def _read_body(call: _Call, status: int, raw: bytes) -> tuple[Any, bool]:
+    """(body, not JSON); a 2xx file download is its bytes as they came."""
+    if call.accept is not None and 200 <= status < 300:
+        return raw, False
+    if not raw.strip():
+        return None, False
+    try:
+        return wire.loads(raw), False
+    except ValueError:
+        return None, True
 
 
 def _transport_kind(exc: Exception) -> str:

@@ -31,6 +31,7 @@ SCOPES = [
     "journal-entries:write",
     "chart-of-accounts:read",
     "fiscal-years:read",
+    "sie:read",
     "tags:read",
     "tags:write",
 ]

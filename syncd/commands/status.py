@@ -2,7 +2,7 @@
 
 Per company: last successful sync, this month's Bokio budget, open invoices, bank money not yet
 allocated, the review queue, the outbox, and copies of syncd's own Bokio objects the duplicate
-detector found (:mod:`syncd.outbox.duplicates`).
+detector found (:mod:`syncd.outbox.duplicates`), and the last audit against Bokio's ledger.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from syncd import migrate
 from syncd.allocations import inputs, reversals
 from syncd.allocations.tables import Allocation
 from syncd.app import App
+from syncd.audit import store as audit_store
 from syncd.budget import usage
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.domain.invoice_math import OPEN_STATUSES
@@ -128,6 +129,7 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
             state: outbox.get(state, 0) for state in ("pending", "sending", "unknown", "failed", "done")
         },
         "duplicates": duplicates.counts(session, pk)[pk],
+        "last_audit": audit_store.summary(session, pk),
     }
 
 
@@ -171,6 +173,7 @@ def _print(report: dict[str, Any]) -> None:
             )
         print("  outbox           " + ", ".join(f"{state} {count}" for state, count in outbox.items()))
         print("  duplicates       " + _duplicates_line(entry["duplicates"]))
+        print("  last audit       " + audit_store.summary_line(entry.get("last_audit")))
 
 
 def _duplicates_line(found: dict[str, int]) -> str:

@@ -7,7 +7,10 @@ Jobs per company (all ``max_instances=1``, ``coalesce=True``, an explicit misfir
 * ``pull``   at the interval the budget planner allows, re-armed after every run;
 * ``match``  every ``match_interval_s`` (also after every import and pull);
 * ``push``   every ``push_interval_s``: retries and unknown outcomes;
-* ``sweep``  nightly at ``sweep_at`` (Stockholm time): a full pull.
+* ``sweep``  nightly at ``sweep_at`` (Stockholm time): a full pull;
+* ``audit``  every ``audit_interval_s`` (default weekly) counted from the company's last audit:
+  syncd's bookings against Bokio's ledger, one request per fiscal year, skipped while the
+  month's budget is down to the write reserve; its counts become ``syncd_audit_*`` metrics.
 
 No shared APScheduler job store: every replica schedules every company, and the (company,
 stage) locks decide who works; replicas on one PostgreSQL share companies that way. SIGTERM
@@ -27,11 +30,14 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd.app import App
+from syncd.audit.run import audit_company, last_run
+from syncd.budget import usage
 from syncd.clock import STOCKHOLM
 from syncd.daemon.cycle import CompanyCycle, StageResult
 from syncd.daemon.figures import budget_figures, outbox_figures
 from syncd.ingest.inbox import InboxWatch
 from syncd.logging import get_logger
+from syncd.mirror import repo
 from syncd.ops.health import DatabaseReadiness, Heartbeat
 from syncd.ops.locks import instance_lock
 from syncd.ops.metrics import Metrics
@@ -139,6 +145,8 @@ class Daemon:
                 ("push", self.push_job, IntervalTrigger(seconds=daemon.push_interval_s), first),
                 ("sweep", self.sweep_job, CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM), None),
             ]
+            audit_every = IntervalTrigger(seconds=daemon.audit_interval_s)
+            jobs.append(("audit", self.audit_job, audit_every, self._first_audit(company, start)))
             for name, func, trigger, at in jobs:
                 self._add(name, func, trigger, company=company, first=at)
 
@@ -187,6 +195,58 @@ class Daemon:
 
     def sweep_job(self, company: CompanySettings) -> None:
         self.cycle(company).pull(full=True)
+
+    def audit_job(self, company: CompanySettings) -> None:
+        """Audit the company against Bokio's ledger when the budget allows; publish the counts."""
+        if not self._audit_affordable(company):
+            return
+        with self.metrics.time_job("audit", str(company.id)):
+            audit = audit_company(self.app, company)
+        log.info(
+            "daemon.audit",
+            company=str(company.id),
+            requests=audit.requests,
+            ok=audit.ok,
+            found=len(audit.result.found) if audit.result else 0,
+        )
+        self._publish_audit(company)
+
+    def _audit_affordable(self, company: CompanySettings) -> bool:
+        budget = self.settings.budget
+        with self.app.sessions.begin() as session:
+            pk = repo.ensure_company(session, str(company.id), company.name).id
+            left = usage(
+                session, pk, str(company.id), quota=budget.monthly_quota, now=self.app.clock()
+            ).remaining
+        if left <= budget.write_reserve:
+            log.warning("daemon.audit_skipped", company=str(company.id), reason="budget", remaining=left)
+            return False
+        return True
+
+    def _publish_audit(self, company: CompanySettings) -> None:
+        row = last_run(self.app, company)
+        if row is None:
+            return
+        kinds = ("missing", "changed", "reversed", "double_booked", "unseen_bank_money")
+        self.metrics.set_audit(
+            str(company.id),
+            found=row.found,
+            findings={kind: int(getattr(row, kind)) for kind in kinds},
+            at=row.finished_at.timestamp(),
+        )
+
+    def _first_audit(self, company: CompanySettings, start: dt.datetime) -> dt.datetime:
+        """An interval after the last audit (restarts do not postpone it), at least a while after start."""
+        soonest = start + dt.timedelta(minutes=10)
+        try:
+            self._publish_audit(company)
+            row = last_run(self.app, company)
+        except Exception:  # a missing table or database hiccup must not stop the daemon from starting
+            log.exception("daemon.last_audit_unreadable", company=str(company.id))
+            return soonest
+        if row is None:
+            return soonest
+        return max(soonest, row.finished_at + dt.timedelta(seconds=self.settings.daemon.audit_interval_s))
 
     def _pull_interval(self, company: CompanySettings) -> int:
         try:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from syncd import jsonutil
+from syncd.audit.report import result_json, text_lines
 from syncd.demo.readback import BankLine, Booking, JournalEntry, Posting, Reconciliation
 from syncd.demo.run import DemoRun
 from syncd.match.plan import format_amount
@@ -293,6 +294,17 @@ def print_report(run: DemoRun, *, as_json: bool = False, file: TextIO | None = N
         render_rich(head, parts, out)
     else:
         out.write(render_plain(head, parts))
+    out.write("\n".join(audit_lines(run)) + "\n")
+
+
+def audit_lines(run: DemoRun) -> list[str]:
+    """The audit against Bokio's ledger, last: ``all N bookings found in Bokio's ledger``."""
+    audit = run.audit
+    if audit is None or audit.result is None:
+        return []
+    lines = text_lines(len(audit.bookings), audit.result)
+    cost = f"({audit.requests} Bokio request(s), {audit.result.vouchers_read} vouchers read)"
+    return [f"Audit: {lines[0]} {cost}", *lines[1:]]
 
 
 def report_json(run: DemoRun) -> dict[str, Any]:
@@ -305,4 +317,11 @@ def report_json(run: DemoRun) -> dict[str, Any]:
             "bank_day": run.plan.day,
         },
         **run.reconciliation.to_json(),
+        "audit": None
+        if run.audit is None or run.audit.result is None
+        else {
+            "bookings": len(run.audit.bookings),
+            "requests": run.audit.requests,
+            **result_json(run.audit.result),
+        },
     }

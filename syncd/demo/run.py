@@ -18,6 +18,7 @@ from pydantic import SecretStr
 
 from syncd import migrate
 from syncd.app import App
+from syncd.audit.run import CompanyAudit, audit_company
 from syncd.daemon.cycle import CycleReport, run_once
 from syncd.demo.bankday import bank_files
 from syncd.demo.payments import BankDay
@@ -43,11 +44,13 @@ class DemoRun:
     cycles: tuple[CycleReport, ...]
     reconciliation: Reconciliation
     seconds: float
+    audit: CompanyAudit | None = None
+    """The audit against the sandbox's ledger (its SIE export) after the cycle."""
 
     @property
     def ok(self) -> bool:
-        """Every stage of the cycle succeeded."""
-        return all(cycle.ok for cycle in self.cycles)
+        """Every stage of the cycle succeeded and the audit found every booking in Bokio's ledger."""
+        return all(cycle.ok for cycle in self.cycles) and (self.audit is None or self.audit.ok)
 
 
 def _fresh(workdir: Path) -> tuple[Path, Path]:
@@ -107,5 +110,6 @@ def run_demo(workdir: Path = DEFAULT_WORKDIR, *, seed: int = 1) -> DemoRun:
         with App(settings) as app:
             cycles = tuple(run_once(app))
             reconciliation = collect(app, settings.companies[0], sandbox, plan, cycles)
+            audit = audit_company(app, settings.companies[0])
     seconds = time.monotonic() - started
-    return DemoRun(company, seed, database, plan, written, cycles, reconciliation, seconds)
+    return DemoRun(company, seed, database, plan, written, cycles, reconciliation, seconds, audit)

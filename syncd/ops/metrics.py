@@ -234,6 +234,25 @@ class Metrics:
             ["company"],
             registry=r,
         )
+        self.audit_findings = Gauge(
+            "syncd_audit_findings",
+            "Discrepancies the last audit against Bokio's ledger found, per company and kind "
+            "(missing, changed, reversed, double_booked, unseen_bank_money)",
+            ["company", "kind"],
+            registry=r,
+        )
+        self.audit_bookings_found = Gauge(
+            "syncd_audit_bookings_found",
+            "syncd's bookings the last audit found in Bokio's ledger, per company",
+            ["company"],
+            registry=r,
+        )
+        self.audit_last_run = Gauge(
+            "syncd_audit_last_run_timestamp_seconds",
+            "Unix time of the last audit against Bokio's ledger per company",
+            ["company"],
+            registry=r,
+        )
         self._state = _StateCollector(outbox_source, budget_source)
         r.register(self._state)
 
@@ -259,6 +278,13 @@ class Metrics:
         self._state.push_outbox(
             OutboxFigures(company, dict(depth), oldest_pending_age_s, dict(duplicates or {}))
         )
+
+    def set_audit(self, company: str, *, found: int, findings: Mapping[str, int], at: float) -> None:
+        """Publish a company's last audit: bookings found, discrepancies per kind, when."""
+        self.audit_bookings_found.labels(company).set(found)
+        for kind, count in findings.items():
+            self.audit_findings.labels(company, kind).set(count)
+        self.audit_last_run.labels(company).set(at)
 
     def observe_allocation(self, tier: str, decision: str, count: int = 1) -> None:
         """Count matcher allocations (``decision``: auto, review, reject)."""

@@ -19,6 +19,9 @@ ASSUMPTIONS (Bokio does not document these; each is decided in one place):
 - Payments/settlements need a published invoice; deleting a recorded one mints a reversing
   journal entry; recording twice is 400 ``validation-error`` (:mod:`.ledger`).
 - Journal-entry accounts (BAS) for record endpoints: :mod:`.journal`.
+- The SIE download (``GET /sie/{fiscalYearId}/download``) serves the company's own journal
+  entries as SIE 4 in CP437, series ``V`` numbered as ``journalEntryNumber``: :mod:`.sie`. A
+  person's corrections in the UI (reversing any voucher, amending its rows) are admin routes.
 - Refresh tokens rotate; auth codes are single-use, 5 minutes (:mod:`.auth`).
 """
 

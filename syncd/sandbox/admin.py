@@ -9,6 +9,9 @@
 - ``POST /_sandbox/reset`` -> forget everything; body ``{"seed": "demo"|"none", "companyId", "token"}``
 - ``GET|POST /_sandbox/clock`` -> ``{"now": iso}``; body ``{"now": iso}`` or ``{"advanceSeconds": n}``
 - ``GET  /_sandbox/violations`` -> contract violations recorded in strict mode
+- ``POST /_sandbox/companies/{id}/journal-entries/{id or V12}/reverse`` body ``{"date"?}`` -> a
+  person reverses a voucher in Bokio's UI; ``…/amend`` body ``{"items": [{account, debit,
+  credit}], "date"?}`` -> a person corrects its rows (SIE shows ``#BTRANS``/``#RTRANS``)
 """
 
 from __future__ import annotations
@@ -70,9 +73,29 @@ def _dispatch(  # noqa: PLR0911 - a flat admin route table
             return _reply(200, _reset(sandbox, data))
         if route == ("GET", "/violations"):
             return _reply(200, {"violations": list(sandbox.contract_violations)})
+        if method == "POST" and route[1].startswith("/companies/"):
+            return _correction(sandbox, route[1], data)
         if route[1] == "/clock" and method in ("GET", "POST"):
             return _reply(200, {"now": _clock(sandbox, data if method == "POST" else {})})
     return _reply(404, {"error": f"no admin route {method} {path}"})
+
+
+def _correction(sandbox: Sandbox, path: str, data: dict[str, Any]) -> SandboxResponse:
+    """A person's correction of a voucher (see the module docstring)."""
+    from syncd.sandbox.errors import ApiError
+
+    parts = path.strip("/").split("/")
+    if len(parts) != 5 or parts[2] != "journal-entries" or parts[4] not in ("reverse", "amend"):
+        return _reply(404, {"error": f"no admin route POST /_sandbox{path}"})
+    if parts[1] not in sandbox.companies:
+        return _reply(404, {"error": f"no company {parts[1]}"})
+    books = sandbox.books(parts[1])
+    try:
+        if parts[4] == "reverse":
+            return _reply(200, books.reverse_by_person(parts[3], data.get("date")))
+        return _reply(200, books.amend_entry(parts[3], list(data["items"]), data.get("date")))
+    except ApiError as exc:
+        return _reply(exc.status, {"error": exc.message})
 
 
 def _reset(sandbox: Sandbox, data: dict[str, Any]) -> dict[str, Any]:

@@ -327,6 +327,9 @@ class Sandbox:
             status, payload = matched.handler(ctx)
         except ApiError as error:
             return self._error(error)
+        if isinstance(payload, bytes):  # a file download (the SIE export)
+            response = SandboxResponse(status, {"Content-Type": "application/octet-stream"}, payload)
+            return check_response(self, ctx.method, matched.template, response) if self.strict else response
         response = SandboxResponse(status, {}, b"" if payload is None else jsonutil.dumps(payload))
         if payload is not None and status != 302:
             response.headers["Content-Type"] = "application/json; charset=utf-8"

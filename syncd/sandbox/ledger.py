@@ -245,6 +245,53 @@ class Books(BaseBooks):
             ]
         return render_journal_entry(self.company, entry)
 
+    # ----- a person's corrections in Bokio's UI (admin routes and tests; no API does these) -------
+    def entry_by_ref(self, ref: str) -> Json:
+        """The stored entry by id or by voucher number (``V12``)."""
+        entries = self.company.journal_entries
+        found = entries.get(ref) or next(
+            (e for e in entries.values() if e["journalEntryNumber"] == ref), None
+        )
+        if found is None:
+            raise not_found("journal entry", ref)
+        return found
+
+    def reverse_by_person(self, ref: str, on: str | None = None) -> Json:
+        """A person reverses a voucher (any origin, once); returns the reversing entry."""
+        entry = self.entry_by_ref(ref)
+        if entry["reversedByJournalEntryId"] is not None or entry["reversingJournalEntryId"] is not None:
+            raise not_allowed(
+                f"Journal entry {entry['journalEntryNumber']} is already reversed or a reversal"
+            )
+        self.reverse_entry(entry["id"], on or self.today().isoformat())
+        return self.journal_entry(str(entry["reversedByJournalEntryId"]))
+
+    def amend_entry(self, ref: str, items: list[Json], on: str | None = None) -> Json:
+        """A person corrects a voucher's rows in place; the SIE export shows the removed and added rows."""
+        entry = self.entry_by_ref(ref)
+        new: list[Json] = [
+            {
+                "id": i,
+                "debit": Decimal(it["debit"]),
+                "credit": Decimal(it["credit"]),
+                "account": int(it["account"]),
+                "tags": [],
+            }
+            for i, it in enumerate(items, start=1)
+        ]
+        if sum((Decimal(it["debit"]) - Decimal(it["credit"]) for it in new), Decimal(0)) != 0:
+            raise not_allowed("Debits must equal credits")
+        key = [(it["account"], it["debit"], it["credit"]) for it in new]
+        old = [(it["account"], it["debit"], it["credit"]) for it in entry["items"]]
+        change = {
+            "date": on or self.today().isoformat(),
+            "removed": [it for it in entry["items"] if (it["account"], it["debit"], it["credit"]) not in key],
+            "added": [it for it in new if (it["account"], it["debit"], it["credit"]) not in old],
+        }
+        entry.setdefault("_amendments", []).append(change)
+        entry["items"] = new
+        return self.journal_entry(entry["id"])
+
     @staticmethod
     def _tag_errors(tags: list[Json], pointer: str, known: dict[str, str]) -> list[FieldError]:
         errors = []

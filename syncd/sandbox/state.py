@@ -150,7 +150,8 @@ def render(obj: Json) -> Json:
 def render_journal_entry(company: Company, entry: Json) -> Json:
     """Journal entry with tag names filled in from the tag groups."""
     out = copy.deepcopy(entry)
-    out.pop("_origin", None)
+    for private in [key for key in out if key.startswith("_")]:
+        out.pop(private)  # the sandbox's own bookkeeping (origin, a person's amendments)
     for tag in out["tags"] + [t for item in out["items"] for t in item["tags"]]:
         for group in company.tag_groups.values():
             for value in group["tags"]:

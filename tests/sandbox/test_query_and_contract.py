@@ -121,6 +121,8 @@ def test_every_implemented_route_answers_in_the_shape_the_spec_documents() -> No
         check(c.get(path))
     fiscal_id = body(c.get("/fiscal-years"))["items"][0]["id"]
     check(c.get(f"/fiscal-years/{fiscal_id}"))
+    check(c.get(f"/sie/{fiscal_id}/download"))
+    check(c.get("/sie/835ba700-b306-4bd9-8447-59207b6b0002/download"))  # unknown year: the spec's 404
     customer = body(check(post(c, "/customers", {"name": "Kontrakt AB", "type": "company"})))
     check(c.get(f"/customers/{customer['id']}"))
     check(put(c, f"/customers/{customer['id']}", {"name": "Kontrakt 2 AB", "type": "company"}))

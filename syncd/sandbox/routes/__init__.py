@@ -18,6 +18,7 @@ def register_all() -> None:
         invoices,
         journal_entries,
         payments,
+        sie,
         tags,
     )
 
