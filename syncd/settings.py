@@ -198,9 +198,30 @@ class Settings(_Strict):
 
 
 def default_database_url(environ: Mapping[str, str]) -> str:
-    """SQLite under ``$STATE_DIRECTORY`` (systemd) or ``./var``: the embedded default."""
+    """SQLite under ``$STATE_DIRECTORY`` (systemd) or ``./var``: the embedded default.
+
+    The path is made absolute here, so every command that prints the database shows the file
+    a user can find, not one relative to wherever the command happened to run.
+    """
     state_dir = Path(environ.get("STATE_DIRECTORY", "var").split(":")[0])
-    return f"sqlite:///{state_dir / 'syncd.sqlite3'}"
+    return f"sqlite:///{(state_dir / 'syncd.sqlite3').absolute()}"
+
+
+def describe_database(url: str) -> str:
+    """The database in use for people: password redacted, a SQLite file as its absolute path."""
+    from sqlalchemy.engine import make_url  # only commands that print it pay for it
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(not a database URL; see database_url)"
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return f"sqlite file {Path(database).absolute()}"
+        return f"sqlite {database or ':memory:'}"
+    return parsed.render_as_string(hide_password=True)
 
 
 _SHORTHAND = {

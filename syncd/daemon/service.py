@@ -29,7 +29,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from syncd.app import App
 from syncd.clock import STOCKHOLM
 from syncd.daemon.cycle import CompanyCycle, StageResult
-from syncd.daemon.figures import budget_figures, outbox_figures
+from syncd.daemon.figures import budget_figures, outbox_figures, pause_figures
 from syncd.ingest.inbox import InboxWatch
 from syncd.logging import get_logger
 from syncd.ops.health import DatabaseReadiness, Heartbeat
@@ -64,6 +64,7 @@ class Daemon:
         self.metrics = Metrics(
             outbox_source=lambda: outbox_figures(app.sessions, app.clock()),
             budget_source=lambda: budget_figures(app.sessions, self.settings, app.clock()),
+            pause_source=lambda: pause_figures(app.sessions, self.settings, app.clock()),
         )
         app.request_observer = self.metrics.observe_request
         self.puller = Puller(app)
