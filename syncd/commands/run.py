@@ -10,6 +10,7 @@ import argparse
 from typing import TYPE_CHECKING, Any
 
 from syncd.commands import add_json_flag, build_app, emit_json
+from syncd.commands.notready import require_schema
 
 if TYPE_CHECKING:
     from syncd.daemon.cycle import StageResult
@@ -28,6 +29,7 @@ def register(subparsers: Any) -> None:
 
 def _run(args: argparse.Namespace) -> int:
     with build_app(args) as app:
+        require_schema(app)  # exit 3 "run `syncd db upgrade`", not a failed stage per company
         if args.once:
             from syncd.daemon.cycle import run_once
 
