@@ -123,8 +123,11 @@ def apply_outcome(
     elif outcome.kind == "pause":
         command.state = back
         until = outcome.pause_until or now
-        command.next_attempt_at = until
-        reason = str((outcome.error or {}).get("message", "paused"))
+        # the company waits, not the command: claims skip a paused company, so when the pause
+        # ends (runs out, a fixed token, `syncd companies resume`) the command goes at once
+        command.next_attempt_at = now
+        error = outcome.error or {}
+        reason = str(error.get("pause_reason") or error.get("message") or "paused")
         kind = PauseKind(outcome.pause_kind or PauseKind.QUOTA)
         set_pause(session, claimed.company_id, Pause(kind, reason, until, now))
     else:  # retry / resend

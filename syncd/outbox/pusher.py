@@ -301,9 +301,11 @@ class Pusher:
     def _pause(self, exc: BokioError, kind: PauseKind, seconds: float) -> Outcome:
         """The whole company waits; the command goes back to ``pending`` untouched."""
         hint = pauses.FIXES[kind].format(company=self.client.company_id)
+        found = pauses.pause_for(exc, self.now())
+        reason = found.reason if found is not None and found.kind is kind else str(exc)
         return Outcome(
             "pause",
-            error=error_body(exc, hint=hint),
+            error=error_body(exc, hint=hint, pause_reason=reason),
             pause_until=self.now() + dt.timedelta(seconds=seconds),
             pause_kind=kind.value,
         )
