@@ -74,7 +74,7 @@ def _resume(args: argparse.Namespace) -> int:
             )
         pause = pauses.current(row, app.clock())
         was = pause.to_json(args.company) if pause is not None else None
-        pauses.clear(session, row.id, company=args.company, why="syncd companies resume")
+        pauses.clear(session, row.id, company=args.company, why="syncd companies resume", now=app.clock())
         tagging_was = tagging.enable(session, row.id) if args.tagging else None
     result: dict[str, Any] = {
         "company": args.company,

@@ -123,9 +123,7 @@ def apply_outcome(
     elif outcome.kind == "pause":
         command.state = back
         until = outcome.pause_until or now
-        # the company waits, not the command: claims skip a paused company, so when the pause
-        # ends (runs out, a fixed token, `syncd companies resume`) the command goes at once
-        command.next_attempt_at = now
+        command.next_attempt_at = until  # a pause that ends early makes it due (pauses.clear)
         error = outcome.error or {}
         reason = str(error.get("pause_reason") or error.get("message") or "paused")
         kind = PauseKind(outcome.pause_kind or PauseKind.QUOTA)

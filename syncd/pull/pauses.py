@@ -35,6 +35,7 @@ from syncd.bokio import (
 )
 from syncd.logging import get_logger
 from syncd.mirror.tables import Company
+from syncd.outbox.tables import OutboxCommand
 
 log = get_logger(__name__)
 
@@ -146,12 +147,29 @@ def set_pause(session: Session, company_pk: int, pause: Pause, *, company: str =
     )
 
 
-def clear(session: Session, company_pk: int, *, company: str = "", why: str = "") -> bool:
-    """End the company's pause; True when there was one."""
+def clear(
+    session: Session, company_pk: int, *, company: str = "", why: str = "", now: dt.datetime | None = None
+) -> bool:
+    """End the company's pause; True when there was one.
+
+    Commands the pause parked (``pending``, due by its end) become due now: nothing happened at
+    Bokio for them, so sending at once is safe. Unknown ones keep their read-back time.
+    """
     row = session.get(Company, company_pk)
     if row is None or row.paused_until is None:
         return False
-    kind = row.pause_kind
+    kind, until = row.pause_kind, row.paused_until
     row.paused_until, row.pause_reason, row.pause_kind, row.paused_at = None, None, None, None
+    if now is not None and until > now:
+        session.execute(
+            update(OutboxCommand)
+            .where(
+                OutboxCommand.company_id == company_pk,
+                OutboxCommand.state == "pending",
+                OutboxCommand.next_attempt_at > now,
+                OutboxCommand.next_attempt_at <= until,
+            )
+            .values(next_attempt_at=now)
+        )
     log.info("company.resumed", company=company or company_pk, kind=kind, why=why)
     return True

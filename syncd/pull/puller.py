@@ -216,7 +216,7 @@ class Puller:
             log.info("pull.auth_still_refused", company=bokio_id, error=str(exc))
             return pause
         with run.txn() as session:
-            pauses.clear(session, run.company_pk, company=bokio_id, why="the token works again")
+            pauses.clear(session, run.company_pk, company=bokio_id, why="the token works again", now=run.now)
         run.report.resumed = f"the {pause.kind.value} pause ended: the token works again"
         return None
 
