@@ -16,13 +16,16 @@ from typing import Any
 
 import pytest
 from prometheus_client import generate_latest
+from sqlalchemy import select
 
 from syncd.app import App
 from syncd.cli import main
 from syncd.daemon.figures import pause_figures
+from syncd.db import make_engine
 from syncd.demo.world import DemoCompany, build_sandbox
 from syncd.mirror import repo
 from syncd.ops.metrics import Metrics
+from syncd.outbox.tables import OutboxCommand
 from syncd.pull import pauses
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import running
@@ -77,7 +80,7 @@ def stage(report: list[dict[str, Any]], name: str) -> dict[str, Any]:
 
 @pytest.mark.integration
 def test_a_401_during_a_push_pauses_with_kind_auth_and_the_next_cycle_resumes_on_its_own(
-    bokio: Served, capsys: pytest.CaptureFixture[str]
+    bokio: Served, database_url: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     numbers = drop_bank_day(bokio.sandbox, bokio.demo, bokio.inbox)
     bokio.sandbox.faults.inject("status", PAYMENTS, method="POST", status=401)
@@ -92,6 +95,17 @@ def test_a_401_during_a_push_pauses_with_kind_auth_and_the_next_cycle_resumes_on
     assert "token refused" in pause["reason"]
     assert "401" in pause["reason"]
     assert not recorded_payments(bokio.sandbox, bokio.demo.id, numbers)
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            held = connection.scalar(
+                select(OutboxCommand.id).where(OutboxCommand.state == "pending").limit(1)
+            )
+    finally:
+        engine.dispose()
+    capsys.readouterr()
+    assert main(["outbox", "retry", str(held)]) == 1  # says which pause holds it and how to end it
+    assert "held by the company's pause: paused (auth)" in capsys.readouterr().err
 
     code, report = cli_json(capsys, "run", "--once")  # the token works again: no manual step
     assert code == 0, report
