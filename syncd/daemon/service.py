@@ -223,7 +223,7 @@ class Daemon:
             for key, count in result.detail.get("by_tier", {}).items():
                 tier, _, decision = key.partition("/")
                 self.metrics.observe_allocation(tier, decision, count)
-        if result.stage == "push" and result.ok and company:
+        if result.stage == "push" and result.complete and company:  # a paused push is no success
             self.metrics.mark_cycle_success(company, time.time())
         if not result.ok:
             with self._lock:
