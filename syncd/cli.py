@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit code per outcome
     """Run one command and return its exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -82,10 +82,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except SyncdError as exc:
         _error(f"syncd: {exc}")
-        return EXIT_FAILED
+        return int(getattr(exc, "exit_code", EXIT_FAILED))
     except KeyboardInterrupt:
         return 130
-    except Exception:  # noqa: BLE001 - a bug: show where, but through the redactor like the logs
+    except Exception as exc:  # noqa: BLE001 - a bug: show where, but through the redactor like the logs
+        from syncd.commands.notready import not_ready  # only on this path: keeps the start light
+
+        message = not_ready(exc)
+        if message is not None:  # not migrated / unreachable: the fix, not a traceback
+            _error(f"syncd: {message}")
+            return EXIT_NOT_READY
         _error(f"syncd: internal error, please report it:\n{traceback.format_exc()}")
         return EXIT_FAILED
 

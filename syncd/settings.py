@@ -15,11 +15,12 @@ pydantic only validates.
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 from uuid import UUID
 
 from pydantic import (
@@ -201,9 +202,30 @@ class Settings(_Strict):
 
 
 def default_database_url(environ: Mapping[str, str]) -> str:
-    """SQLite under ``$STATE_DIRECTORY`` (systemd) or ``./var``: the embedded default."""
+    """SQLite under ``$STATE_DIRECTORY`` (systemd) or ``./var``: the embedded default.
+
+    The path is made absolute here, so every command that prints the database shows the file
+    a user can find, not one relative to wherever the command happened to run.
+    """
     state_dir = Path(environ.get("STATE_DIRECTORY", "var").split(":")[0])
-    return f"sqlite:///{state_dir / 'syncd.sqlite3'}"
+    return f"sqlite:///{(state_dir / 'syncd.sqlite3').absolute()}"
+
+
+def describe_database(url: str) -> str:
+    """The database in use for people: password redacted, a SQLite file as its absolute path."""
+    from sqlalchemy.engine import make_url  # only commands that print it pay for it
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(not a database URL; see database_url)"
+    if parsed.get_backend_name() == "sqlite":
+        database = parsed.database or ""
+        if database and database != ":memory:" and not database.startswith("file:"):
+            return f"sqlite file {Path(database).absolute()}"
+        return f"sqlite {database or ':memory:'}"
+    return parsed.render_as_string(hide_password=True)
 
 
 _SHORTHAND = {
@@ -228,6 +250,13 @@ _TOP_LEVEL_ENV = {
 
 def load_settings(environ: Mapping[str, str] | None = None, *, config_path: Path | None = None) -> Settings:
     """Build and validate the settings; raise :class:`ConfigError` naming key, source and fix."""
+    return load_settings_with_sources(environ, config_path=config_path)[0]
+
+
+def load_settings_with_sources(
+    environ: Mapping[str, str] | None = None, *, config_path: Path | None = None
+) -> tuple[Settings, dict[tuple[str, ...], str]]:
+    """:func:`load_settings`, plus where each key set came from (file, variable, credential)."""
     env = dict(os.environ if environ is None else environ)
     data: dict[str, Any] = {}
     sources: dict[tuple[str, ...], str] = {}
@@ -243,9 +272,19 @@ def load_settings(environ: Mapping[str, str] | None = None, *, config_path: Path
     _apply_env(env, data, sources)
     _apply_credentials(env, data, sources)
     data.setdefault("database_url", default_database_url(env))
+    if ("database_url",) not in sources:
+        where = "$STATE_DIRECTORY" if env.get("STATE_DIRECTORY") else "./var under the working directory"
+        sources[("database_url",)] = f"default (SQLite in {where})"
     if env.get("STATE_DIRECTORY"):
         data.setdefault("state_dir", env["STATE_DIRECTORY"].split(":")[0])
-    return _validate(data, sources)
+        sources.setdefault(("state_dir",), "environment STATE_DIRECTORY")
+    return _validate(data, sources), sources
+
+
+def source_of(key: Sequence[str], sources: Mapping[tuple[str, ...], str]) -> str:
+    """Where the value at ``key`` came from, or ``default``."""
+    found = _source_for(tuple(key), dict(sources))
+    return "default" if found == "defaults" else found
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -389,38 +428,132 @@ def _apply_credentials(
                 break
 
 
+class ConfigProblems(ConfigError):
+    """Every problem found in the configuration at once; each names its key, source and fix."""
+
+    def __init__(self, problems: Sequence[ConfigError]) -> None:
+        self.problems = list(problems)
+        first = self.problems[0]
+        self.key, self.source = first.key, first.source
+        if len(self.problems) == 1:
+            text = str(first)
+        else:
+            lines = "\n".join(f"  - {problem}" for problem in self.problems)
+            text = f"{len(self.problems)} problems in the configuration:\n{lines}"
+        Exception.__init__(self, text)
+
+
 def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Settings:
+    """Validate everything and report every problem (not just the first) with key and source."""
+    problems: list[ConfigError] = []
+    settings: Settings | None = None
     try:
         settings = Settings.model_validate(data)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = tuple(str(part) for part in first["loc"])
-        source = _source_for(loc, sources)
-        key = ".".join(loc)
-        message = first["msg"]
-        if first["type"] == "extra_forbidden":
-            message = "unknown key; see config/syncd.example.toml for the keys syncd reads"
-        more = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-        raise ConfigError(f"{message}{more}", key=key, source=source) from None
-    for index, company in enumerate(settings.companies):
-        if company.auth == "private" and company.token is None:
-            raise ConfigError(
-                "missing Bokio token: set token / token_file in [[companies]], SYNCD_BOKIO_TOKEN(_FILE), "
-                f"or a credential bokio-token-{company.id}",
-                key=f"companies.{index}.token",
-                source=_source_for(("companies", str(index)), sources),
+        for error in exc.errors():
+            loc = tuple(str(part) for part in error["loc"])
+            message = error["msg"]
+            if error["type"] == "extra_forbidden":
+                message = "unknown key" + _did_you_mean(loc[-1], _known_keys(loc[:-1]))
+                message += "; see config/syncd.example.toml for the keys syncd reads"
+            problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
+    companies = data.get("companies")
+    for index, company in enumerate(companies if isinstance(companies, list) else []):
+        if not isinstance(company, dict):
+            continue
+        where = ("companies", str(index))
+        if company.get("auth", "private") == "private" and company.get("token") is None:
+            problems.append(
+                ConfigError(
+                    "missing Bokio token: set token / token_file in [[companies]], "
+                    f"SYNCD_BOKIO_TOKEN(_FILE), or a credential bokio-token-{company.get('id')}",
+                    key=f"companies.{index}.token",
+                    source=_source_for(where, sources),
+                )
             )
+        matching = company.get("matching", {})
+        if isinstance(matching, dict):
+            problems.extend(_matching_problems(matching, (*where, "matching"), sources))
+    if settings is not None:
+        problems.extend(_company_problems(settings))
+    if problems:
+        raise ConfigProblems(problems) from None
+    assert settings is not None  # noqa: S101 - no problems means it validated
+    return settings
+
+
+def _matching_problems(
+    table: dict[str, Any], where: tuple[str, ...], sources: dict[tuple[str, ...], str]
+) -> list[ConfigError]:
+    """Each ``[companies.matching]`` key checked alone, so every bad one is named (not only the first)."""
+    from dataclasses import fields
+
+    from syncd.match.rules import MatchRules, rules_from_mapping
+
+    known = sorted(f.name for f in fields(MatchRules))
+    problems = []
+    for key, value in table.items():
+        loc = (*where, str(key))
+        if key not in known:
+            message = f"unknown matching rule{_did_you_mean(str(key), known)}; known: {', '.join(known)}"
+            problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
+            continue
+        try:
+            rules_from_mapping({key: value})
+        except ConfigError as exc:
+            text = str(exc).removesuffix(f" (key {exc.key!r})")
+            problems.append(ConfigError(text, key=".".join(loc), source=_source_for(loc, sources)))
+    if not problems:
+        try:
+            rules_from_mapping(table)
+        except ConfigError as exc:
+            loc = (*where, exc.key or "")
+            problems.append(ConfigError(str(exc), key=".".join(loc), source=_source_for(loc, sources)))
+    return problems
+
+
+def _company_problems(settings: Settings) -> list[ConfigError]:
+    problems = []
     ids = [str(c.id) for c in settings.companies]
-    if len(ids) != len(set(ids)):
-        raise ConfigError("the same company id is configured twice", key="companies")
+    for duplicate in sorted({i for i in ids if ids.count(i) > 1}):
+        problems.append(
+            ConfigError(f"company {duplicate} is configured twice; keep one entry", key="companies")
+        )
     for inbox, owners in shared_inboxes(settings.companies).items():
         names = " and ".join(_label(c) for c in owners)
-        raise ConfigError(
-            f"companies {names} share the bank inbox {inbox}: the first one scanned would import the "
-            "other's files; give each company its own bank_inbox folder",
-            key="companies.bank_inbox",
+        problems.append(
+            ConfigError(
+                f"companies {names} share the bank inbox {inbox}: the first one scanned would import "
+                "the other's files; give each company its own bank_inbox folder",
+                key="companies.bank_inbox",
+            )
         )
-    return settings
+    return problems
+
+
+def _known_keys(loc: tuple[str, ...]) -> list[str]:
+    """The keys the table at ``loc`` accepts (for "did you mean")."""
+    model: type[BaseModel] = Settings
+    for part in loc:
+        if part.isdigit():
+            continue
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        nested = [a for a in (field.annotation, *get_args(field.annotation)) if _is_model(a)]
+        if not nested:
+            return []
+        model = nested[0]
+    return sorted(model.model_fields)
+
+
+def _is_model(value: Any) -> bool:
+    return isinstance(value, type) and issubclass(value, BaseModel)
+
+
+def _did_you_mean(key: str, known: Sequence[str]) -> str:
+    close = difflib.get_close_matches(key, known, n=1)
+    return f" {key!r}; did you mean {close[0]!r}?" if close else f" {key!r}"
 
 
 def _label(company: CompanySettings) -> str:

@@ -1,11 +1,14 @@
-"""``syncd companies list``: the companies this instance serves, as configured (no Bokio calls)."""
+"""``syncd companies list``: the companies this instance serves, as configured (no Bokio calls);
+``syncd companies resume ID``: end a company's pause now (and with ``--tagging``, turn tagging back on).
+"""
 
 from __future__ import annotations
 
 import argparse
 from typing import Any
 
-from syncd.commands import add_json_flag, emit_json, load
+from syncd.commands import add_json_flag, build_app, emit_json, load
+from syncd.errors import SyncdError
 
 
 def register(subparsers: Any) -> None:
@@ -15,6 +18,15 @@ def register(subparsers: Any) -> None:
     listing = actions.add_parser("list", help="list the configured companies")
     add_json_flag(listing)
     listing.set_defaults(handler=_list)
+    resume = actions.add_parser(
+        "resume", help="end a company's pause now (after fixing its token, plan or quota)"
+    )
+    resume.add_argument("company", metavar="ID", help="the Bokio company id")
+    resume.add_argument(
+        "--tagging", action="store_true", help="also turn tagging back on (after a 403 turned it off)"
+    )
+    add_json_flag(resume)
+    resume.set_defaults(handler=_resume)
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -42,4 +54,43 @@ def _list(args: argparse.Namespace) -> int:
             f"inbox {row['bank_inbox'] or '-'}  account {row['payment_account']}"
             + (f"  rules: {', '.join(row['matching_overrides'])}" if row["matching_overrides"] else "")
         )
+    return 0
+
+
+def _resume(args: argparse.Namespace) -> int:
+    from sqlalchemy import select
+
+    from syncd.mirror.tables import Company
+    from syncd.outbox import tagging
+    from syncd.pull import pauses
+
+    with build_app(args) as app, app.sessions.begin() as session:
+        row = session.scalar(select(Company).where(Company.bokio_company_id == args.company))
+        if row is None:
+            known = ", ".join(str(c.id) for c in app.settings.companies) or "none"
+            raise SyncdError(
+                f"company {args.company} is not in the database (configured: {known}); "
+                "check the id with `syncd companies list`"
+            )
+        pause = pauses.current(row, app.clock())
+        was = pause.to_json(args.company) if pause is not None else None
+        pauses.clear(session, row.id, company=args.company, why="syncd companies resume", now=app.clock())
+        tagging_was = tagging.enable(session, row.id) if args.tagging else None
+    result: dict[str, Any] = {
+        "company": args.company,
+        "resumed": was is not None,
+        "pause": was,
+        "tagging_enabled": tagging_was is not None,
+    }
+    if args.json:
+        emit_json(result)
+    else:
+        if was is None:
+            print(f"{args.company}: was not paused")
+        else:
+            print(f"{args.company}: resumed (was paused ({was['kind']}) until {was['until']})")
+            print(f"  reason was: {was['reason']}")
+        if args.tagging:
+            on = f"  tagging on again (was off: {tagging_was})"
+            print(on if tagging_was else "  tagging was already on")
     return 0

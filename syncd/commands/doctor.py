@@ -1,8 +1,10 @@
 """``syncd doctor``: is everything in place? Each check says what is wrong and how to fix it.
 
-Checks, in order: configuration (which refuses two companies sharing a bank inbox), database and
-schema, and per company: bank inbox, bank accounts (configured or learned), Bokio
-reachable, token valid, read scopes, the Tags feature of the price plan, this month's budget.
+Checks, in order: configuration (every problem, one line each), database (which one, password
+redacted) and schema, and per company: bank inbox, bank accounts (configured or learned), a pause
+(kind, reason, until, fix) and tagging turned off, Bokio reachable, the company id known to Bokio,
+token valid, read scopes, the Tags feature of the price plan, this month's budget. A check that
+breaks is a ``[FAIL]`` line with a fix too, never a traceback.
 The Bokio checks cost 3 requests per company (``--offline`` skips them).
 """
 
@@ -10,21 +12,32 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from sqlalchemy import select, text
 
 from syncd import migrate
 from syncd.app import App
-from syncd.bokio import AuthError, BokioError, ForbiddenError, PricePlanRequiredError, TransportError
+from syncd.bokio import (
+    AuthError,
+    BokioError,
+    ForbiddenError,
+    NotFoundError,
+    PricePlanRequiredError,
+    TransportError,
+)
 from syncd.budget import LedgerRecorder, usage
 from syncd.commands import add_json_flag, emit_json, load
 from syncd.errors import ConfigError
 from syncd.ingest import accounts
 from syncd.mirror import repo
 from syncd.mirror.tables import Company
-from syncd.settings import CompanySettings
+from syncd.outbox import tagging
+from syncd.pull import pauses
+from syncd.settings import CompanySettings, describe_database
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,14 +68,16 @@ def _doctor(args: argparse.Namespace) -> int:
     try:
         settings = load(args)
     except ConfigError as exc:
-        checks.append(
-            Check(
-                "configuration",
-                "fail",
-                str(exc),
-                "correct the key named above; see config/syncd.example.toml",
+        for problem in getattr(exc, "problems", None) or [exc]:
+            checks.append(
+                Check(
+                    "configuration",
+                    "fail",
+                    str(problem),
+                    "correct the key named above; see config/syncd.example.toml "
+                    "(`syncd config show` says where each value comes from)",
+                )
             )
-        )
         return _finish(args, checks)
     checks.append(Check("configuration", "ok", f"{len(settings.companies)} company(ies) configured"))
     if not settings.companies:
@@ -77,11 +92,51 @@ def _doctor(args: argparse.Namespace) -> int:
     with App(settings) as app:
         if _database(app, checks):
             for company in settings.companies:
-                _inbox(company, checks)
-                _accounts(app, company, checks)
+                _guarded(f"{company.id} bank inbox", checks, partial(_inbox, company, checks))
+                _guarded(f"{company.id} bank accounts", checks, partial(_accounts, app, company, checks))
+                _guarded(f"{company.id} pause", checks, partial(_pause, app, company, checks))
                 if not args.offline:
-                    _bokio(app, company, checks)
+                    _guarded(f"{company.id} Bokio", checks, partial(_bokio, app, company, checks))
     return _finish(args, checks)
+
+
+def _guarded(name: str, checks: list[Check], check: Callable[[], None]) -> None:
+    """A check that breaks is itself a ``[FAIL]`` line with a fix, never a traceback."""
+    try:
+        check()
+    except Exception as exc:  # noqa: BLE001 - doctor reports every failure as a finding
+        checks.append(
+            Check(
+                name,
+                "fail",
+                f"the check itself failed: {type(exc).__name__}: {exc}",
+                "run `syncd doctor` again; if it repeats, report it with this line",
+            )
+        )
+
+
+def _pause(app: App, company: CompanySettings, checks: list[Check]) -> None:
+    """A paused company does nothing at Bokio: say why, until when, and the fix; tagging off too."""
+    key = str(company.id)
+    with app.sessions() as session:
+        row = session.scalar(select(Company).where(Company.bokio_company_id == key))
+        pause = pauses.current(row, app.clock())
+        tag = tagging.current(session, row.id) if row is not None else None
+    if pause is None:
+        checks.append(Check(f"{key} pause", "ok", "not paused"))
+    else:
+        status = "fail" if pause.kind in (pauses.PauseKind.AUTH, pauses.PauseKind.PLAN) else "warn"
+        checks.append(Check(f"{key} pause", status, pause.describe(), pause.fix(key)))
+    if tag is not None and tag.disabled_reason:
+        checks.append(
+            Check(
+                f"{key} tagging",
+                "warn",
+                f"tagging is off: {tag.disabled_reason}",
+                "give the token the tags scope or the plan the Tags feature, then "
+                f"`syncd companies resume {key} --tagging`",
+            )
+        )
 
 
 def _database(app: App, checks: list[Check]) -> bool:
@@ -93,7 +148,7 @@ def _database(app: App, checks: list[Check]) -> bool:
             Check(
                 "database",
                 "fail",
-                f"cannot connect: {type(exc).__name__}",
+                f"cannot connect to {describe_database(app.database_url)}: {type(exc).__name__}",
                 "check database_url / SYNCD_DATABASE_URL and that the server runs",
             )
         )
@@ -104,12 +159,12 @@ def _database(app: App, checks: list[Check]) -> bool:
             Check(
                 "schema",
                 "fail",
-                f"database at {current or 'empty'}, syncd needs {head}",
+                f"{describe_database(app.database_url)} at {current or 'empty'}, syncd needs {head}",
                 "run `syncd db upgrade`",
             )
         )
         return False
-    checks.append(Check("database", "ok", f"{app.engine.dialect.name}, schema at head {head}"))
+    checks.append(Check("database", "ok", f"{describe_database(app.database_url)}, schema at head {head}"))
     return True
 
 
@@ -206,6 +261,22 @@ def _bokio(app: App, company: CompanySettings, checks: list[Check]) -> None:
         except TransportError as exc:
             checks.append(
                 Check(f"{key} Bokio", "fail", str(exc), "check bokio.base_url and the network path to Bokio")
+            )
+            return
+        except (NotFoundError, ForbiddenError) as exc:
+            checks.append(
+                Check(
+                    f"{key} company",
+                    "fail",
+                    f"Bokio does not know company {key} for this token: {exc}",
+                    "check the company id (SYNCD_COMPANY_ID or [[companies]] id, the UUID in Bokio's "
+                    "integration settings) and that the token was made for that company",
+                )
+            )
+            return
+        except BokioError as exc:
+            checks.append(
+                Check(f"{key} Bokio", "fail", str(exc), "retry later; if it repeats, check Bokio's status")
             )
             return
         _scopes(client, key, checks)

@@ -1,6 +1,7 @@
 """``syncd status``: where each company stands, from the database alone (no Bokio calls).
 
-Per company: last successful sync, this month's Bokio budget, open invoices, bank money not yet
+The database in use (password redacted) first; per company: a pause (kind, reason, until, fix)
+and tagging turned off, last successful sync, this month's Bokio budget, open invoices, bank money not yet
 allocated, the review queue, the outbox, and copies of syncd's own Bokio objects the duplicate
 detector found (:mod:`syncd.outbox.duplicates`), and the last audit against Bokio's ledger.
 """
@@ -27,8 +28,10 @@ from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.ingest import duplicates as held_lines
 from syncd.ingest.linking import unlinked_batches
 from syncd.mirror.tables import Company, Invoice, SyncState
-from syncd.outbox import duplicates
+from syncd.outbox import duplicates, tagging
 from syncd.outbox.tables import OutboxCommand
+from syncd.pull import pauses
+from syncd.settings import describe_database
 
 
 def register(subparsers: Any) -> None:
@@ -45,11 +48,16 @@ def _status(args: argparse.Namespace) -> int:
         try:
             current, head = migrate.current_revision(app.engine), migrate.head_revision()
         except OperationalError as exc:
-            print(f"database unreachable: {exc.orig}")
+            print(f"database {describe_database(app.database_url)} unreachable: {exc.orig}")
             return 3
-        report: dict[str, Any] = {"schema": {"current": current, "head": head}, "companies": []}
+        report: dict[str, Any] = {
+            "database": describe_database(app.database_url),
+            "schema": {"current": current, "head": head},
+            "companies": [],
+        }
         if current != head:
             report["schema"]["hint"] = "run `syncd db upgrade`"
+            report["companies"] = configured_only(app)
         else:
             try:
                 report["companies"] = company_status(app)
@@ -81,6 +89,14 @@ def company_status(app: App) -> list[dict[str, Any]]:
     return rows
 
 
+def configured_only(app: App) -> list[dict[str, Any]]:
+    """The configured companies when the database cannot say more (empty or not migrated)."""
+    return [
+        {"company": str(c.id), "name": c.name, "configured": True, "synced": False, "budget": None}
+        for c in app.settings.companies
+    ]
+
+
 def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, Any]:
     pk = company.id
     used = usage(session, pk, company.bokio_company_id, quota=quota, now=now)
@@ -110,6 +126,7 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
         "name": company.name,
         "last_sync": last.isoformat() if last else None,
         "paused_until": company.paused_until.isoformat() if company.paused_until else None,
+        **_pause_and_tagging(session, company, now),
         "budget": {
             "quota": quota,
             "used": used.used,
@@ -133,17 +150,29 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
     }
 
 
+def _pause_and_tagging(session: Session, company: Company, now: Any) -> dict[str, Any]:
+    """Why the company is paused (kind, reason, until, fix) and whether tagging was turned off."""
+    pause = pauses.current(company, now)
+    tag = tagging.current(session, company.id)
+    return {
+        "pause": pause.to_json(company.bokio_company_id) if pause is not None else None,
+        "tagging": {"on": tag.disabled_reason is None, "off_reason": tag.disabled_reason},
+    }
+
+
 def _print(report: dict[str, Any]) -> None:
     schema = report["schema"]
     hint = f" - {schema['hint']}" if "hint" in schema else ""
+    print(f"database: {report['database']}")
     print(f"schema: {schema['current'] or 'empty'} (head {schema['head']}){hint}")
     if not report["companies"]:
         print("no companies configured (set SYNCD_COMPANY_ID and SYNCD_BOKIO_TOKEN, or [[companies]])")
     for entry in report["companies"]:
         print(f"{entry['company']} {entry.get('name', '')}".rstrip())
         if entry.get("budget") is None:
-            print("  never synced")
+            print("  never synced" + ("" if "hint" not in schema else " (the database is not migrated)"))
             continue
+        _print_pause(entry)
         budget, money, outbox = entry["budget"], entry["unmatched_bank_money"], entry["outbox"]
         print(
             f"  last sync        {entry['last_sync'] or 'never'}"
@@ -174,6 +203,15 @@ def _print(report: dict[str, Any]) -> None:
         print("  outbox           " + ", ".join(f"{state} {count}" for state, count in outbox.items()))
         print("  duplicates       " + _duplicates_line(entry["duplicates"]))
         print("  last audit       " + audit_store.summary_line(entry.get("last_audit")))
+
+
+def _print_pause(entry: dict[str, Any]) -> None:
+    pause, tag = entry.get("pause"), entry.get("tagging") or {}
+    if pause:
+        print(f"  PAUSED           {pause['kind']} until {pause['until']}: {pause['reason']}")
+        print(f"                   fix: {pause['fix']}")
+    if tag and not tag.get("on", True):
+        print(f"  tagging          off: {tag['off_reason']}")
 
 
 def _duplicates_line(found: dict[str, int]) -> str:

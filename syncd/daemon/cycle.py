@@ -17,8 +17,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
-
 from syncd.allocations.job import company_rules, run_match
 from syncd.app import App
 from syncd.budget import LedgerRecorder
@@ -28,10 +26,9 @@ from syncd.ingest.importer import ImportStatus
 from syncd.ingest.inbox import InboxWatch, scan_inbox
 from syncd.logging import bind_job_context, get_logger
 from syncd.mirror import repo
-from syncd.mirror.tables import Company
 from syncd.ops.locks import company_job_lock
 from syncd.outbox.pusher import Pusher, PushPolicy
-from syncd.pull import Puller
+from syncd.pull import Puller, pauses
 from syncd.settings import CompanySettings, Settings
 
 log = get_logger(__name__)
@@ -47,15 +44,23 @@ class StageResult:
     company: str | None = None
     ok: bool = True
     skipped: str | None = None
+    nothing_to_do: bool = False
+    """The skip was "nothing to do" (e.g. no inbox configured), not a pause or a busy lock."""
     error: str | None = None
     seconds: float = 0.0
     detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def complete(self) -> bool:
+        """Ran without failing, or skipped only because there was nothing to do."""
+        return self.ok and (self.skipped is None or self.nothing_to_do)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "stage": self.stage,
             "company": self.company,
             "ok": self.ok,
+            "complete": self.complete,
             "skipped": self.skipped,
             "error": self.error,
             "seconds": Decimal(f"{self.seconds:.3f}"),
@@ -74,8 +79,18 @@ class CycleReport:
     def ok(self) -> bool:
         return all(stage.ok for stage in self.stages)
 
+    @property
+    def complete(self) -> bool:
+        """Every stage did its work (or had none): what ``run --once`` exits 0 on."""
+        return all(stage.complete for stage in self.stages)
+
     def to_json(self) -> dict[str, Any]:
-        return {"company": self.company, "ok": self.ok, "stages": [s.to_json() for s in self.stages]}
+        return {
+            "company": self.company,
+            "ok": self.ok,
+            "complete": self.complete,
+            "stages": [s.to_json() for s in self.stages],
+        }
 
 
 class CompanyCycle:
@@ -108,7 +123,7 @@ class CompanyCycle:
         def work(result: StageResult) -> None:
             inbox = self.company.bank_inbox
             if inbox is None:
-                result.skipped = "no bank_inbox configured"
+                result.skipped, result.nothing_to_do = "no bank_inbox configured", True
                 return
             reports = scan_inbox(  # a missing inbox raises: reported as this stage's error
                 self.app.sessions,
@@ -148,6 +163,10 @@ class CompanyCycle:
                 "requests": report.total_requests,
                 "problems": list(report.problems),
             }
+            if report.resumed:
+                result.detail["resumed"] = report.resumed
+            if report.pause_kind:
+                result.detail["pause"] = self._pause_json()
             if report.skipped:
                 result.skipped = report.skipped
             if report.problems:
@@ -177,11 +196,10 @@ class CompanyCycle:
 
         def work(result: StageResult) -> None:
             with self.app.sessions() as session:
-                paused = session.scalar(
-                    select(Company.paused_until).where(Company.bokio_company_id == self.key)
-                )
-            if paused is not None and paused > self.app.clock():
-                result.skipped = f"paused until {paused.isoformat()} (quota-exceeded)"
+                pause = pauses.lookup(session, self.key, self.app.clock())
+            if pause is not None:
+                result.skipped = pause.describe()
+                result.detail = {"pause": pause.to_json(self.key)}
                 return
             with self.app.sessions.begin() as session:
                 pk = repo.ensure_company(session, self.key, self.company.name).id
@@ -199,13 +217,29 @@ class CompanyCycle:
                 "outcomes": report.outcomes,
                 "refreshed": report.refreshed,
             }
+            problems = []
+            if report.outcomes.get("pause"):
+                paused = self._pause_json()
+                result.detail["pause"] = paused
+                problems.append(
+                    f"company paused ({paused['kind']}) until {paused['until']}: {paused['reason']}"
+                    if paused
+                    else "company paused"
+                )
             if report.outcomes.get("failed"):
-                result.ok = False
-                result.error = (
+                problems.append(
                     f"{report.outcomes['failed']} command(s) failed; see `syncd outbox list --state failed`"
                 )
+            if problems:
+                result.ok = False
+                result.error = "; ".join(problems)
 
         return self._stage("push", work)
+
+    def _pause_json(self) -> dict[str, Any] | None:
+        with self.app.sessions() as session:
+            pause = pauses.lookup(session, self.key, self.app.clock())
+        return pause.to_json(self.key) if pause is not None else None
 
     # ----- compositions ---------------------------------------------------------------------
     def after_bank_data(self) -> list[StageResult]:

@@ -1,4 +1,4 @@
-"""Figures read fresh from the database at scrape time: outbox depth, duplicates and budget per company."""
+"""Figures read fresh from the database at scrape time, per company: outbox, duplicates, budget, pauses."""
 
 from __future__ import annotations
 
@@ -10,9 +10,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.budget import usage
 from syncd.mirror.tables import Company
-from syncd.ops.metrics import BudgetFigures, OutboxFigures
+from syncd.ops.metrics import PAUSE_KINDS, BudgetFigures, OutboxFigures, PauseFigures
 from syncd.outbox import duplicates
 from syncd.outbox.tables import OutboxCommand
+from syncd.pull import pauses
 from syncd.settings import Settings
 
 OUTBOX_STATES = ("pending", "sending", "unknown", "failed", "done", "cancelled")
@@ -62,4 +63,20 @@ def budget_figures(
             pk = known.get(key)
             used = usage(session, pk, key, quota=quota, now=now).used if pk is not None else 0
             result.append(BudgetFigures(key, used, max(quota - used, 0)))
+    return result
+
+
+def pause_figures(
+    sessions: sessionmaker[Session], settings: Settings, now: dt.datetime
+) -> list[PauseFigures]:
+    """Per configured company: which kind of pause is in force (every kind, zeros included)."""
+    with sessions() as session:
+        known = {c.bokio_company_id: c for c in session.scalars(select(Company))}
+        result = []
+        for company in settings.companies:
+            key = str(company.id)
+            pause = pauses.current(known.get(key), now)
+            kind = pause.kind.value if pause is not None else None
+            until = pause.until.timestamp() if pause is not None else None
+            result.append(PauseFigures(key, {k: int(k == kind) for k in PAUSE_KINDS}, until))
     return result

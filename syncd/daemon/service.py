@@ -34,7 +34,7 @@ from syncd.audit.run import audit_company, last_run
 from syncd.budget import usage
 from syncd.clock import STOCKHOLM
 from syncd.daemon.cycle import CompanyCycle, StageResult
-from syncd.daemon.figures import budget_figures, outbox_figures
+from syncd.daemon.figures import budget_figures, outbox_figures, pause_figures
 from syncd.ingest.inbox import InboxWatch
 from syncd.logging import get_logger
 from syncd.mirror import repo
@@ -70,6 +70,7 @@ class Daemon:
         self.metrics = Metrics(
             outbox_source=lambda: outbox_figures(app.sessions, app.clock()),
             budget_source=lambda: budget_figures(app.sessions, self.settings, app.clock()),
+            pause_source=lambda: pause_figures(app.sessions, self.settings, app.clock()),
         )
         app.request_observer = self.metrics.observe_request
         self.puller = Puller(app)
@@ -282,7 +283,7 @@ class Daemon:
             for key, count in result.detail.get("by_tier", {}).items():
                 tier, _, decision = key.partition("/")
                 self.metrics.observe_allocation(tier, decision, count)
-        if result.stage == "push" and result.ok and company:
+        if result.stage == "push" and result.complete and company:  # a paused push is no success
             self.metrics.mark_cycle_success(company, time.time())
         if not result.ok:
             with self._lock:

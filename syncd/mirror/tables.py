@@ -29,6 +29,9 @@ class Company(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     paused_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     pause_reason: Mapped[str | None] = mapped_column(String(500), default=None)
+    pause_kind: Mapped[str | None] = mapped_column(String(20), default=None)
+    """auth, quota, rate, plan or bokio_down (see :mod:`syncd.pull.pauses`); None when not paused."""
+    paused_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
 class _MirrorColumns:

@@ -8,7 +8,8 @@ Two kinds of figures:
 
 * events the code reports as they happen (Bokio requests, allocations, job runs), kept in
   ordinary counters and histograms;
-* state that lives in the database (outbox depth, duplicates found, request budget). These may be pushed with
+* state that lives in the database (outbox depth, duplicates found, request budget, company
+  pauses by kind). These may be pushed with
   :meth:`Metrics.set_outbox` / :meth:`Metrics.set_budget` after each job, and may also be read
   fresh at scrape time from the ``outbox_source`` / ``budget_source`` callables: a scrape
   then shows the database as it is, not as it was after the last job. Source values win
@@ -41,6 +42,7 @@ log = get_logger(__name__)
 JOB_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _T = TypeVar("_T")
+PAUSE_KINDS = ("auth", "quota", "rate", "plan", "bokio_down")  # syncd.pull.pauses.PauseKind values
 
 
 class RequestLike(Protocol):
@@ -84,19 +86,41 @@ class BudgetFigures:
     remaining: int
 
 
+@dataclass(frozen=True, slots=True)
+class PauseFigures:
+    """One company's pause: 1 for the kind it is paused for, 0 for every other kind (so no series
+    vanishes when a pause ends), and when the pause ends."""
+
+    company: str
+    paused: Mapping[str, int]
+    until_s: float | None = None
+
+
 OutboxSource = Callable[[], Iterable[OutboxFigures]]
 BudgetSource = Callable[[], Iterable[BudgetFigures]]
+PauseSource = Callable[[], Iterable[PauseFigures]]
 
 
 class _StateCollector(Collector):
     """Serves outbox and budget gauges: pushed values, overridden by the sources at scrape time."""
 
-    def __init__(self, outbox_source: OutboxSource | None, budget_source: BudgetSource | None) -> None:
+    def __init__(
+        self,
+        outbox_source: OutboxSource | None,
+        budget_source: BudgetSource | None,
+        pause_source: PauseSource | None = None,
+    ) -> None:
         self._lock = threading.Lock()
         self._outbox: dict[str, OutboxFigures] = {}
         self._budget: dict[str, BudgetFigures] = {}
+        self._pauses: dict[str, PauseFigures] = {}
         self._outbox_source = outbox_source
         self._budget_source = budget_source
+        self._pause_source = pause_source
+
+    def push_pause(self, figures: PauseFigures) -> None:
+        with self._lock:
+            self._pauses[figures.company] = figures
 
     def push_outbox(self, figures: OutboxFigures) -> None:
         with self._lock:
@@ -107,16 +131,24 @@ class _StateCollector(Collector):
             self._budget[figures.company] = figures
 
     def describe(self) -> Iterable[Metric]:
-        return [*self._families(), self._up_family()]
+        return [*self._families(), *self._pause_families(), self._up_family()]
 
     def collect(self) -> Iterable[Metric]:
         with self._lock:
-            outbox, budget = dict(self._outbox), dict(self._budget)
+            outbox, budget, paused = dict(self._outbox), dict(self._budget), dict(self._pauses)
         up = self._up_family()
         for figures in _read_source("outbox", self._outbox_source, up):
             outbox[figures.company] = figures
         for item in _read_source("budget", self._budget_source, up):
             budget[item.company] = item
+        for one in _read_source("pauses", self._pause_source, up):
+            paused[one.company] = one
+        pause_family, until_family = self._pause_families()
+        for one in paused.values():
+            for kind, value in sorted(one.paused.items()):
+                pause_family.add_metric([one.company, kind], value)
+            if one.until_s is not None:
+                until_family.add_metric([one.company], one.until_s)
         families = self._families()
         depth, oldest, used, remaining, duplicates = families
         for figures in outbox.values():
@@ -129,7 +161,23 @@ class _StateCollector(Collector):
         for item in budget.values():
             used.add_metric([item.company], item.used)
             remaining.add_metric([item.company], item.remaining)
-        return [*families, up]
+        return [*families, pause_family, until_family, up]
+
+    @staticmethod
+    def _pause_families() -> tuple[GaugeMetricFamily, GaugeMetricFamily]:
+        return (
+            GaugeMetricFamily(
+                "syncd_company_paused",
+                "1 when syncd stopped calling Bokio for a company, by pause kind "
+                "(auth, quota, rate, plan, bokio_down); 0 for the other kinds",
+                labels=["company", "kind"],
+            ),
+            GaugeMetricFamily(
+                "syncd_company_paused_until_timestamp_seconds",
+                "Unix time a company's pause ends (absent when it is not paused)",
+                labels=["company"],
+            ),
+        )
 
     @staticmethod
     def _up_family() -> GaugeMetricFamily:
@@ -194,6 +242,7 @@ class Metrics:
         registry: CollectorRegistry | None = None,
         outbox_source: OutboxSource | None = None,
         budget_source: BudgetSource | None = None,
+        pause_source: PauseSource | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.registry = registry if registry is not None else CollectorRegistry()
@@ -253,7 +302,7 @@ class Metrics:
             ["company"],
             registry=r,
         )
-        self._state = _StateCollector(outbox_source, budget_source)
+        self._state = _StateCollector(outbox_source, budget_source, pause_source)
         r.register(self._state)
 
     def observe_request(self, record: RequestLike) -> None:
@@ -265,6 +314,11 @@ class Metrics:
     def set_budget(self, company: str, used: int, remaining: int) -> None:
         """Publish a company's request budget (a scrape-time source overrides it)."""
         self._state.push_budget(BudgetFigures(company, used, remaining))
+
+    def set_pause(self, company: str, kind: str | None, until_s: float | None = None) -> None:
+        """Publish a company's pause (``kind`` None: not paused); a scrape-time source overrides it."""
+        paused = {k: int(k == kind) for k in PAUSE_KINDS}
+        self._state.push_pause(PauseFigures(company, paused, until_s if kind else None))
 
     def set_outbox(
         self,

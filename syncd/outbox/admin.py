@@ -66,6 +66,8 @@ def retry(session: Session, command_id: int, now: dt.datetime) -> str:
     if command.state == "unknown":
         command.next_attempt_at = now
         return "will be read back on the next push (re-sent only if absent after its settle window)"
+    if command.state == "pending":
+        _refuse_paused(session, command, now)
     if command.state not in ("failed", "cancelled"):
         raise OutboxAdminError(
             f"command {command_id} is {command.state}; only failed, cancelled or unknown retry"
@@ -87,6 +89,20 @@ def retry(session: Session, command_id: int, now: dt.datetime) -> str:
             if command.kind in DELETES:
                 allocation.state = "undoing"
     return "pending: goes out with the next push"
+
+
+def _refuse_paused(session: Session, command: OutboxCommand, now: dt.datetime) -> None:
+    """A pending command held by its company's pause: say which pause, and how to end it."""
+    from syncd.mirror.tables import Company
+    from syncd.pull import pauses
+
+    company = session.get(Company, command.company_id)
+    pause = pauses.current(company, now)
+    if company is not None and pause is not None:
+        raise OutboxAdminError(
+            f"command {command.id} is pending, held by the company's pause: {pause.describe()}; "
+            f"fix: {pause.fix(company.bokio_company_id)}"
+        )
 
 
 def cancel(session: Session, command_id: int, now: dt.datetime) -> str:

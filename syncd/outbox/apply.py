@@ -17,11 +17,12 @@ from sqlalchemy.orm import Session
 from syncd.allocations.tables import Allocation
 from syncd.domain import invoice_math as im
 from syncd.mirror import repo
-from syncd.mirror.tables import Company, InvoicePayment, InvoiceSettlement
+from syncd.mirror.tables import InvoicePayment, InvoiceSettlement
 from syncd.outbox import enqueue as k
 from syncd.outbox.reflect import reflect_allocation
 from syncd.outbox.store import DUPLICATE_OF, Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
+from syncd.pull.pauses import Pause, PauseKind, set_pause
 from syncd.pull.store import mark_dirty
 
 OutcomeKind = Literal["done", "retry", "unknown", "failed", "pause", "resend"]
@@ -37,7 +38,7 @@ class Outcome:
       ``not_before`` (the settle window, measured from the send).
     - ``resend``: read back and it provably did not happen; send again (``before`` refreshed).
     - ``failed``: Bokio refused; ``error`` is its answer verbatim, for a person.
-    - ``pause``: the company's quota (or token) is exhausted until ``pause_until``.
+    - ``pause``: the whole company waits until ``pause_until`` (``pause_kind``: quota, auth, plan).
     """
 
     kind: OutcomeKind
@@ -46,6 +47,7 @@ class Outcome:
     delay_s: float = 0.0
     not_before: dt.datetime | None = None
     pause_until: dt.datetime | None = None
+    pause_kind: str | None = None  # syncd.pull.pauses.PauseKind value
     before: dict[str, Any] | None = None
     payments: tuple[dict[str, Any], ...] = ()
     settlements: tuple[dict[str, Any], ...] = ()
@@ -121,11 +123,11 @@ def apply_outcome(
     elif outcome.kind == "pause":
         command.state = back
         until = outcome.pause_until or now
-        command.next_attempt_at = until
-        company = session.get(Company, claimed.company_id)
-        if company is not None:
-            company.paused_until = until
-            company.pause_reason = str((outcome.error or {}).get("message", "paused"))[:500]
+        command.next_attempt_at = until  # a pause that ends early makes it due (pauses.clear)
+        error = outcome.error or {}
+        reason = str(error.get("pause_reason") or error.get("message") or "paused")
+        kind = PauseKind(outcome.pause_kind or PauseKind.QUOTA)
+        set_pause(session, claimed.company_id, Pause(kind, reason, until, now))
     else:  # retry / resend
         command.state = back
         command.next_attempt_at = due

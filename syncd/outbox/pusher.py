@@ -17,10 +17,12 @@ the same rule -- or, when even that cannot be written, abandoned so this process
 
 Errors, by what to do (style §6): 429s (rate or concurrency; the client already waited them out
 a few times), a 5xx on a read, or a request that never left → ``pending`` with backoff and
-jitter; quota 403 → pause the company until ``Retry-After``; a lost answer → ``unknown``,
+jitter; quota 403 → pause the company (kind ``quota``) until ``Retry-After``, 401 or a missing
+scope → an ``auth`` pause (see :mod:`syncd.pull.pauses`); a lost answer → ``unknown``,
 read back once the settle window from its send has passed;
-Bokio's refusals (400/404) → ``failed`` with its error verbatim; no Tags in the price plan →
-tagging off for the company and the tag command done as skipped.
+Bokio's refusals (400/404) → ``failed`` with its error verbatim; any 403 on tagging (no Tags
+in the price plan, no tag scope) → tagging off for the company and the tag command done as
+skipped, never a pause.
 """
 
 from __future__ import annotations
@@ -66,6 +68,8 @@ from syncd.outbox import store, tagging
 from syncd.outbox.apply import Applied, Outcome, apply_outcome, error_body
 from syncd.outbox.resolve import resolve
 from syncd.outbox.store import Claimed
+from syncd.pull import pauses
+from syncd.pull.pauses import PauseKind
 
 log = get_logger(__name__)
 
@@ -265,31 +269,46 @@ class Pusher:
             return Outcome("unknown", error=error_body(exc), delay_s=0.0)
         if isinstance(exc, QuotaExceededError):
             wait = exc.retry_after if exc.retry_after is not None else self.policy.default_pause_s
-            return Outcome(
-                "pause", error=error_body(exc), pause_until=self.now() + dt.timedelta(seconds=wait)
-            )
+            return self._pause(exc, PauseKind.QUOTA, wait)
         if isinstance(exc, RateLimitedError):
             delay = max(exc.retry_after or 0.0, self._backoff(claimed.attempts))
             return Outcome("retry", error=error_body(exc), delay_s=delay + self.rng.uniform(0, 1))
         if isinstance(exc, ServerError | TransportError | ProtocolError):
             return Outcome("retry", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
-        if isinstance(exc, PricePlanRequiredError) and claimed.kind == k.TAG_JOURNAL_ENTRIES:
-            reason = f"price plan lacks {exc.required_feature or 'Tags'}: {exc}"
-            tagging.disable(self.sessions, self.company_id, reason, self.now())
-            return Outcome("done", result={"skipped": reason})
-        if isinstance(exc, AuthError | ForbiddenError) and not isinstance(exc, PricePlanRequiredError):
-            until = self.now() + dt.timedelta(
-                seconds=self.policy.default_pause_s
-            )  # the token, not this command
-            return Outcome(
-                "pause", error=error_body(exc, hint="fix the token or its scopes"), pause_until=until
-            )
+        if isinstance(exc, ForbiddenError) and claimed.kind == k.TAG_JOURNAL_ENTRIES:
+            return self._tagging_refused(exc)
+        if isinstance(exc, PricePlanRequiredError):
+            return self._pause(exc, PauseKind.PLAN, self.policy.default_pause_s)
+        if isinstance(exc, AuthError | ForbiddenError):  # the token, not this command
+            return self._pause(exc, PauseKind.AUTH, self.policy.default_pause_s)
         if isinstance(exc, NotFoundError) and claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
             return _already_deleted(claimed)
         if isinstance(exc, BadRequestError) and claimed.kind in (k.RECORD_PAYMENT, k.RECORD_SETTLEMENT):
             return self._already_recorded(claimed, exc)
         # refusals (400/404, price plan) and anything unforeseen: a person decides, nothing is guessed
         return Outcome("failed", error=error_body(exc))
+
+    def _tagging_refused(self, exc: ForbiddenError) -> Outcome:
+        """Tags are extra: a plan without Tags or a token without the tag scope turns tagging off
+        for the company (doctor shows it), never pauses it; the payments are booked either way."""
+        if isinstance(exc, PricePlanRequiredError):
+            reason = f"price plan lacks {exc.required_feature or 'Tags'}: {exc}"
+        else:
+            reason = f"the token may not tag journal entries (403): {exc}"
+        tagging.disable(self.sessions, self.company_id, reason, self.now())
+        return Outcome("done", result={"skipped": reason})
+
+    def _pause(self, exc: BokioError, kind: PauseKind, seconds: float) -> Outcome:
+        """The whole company waits; the command goes back to ``pending`` untouched."""
+        hint = pauses.FIXES[kind].format(company=self.client.company_id)
+        found = pauses.pause_for(exc, self.now())
+        reason = found.reason if found is not None and found.kind is kind else str(exc)
+        return Outcome(
+            "pause",
+            error=error_body(exc, hint=hint, pause_reason=reason),
+            pause_until=self.now() + dt.timedelta(seconds=seconds),
+            pause_kind=kind.value,
+        )
 
     def _already_recorded(self, claimed: Claimed, exc: BokioError) -> Outcome:
         """Bokio refuses to record twice: after an earlier attempt whose answer was lost (it may

@@ -4,6 +4,8 @@ Creating them is read-before-create (list the tag groups, create only what is mi
 crash or a lost answer during set-up costs one more read next time, never a second group. A
 company whose price plan lacks Tags turns tagging off (``disabled_reason``) with one warning;
 its tag commands are then marked done as skipped, because the payments are booked either way.
+A token without the tag scope does the same (a 403 on tagging never pauses the company);
+``syncd companies resume ID --tagging`` turns it back on.
 """
 
 from __future__ import annotations
@@ -115,3 +117,15 @@ def disable(sessions: sessionmaker[Session], company_id: int, reason: str, now: 
         row.disabled_reason = reason[:500]
         row.disabled_at = now
     log.warning("outbox.tagging_disabled", company_id=company_id, reason=reason)
+
+
+def enable(session: Session, company_id: int) -> str | None:
+    """Turn tagging back on (after the plan or scope was fixed); returns why it was off, if it was."""
+    row = session.scalar(select(CompanyTagging).where(CompanyTagging.company_id == company_id))
+    if row is None or not row.disabled_reason:
+        return None
+    reason = row.disabled_reason
+    row.disabled_reason = None
+    row.disabled_at = None
+    log.info("outbox.tagging_enabled", company_id=company_id, was=reason)
+    return reason

@@ -7,8 +7,10 @@ Entry points (how the rest of syncd calls the mirror):
 - the pusher: :func:`syncd.pull.store.mark_dirty` inside its own transaction, or
   :meth:`Puller.refresh_invoices` right after a push to read the invoice back at once.
 
-A ``quota-exceeded`` answer pauses that company until Retry-After (``companies.paused_until``);
-the others go on, and a paused company's pulls are skipped with a log line.
+An answer that concerns the whole company (quota, token, Bokio down: :mod:`syncd.pull.pauses`)
+pauses that company with its kind, reason and until-time; the others go on, and a paused
+company's pulls are skipped with a log line. An ``auth`` pause is re-checked first with one cheap,
+budget-counted call, so a fixed token resumes at the next pull.
 """
 
 from __future__ import annotations
@@ -21,11 +23,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.app import App
-from syncd.bokio import AuthError, BokioError, QuotaExceededError
+from syncd.bokio import AuthError, BokioError, QuotaExceededError, ServerError, TransportError
 from syncd.budget import LedgerRecorder
 from syncd.mirror import repo
 from syncd.mirror.tables import Company
-from syncd.pull import invoices, store, streams
+from syncd.pull import invoices, pauses, store, streams
 from syncd.pull.dryrun import plan
 from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
 from syncd.pull.run import PullConfig, RequestTap, Run
@@ -33,7 +35,7 @@ from syncd.settings import CompanySettings
 
 log = structlog.get_logger("syncd.pull")
 
-DEFAULT_QUOTA_PAUSE = dt.timedelta(hours=1)
+DEFAULT_QUOTA_PAUSE = pauses.DEFAULT_PAUSE
 StreamFn = Callable[[Run], None]
 
 
@@ -155,11 +157,14 @@ class Puller:
 
         Quota and authentication errors concern every stream of the company, so they stop it.
         """
+        run.streams_run += 1
         try:
             fn(run)
         except (QuotaExceededError, AuthError):
             raise
         except BokioError as exc:
+            if isinstance(exc, ServerError | TransportError):
+                run.unavailable.append(exc)
             run.report.problems.append(f"{name}: {exc}")
             log.warning("pull.stream_failed", company=run.report.company, stream=name, error=str(exc))
             with run.txn() as session:
@@ -173,31 +178,47 @@ class Puller:
         bokio_id = str(company.id)
         with self.app.sessions.begin() as session:
             row = repo.ensure_company(session, bokio_id, company.name)
-            pk, paused_until = row.id, row.paused_until
-            if paused_until is not None and paused_until <= now:
-                row.paused_until, row.pause_reason = None, None
-        if paused_until is not None and paused_until > now:
-            report.paused_until = paused_until
-            report.skipped = f"paused until {paused_until.isoformat()} (quota-exceeded); pull skipped"
-            log.info("pull.skipped_paused", company=bokio_id, paused_until=paused_until.isoformat())
-            return report
+            pk = row.id
+            pause = pauses.current(row, now)
+            if pause is None and row.paused_until is not None:
+                pauses.clear(session, pk, company=bokio_id, why="the pause ran out")
         ledger = LedgerRecorder(self.app.sessions, company_ids={bokio_id: pk})
         tap = RequestTap(forward=ledger, report=report)
         client = self.app.bokio_client(company, on_request=tap)
         run = Run(self.app.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
         try:
+            if pause is not None and pause.kind is pauses.PauseKind.AUTH:
+                pause = self._recheck(run, bokio_id, pause)
+            if pause is not None:
+                report.paused_until, report.pause_kind = pause.until, pause.kind.value
+                report.skipped = f"{pause.describe()}; pull skipped"
+                log.info("pull.skipped_paused", company=bokio_id, pause=pause.describe())
+                return report
             body(run)
-        except QuotaExceededError as exc:
-            wait = dt.timedelta(seconds=exc.retry_after) if exc.retry_after else DEFAULT_QUOTA_PAUSE
-            until = now + wait
+            if run.unavailable and len(run.unavailable) == run.streams_run:
+                raise run.unavailable[-1]  # nothing got through: Bokio is down, stop asking for a while
+        except (QuotaExceededError, AuthError, ServerError, TransportError) as exc:
+            found = pauses.pause_for(exc, now)
+            assert found is not None  # noqa: S101 - each of these classes maps to a pause
             with run.txn() as session:
-                store.pause(session, pk, until, f"quota-exceeded: {exc}"[:500])
-            report.paused_until = until
-            report.problems.append(f"quota exceeded; company paused until {until.isoformat()}")
-            log.warning("pull.paused", company=bokio_id, paused_until=until.isoformat())
+                pauses.set_pause(session, pk, found, company=bokio_id)
+            report.paused_until, report.pause_kind = found.until, found.kind.value
+            report.problems.append(f"company {found.describe()}")
         finally:
             ledger.flush()
         return report
+
+    def _recheck(self, run: Run, bokio_id: str, pause: pauses.Pause) -> pauses.Pause | None:
+        """One cheap call: does the token work again? Resume if so; raise if Bokio says something new."""
+        try:
+            run.client.get_company_information()
+        except AuthError as exc:
+            log.info("pull.auth_still_refused", company=bokio_id, error=str(exc))
+            return pause
+        with run.txn() as session:
+            pauses.clear(session, run.company_pk, company=bokio_id, why="the token works again", now=run.now)
+        run.report.resumed = f"the {pause.kind.value} pause ended: the token works again"
+        return None
 
 
 def _company_pk(session: Session, bokio_id: str) -> int | None:

@@ -60,6 +60,10 @@ class PullReport:
     rows: dict[str, RowCounts] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
     paused_until: dt.datetime | None = None
+    pause_kind: str | None = None
+    """Why the company is paused (``syncd.pull.pauses.PauseKind``), when it is."""
+    resumed: str | None = None
+    """Set when this pull found a pause over (the token works again) and went on."""
     skipped: str | None = None
     planned: list[PlannedCall] = field(default_factory=list)
 
@@ -96,6 +100,8 @@ class PullReport:
             "problems": list(self.problems),
             "paused": self.paused,
             "paused_until": self.paused_until.isoformat() if self.paused_until else None,
+            "pause_kind": self.pause_kind,
+            "resumed": self.resumed,
             "skipped": self.skipped,
             "planned": [
                 {"stream": p.stream, "method": p.method, "path": p.path, "count": p.count, "why": p.why}

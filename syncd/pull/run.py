@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bokio import BokioClient, MalformedRecordError, ProtocolError, RequestRecord
+from syncd.bokio import BokioClient, BokioError, MalformedRecordError, ProtocolError, RequestRecord
 from syncd.bokio.models import BokioModel
 from syncd.bokio.pagination import Page
 from syncd.domain import invoice_math as im
@@ -88,6 +88,9 @@ class Run:
     skipped: list[str] = field(default_factory=list)
     notes_by_id: bool = True
     """False when this run also lists every credit note (a full sweep): no per-id reads then."""
+    streams_run: int = 0
+    unavailable: list[BokioError] = field(default_factory=list)
+    """Streams that failed because Bokio answered 5xx or not at all; all of them: Bokio is down."""
 
     @property
     def ids(self) -> dict[str, str | int]:

@@ -1,4 +1,4 @@
-"""Database side of the puller: sync state, dirty marks, pauses, derived columns.
+"""Database side of the puller: sync state, dirty marks, derived columns (pauses: ``pauses``).
 
 Functions take the caller's Session and never commit (style practice 11): the puller's job
 opens one transaction per page so a page's rows and its progress land together.
@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from syncd.domain import invoice_math as im
-from syncd.mirror.tables import Company, CreditNote, Invoice, InvoicePayment, InvoiceSettlement, SyncState
+from syncd.mirror.tables import CreditNote, Invoice, InvoicePayment, InvoiceSettlement, SyncState
 from syncd.pull.cursors import ScanProgress
 from syncd.pull.derive import Derived, derive
 
@@ -80,13 +80,6 @@ def clear_dirty(row: SyncState, done: Iterable[str]) -> None:
     remaining = dirty_ids(row) - set(done)
     if remaining != dirty_ids(row):
         set_cursor(row, dirty=sorted(remaining) or None)
-
-
-def pause(session: Session, company_pk: int, until: dt.datetime, reason: str) -> None:
-    """Stop calling Bokio for this company until ``until`` (quota-exceeded)."""
-    session.execute(
-        update(Company).where(Company.id == company_pk).values(paused_until=until, pause_reason=reason)
-    )
 
 
 def open_invoice_ids(session: Session, company_pk: int) -> set[str]:

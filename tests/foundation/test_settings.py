@@ -37,10 +37,10 @@ def test_environment_shorthand_configures_one_company_without_any_file(tmp_path:
     assert settings.bokio.base_url == "http://127.0.0.1:8080/v1"
 
 
-def test_defaults_are_bokio_production_and_an_embedded_sqlite_file() -> None:
+def test_defaults_are_bokio_production_and_an_embedded_sqlite_file_at_an_absolute_path() -> None:
     settings = load_settings({})
     assert settings.bokio.base_url == "https://api.bokio.se/v1"
-    assert settings.database_url.get_secret_value() == "sqlite:///var/syncd.sqlite3"
+    assert settings.database_url.get_secret_value() == f"sqlite:///{Path.cwd() / 'var' / 'syncd.sqlite3'}"
     assert load_settings({"STATE_DIRECTORY": "/var/lib/syncd"}).database_url.get_secret_value() == (
         "sqlite:////var/lib/syncd/syncd.sqlite3"
     )

@@ -44,7 +44,8 @@ def test_quota_exceeded_pauses_that_company_and_the_other_goes_on(database: Data
         before = len(sandbox.log)
         skipped = Puller(app).pull(busy, now=sandbox.clock())
         assert skipped.skipped is not None
-        assert "paused until" in skipped.skipped
+        assert "paused (quota) until" in skipped.skipped
+        assert skipped.pause_kind == "quota"
         assert len(sandbox.log) == before  # a paused company costs nothing
     finally:
         app.close()
