@@ -56,7 +56,7 @@ def _match(args: argparse.Namespace) -> int:
             for company in selected_companies(app.settings, args.company)
         ]
     if args.json:
-        emit_json([r.to_json() for r in reports])
+        emit_json({"dry_run": args.dry_run, "companies": [r.to_json() for r in reports]})
         return 0
     for r in reports:
         prefix = "would propose" if r.dry_run else "proposed"

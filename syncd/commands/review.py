@@ -135,7 +135,11 @@ def _list(args: argparse.Namespace) -> int:
             proposals = review.pending(session, company_id)
             undos = reversals.proposed_undos(session, company_id)
             held = len(duplicates.possible_duplicates(session, company_id))
-            data = [proposal_json(p) for p in proposals] + [u.to_json() for u in undos]
+            data = {
+                "proposals": [proposal_json(p) for p in proposals],
+                "reversals": [u.to_json() for u in undos],
+                "held_duplicates": held,
+            }
             if not args.json:
                 for p in proposals:
                     _print(p, detail=False)

@@ -83,7 +83,7 @@ def duplicates_command(args: argparse.Namespace) -> int:
         with app.sessions() as session:
             held = duplicates.possible_duplicates(session, company_id)
     if args.json:
-        emit_json([line.to_json() for line in held])
+        emit_json({"duplicates": [line.to_json() for line in held]})
         return 0
     for line in held:
         _print_held(line)

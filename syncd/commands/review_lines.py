@@ -54,7 +54,7 @@ def unmatched_command(args: argparse.Namespace) -> int:
         with app.sessions() as session:
             lines = unmatched.unmatched(session, company_id, dismissed=args.dismissed)
     if args.json:
-        emit_json(plain([line.to_json() for line in lines]))
+        emit_json(plain({"dismissed": args.dismissed, "lines": [line.to_json() for line in lines]}))
         return 0
     for line in lines:
         left = "" if line.unallocated == line.amount else f" ({format_amount(line.unallocated)} unbooked)"

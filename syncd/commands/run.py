@@ -26,7 +26,7 @@ def _run(args: argparse.Namespace) -> int:
 
             reports = run_once(app, full=args.full)
             if args.json:
-                emit_json([r.to_json() for r in reports])
+                emit_json({"companies": [r.to_json() for r in reports]})
             else:
                 for report in reports:
                     print(f"{report.company}: {'ok' if report.ok else 'FAILED'}")
