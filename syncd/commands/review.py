@@ -192,6 +192,8 @@ def _decide(args: argparse.Namespace, action: str) -> int:
         emit_json(plain(result))
     else:
         verb = {"accept": "accepted", "reject": "rejected"}[action]
+        if args.dry_run:
+            verb = f"would {action}"
         note = " (dry run: nothing changed)" if args.dry_run else ""
         print(f"{verb} allocation(s) {', '.join(map(str, result['allocations']))} by {by}{note}")
         if action == "accept" and not args.dry_run:

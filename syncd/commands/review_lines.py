@@ -196,11 +196,13 @@ def dismissal_command(args: argparse.Namespace, action: str) -> int:
         return 0
     note = " (dry run: nothing changed)" if args.dry_run else ""
     if action == "dismiss":
-        print(f"bank line {result['bank_line']} dismissed by {by}: {result['reason']}{note}")
+        done = "would be dismissed" if args.dry_run else "dismissed"
+        print(f"bank line {result['bank_line']} {done} by {by}: {result['reason']}{note}")
         print(
             "it is no longer unmatched nor matched; "
             f"`syncd review undismiss {result['bank_line']}` brings it back"
         )
     else:
-        print(f"bank line {result['bank_line']} brought back by {by}: it is unmatched money again{note}")
+        done = "would be brought back" if args.dry_run else "brought back"
+        print(f"bank line {result['bank_line']} {done} by {by}: it is unmatched money again{note}")
     return 0
