@@ -68,7 +68,12 @@ def test_run_once_mirrors_the_company_and_status_shows_it(capsys: pytest.Capture
     assert main(["run", "--once", "--json"]) == 0
     cycle = json_out(capsys)
     assert isinstance(cycle, dict)
-    assert [stage["stage"] for stage in cycle["companies"][0]["stages"]] == ["import", "pull", "match", "push"]
+    assert [stage["stage"] for stage in cycle["companies"][0]["stages"]] == [
+        "import",
+        "pull",
+        "match",
+        "push",
+    ]
     assert main(["status", "--json"]) == 0
     status = json_out(capsys)
     assert isinstance(status, dict)

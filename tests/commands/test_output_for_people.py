@@ -121,7 +121,8 @@ def test_every_reporting_command_prints_one_json_object_without_a_single_float(
         assert not _floats(data), f"{argv} prints floats: {_floats(data)}"
     planned = json.loads(_text(capsys, "push", "--dry-run", "--json"))["companies"][0]["commands"]
     amounts = [c["invoice"]["amount"] for c in planned]
-    assert amounts and all(amount == "1250.00" for amount in amounts)  # exact decimal strings
+    assert amounts
+    assert set(amounts) == {"1250.00"}  # exact decimal strings
 
 
 def test_a_mistyped_command_gets_a_suggestion_at_every_level(capsys: pytest.CaptureFixture[str]) -> None:
