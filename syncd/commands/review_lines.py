@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from syncd.allocations import assign as manual
 from syncd.allocations import dismissals, unmatched
-from syncd.allocations.job import company_rules
 from syncd.commands import build_app, emit_json
 from syncd.commands.decide import company_of, match_lock, parse_amount, person, plain, would_push
 from syncd.db import utcnow
 from syncd.domain.models import SettlementType, VatScheme
 from syncd.errors import ConfigError
 from syncd.match.plan import format_amount
+
+if TYPE_CHECKING:
+    from syncd.allocations import assign as manual
 
 
 def add_assign_arguments(action: argparse.ArgumentParser) -> None:
@@ -83,6 +85,8 @@ def unmatched_command(args: argparse.Namespace) -> int:
 
 
 def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
+    from syncd.allocations import assign as manual
+
     fees = []
     for kind, amount in raw:
         fee_type = next((t for t in SettlementType if t.value.casefold() == kind.casefold()), None)
@@ -99,6 +103,9 @@ def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
 
 def assign_command(args: argparse.Namespace) -> int:
     """Book a bank line to the named invoice, under the match lock so the matcher cannot race it."""
+    from syncd.allocations import assign as manual
+    from syncd.allocations.job import company_rules  # the matcher's rules: only when booking
+
     by = person(args.by)
     request = manual.Request(
         bank_line=args.bank_line,

@@ -6,9 +6,11 @@ Run through ``syncd.cli.main`` against a sandbox served over HTTP and a real dat
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -160,3 +162,23 @@ def test_review_commands_start_without_alembic_or_the_bokio_client() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_review_list_and_show_print_every_amount_in_the_swedish_format(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    clean_env: dict[str, Any],
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    demo = json.loads(_text(capsys, "demo", "--workdir", str(tmp_path / "demo"), "--json"))
+    monkeypatch.setenv("SYNCD_DATABASE_URL", f"sqlite:///{tmp_path / 'demo' / 'syncd.sqlite3'}")
+    monkeypatch.setenv("SYNCD_COMPANY_ID", demo["company"]["id"])
+    monkeypatch.setenv("SYNCD_BOKIO_TOKEN", "not-used")
+    proposals = json.loads(_text(capsys, "review", "list", "--json"))["proposals"]
+    assert proposals, "the demo leaves proposals for review"
+    screens = [_text(capsys, "review", "list")] + [
+        _text(capsys, "review", "show", str(p["allocations"][0]["id"])) for p in proposals
+    ]
+    for screen in screens:
+        assert re.search(r"\d \d{3},\d{2}", screen), screen  # 6 343,27
+        assert not re.search(r"\b\d+\.\d{2}\b", screen), f"an amount in another format:\n{screen}"
