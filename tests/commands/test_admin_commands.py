@@ -202,3 +202,15 @@ auth = "oauth"
     done = json_out(capsys)
     assert isinstance(done, dict)
     assert done["step"] == "connected"
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("configured")
+def test_rerun_prints_each_stage_as_a_sentence_not_a_python_dict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["rerun", "--since", "2026-01-01", "--stage", "match"]) == 0
+    out = capsys.readouterr().out
+    assert "  match: ok" in out
+    assert "{" not in out
+    assert "'" not in out
