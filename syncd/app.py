@@ -5,26 +5,20 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import httpx
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
-from syncd.bokio import (
-    Auth,
-    BokioClient,
-    OAuthClient,
-    OAuthCompanyAuth,
-    PrivateTokenAuth,
-    RateLimiter,
-    RequestRecord,
-    build_http_client,
-)
 from syncd.db import make_engine, session_factory, utcnow
 from syncd.errors import ConfigError
 from syncd.settings import CompanySettings, Settings
-from syncd.tokenstore import FileTokenStore
+
+if TYPE_CHECKING:  # imported where used: a command that never calls Bokio starts without them
+    import httpx
+
+    from syncd.bokio import Auth, BokioClient, OAuthClient, RateLimiter, RequestRecord
+    from syncd.tokenstore import FileTokenStore
 
 
 @dataclass
@@ -57,6 +51,8 @@ class App:
     def http(self) -> httpx.Client:
         """The one ``httpx.Client`` of the process (connection pool shared by every company)."""
         if self._http is None:
+            from syncd.bokio import build_http_client
+
             bokio = self.settings.bokio
             self._http = build_http_client(
                 self.transport, connect_s=bokio.connect_timeout_s, read_s=bokio.read_timeout_s
@@ -70,6 +66,8 @@ class App:
 
         Bokio counts its 200-per-minute limit per token, so the limiter is keyed by token.
         """
+        from syncd.bokio import BokioClient, OAuthCompanyAuth, PrivateTokenAuth, RateLimiter
+
         auth: Auth
         if company.auth == "oauth":
             auth = OAuthCompanyAuth(
@@ -98,6 +96,8 @@ class App:
 
     def oauth_client(self) -> OAuthClient:
         """The public integration's OAuth client (``[bokio] oauth_*`` settings)."""
+        from syncd.bokio import OAuthClient
+
         bokio = self.settings.bokio
         if not (bokio.oauth_client_id and bokio.oauth_client_secret and bokio.oauth_redirect_uri):
             raise ConfigError(
@@ -115,6 +115,8 @@ class App:
 
     def token_store(self) -> FileTokenStore:
         """Where OAuth tokens live (``state_dir/oauth``)."""
+        from syncd.tokenstore import FileTokenStore
+
         return FileTokenStore(self.settings.state_dir / "oauth")
 
     def _observed(

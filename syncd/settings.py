@@ -65,7 +65,7 @@ class BokioSettings(_Strict):
     """How to reach Bokio (or the sandbox)."""
 
     base_url: str = DEFAULT_BASE_URL
-    general_base_url: str = "https://api.bokio.se"
+    general_base_url: str = "https://api.bokio.se/v1"  # /v1/token, /v1/authorize: see bokio.auth
     connect_timeout_s: float = Field(default=5.0, gt=0)
     read_timeout_s: float = Field(default=30.0, gt=0)
     deadline_s: float = Field(default=120.0, gt=0)

@@ -35,6 +35,11 @@ from syncd.bokio import wire
 from syncd.bokio.errors import AuthError, ErrorContext, OAuthError, ServerError, TransportError
 
 DEFAULT_BASE_URL = "https://api.bokio.se/v1"
+# ``/token``, ``/authorize`` and ``/connections`` live under ``/v1`` too: Bokio's General API OpenAPI
+# declares the server ``https://api.bokio.se/v1`` with paths ``/token`` and ``/authorize`` (and the
+# security scheme's relative ``tokenUrl: /token``); only some prose examples omit the prefix
+# (reference §2.2). The sandbox serves them at ``/v1/token`` and ``/v1/authorize`` likewise.
+DEFAULT_GENERAL_BASE_URL = "https://api.bokio.se/v1"
 Now = Callable[[], datetime]
 
 
@@ -129,7 +134,7 @@ class OAuthClient:
         client_id: str,
         client_secret: SecretStr,
         redirect_uri: str,
-        base_url: str = DEFAULT_BASE_URL,
+        base_url: str = DEFAULT_GENERAL_BASE_URL,
         now: Now = _utcnow,
         new_state: Callable[[], str] = lambda: secrets.token_urlsafe(32),
     ) -> None:

@@ -44,7 +44,7 @@ def _list(args: argparse.Namespace) -> int:
         for c in settings.companies
     ]
     if args.json:
-        emit_json(rows)
+        emit_json({"companies": rows})
         return 0
     if not rows:
         print("no companies configured (set SYNCD_COMPANY_ID and SYNCD_BOKIO_TOKEN, or [[companies]])")

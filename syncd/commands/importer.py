@@ -128,6 +128,8 @@ def _print(reports: Sequence[ImportReport], totals: dict[str, int], *, dry_run: 
         print(line)
         if r.error:
             print(f"    {r.error_location or 'file'}: {r.error}" + (f" — {r.hint}" if r.hint else ""))
+        for problem in r.problems:  # the problems themselves, not just their count
+            print(f"    {problem.severity.value} at {problem.location}: {problem.message}")
     print(
         f"{totals['files']} files: {totals['imported']} imported, {totals['duplicate_files']} duplicate, "
         f"{totals['quarantined']} quarantined; {verb} {totals['added']} transactions "

@@ -6,7 +6,6 @@ import argparse
 import dataclasses
 from typing import Any
 
-from syncd.allocations.job import run_match
 from syncd.clock import business_date
 from syncd.commands import add_json_flag, build_app, emit_json, load
 from syncd.db import utcnow
@@ -43,6 +42,8 @@ def selected_companies(settings: Settings, company: str | None) -> tuple[Company
 
 def _match(args: argparse.Namespace) -> int:
     with build_app(args) as app:
+        from syncd.allocations.job import run_match  # the matcher: only when matching
+
         now = utcnow()
         reports = [
             run_match(
@@ -56,7 +57,7 @@ def _match(args: argparse.Namespace) -> int:
             for company in selected_companies(app.settings, args.company)
         ]
     if args.json:
-        emit_json([r.to_json() for r in reports])
+        emit_json({"dry_run": args.dry_run, "companies": [r.to_json() for r in reports]})
         return 0
     for r in reports:
         prefix = "would propose" if r.dry_run else "proposed"

@@ -6,6 +6,7 @@ import argparse
 from typing import Any
 
 from syncd.commands import add_json_flag, build_app, emit_json
+from syncd.commands.invoices import invoice_labels, invoice_text
 from syncd.db import utcnow
 from syncd.outbox import admin
 
@@ -30,18 +31,22 @@ def register(subparsers: Any) -> None:
 def _list(args: argparse.Namespace) -> int:
     with build_app(args) as app, app.sessions() as session:
         rows = admin.list_commands(session, state=args.state)
+        labels = invoice_labels(session, (row["invoice"] for row in rows))
+    for row in rows:  # "invoice" stays the Bokio id (scripts use it); "invoice_label" names it
+        row["invoice_label"] = labels.get(row["invoice"] or "")
     if args.json:
         emit_json({"commands": rows})
         return 0
     for row in rows:
         error = (row["error"] or {}).get("message", "")
+        invoice = invoice_text(row["invoice_label"], row["invoice"])
         owner = (
-            f"duplicate of {row['duplicate_of']} on invoice {row['invoice']}"
+            f"duplicate of {row['duplicate_of']} on {invoice}"
             if row["duplicate_of"]
-            else f"alloc {row['allocation_id']} seq {row['seq']}"
+            else f"alloc {row['allocation_id']} step {row['seq']}, {invoice}"
         )
         print(
-            f"#{row['id']} {owner} {row['kind']} [{row['state']}] "
+            f"#{row['id']} {row['kind']} [{row['state']}] {owner}, "
             f"attempts {row['attempts']}" + (f" - {error}" if error else "")
         )
     if not rows:

@@ -11,6 +11,7 @@ from syncd.app import App
 from syncd.bokio import RequestRecord
 from syncd.budget import LedgerRecorder
 from syncd.commands import add_json_flag, build_app, emit_json
+from syncd.commands.invoices import invoice_labels, invoice_text
 from syncd.daemon.cycle import admin_stage, push_policy
 from syncd.errors import ConfigError
 from syncd.mirror import repo
@@ -58,6 +59,9 @@ def _dry_run(app: App, company: CompanySettings) -> dict[str, Any]:
     pk = _company_pk(app, company)
     with app.sessions() as session:
         planned = [p.to_json() for p in plan(session, pk)]
+        labels = invoice_labels(session, (p["invoice_id"] for p in planned))
+    for p in planned:
+        p["invoice"] = labels.get(p["invoice_id"] or "")
     return {"company": str(company.id), "commands": planned, "calls": sum(p["calls"] for p in planned)}
 
 
@@ -97,14 +101,16 @@ def _print(reports: list[dict[str, Any]], *, dry_run: bool) -> None:
     for report in reports:
         if dry_run:
             print(
-                f"{report['company']}: {len(report['commands'])} command(s), {report['calls']} Bokio call(s)"
+                f"{report['company']}: would send {len(report['commands'])} command(s) "
+                f"with {report['calls']} Bokio call(s)"
             )
             for c in report["commands"]:
                 note = f"  ({c['note']})" if c["note"] else ""
-                where = f"invoice {c['invoice_id']} [{c['state']}]"
-                print(f"  #{c['id']} {c['kind']} {where} {c['calls']} call(s){note}")
+                where = f"{invoice_text(c['invoice'], c['invoice_id'])} [{c['state']}]"
+                print(f"  #{c['id']} {c['kind']} {where}, {c['calls']} call(s){note}")
             continue
+        states = ", ".join(f"{count} {state}" for state, count in sorted(report["outbox"].items()))
         print(
             f"{report['company']}: handled {report['handled']} command(s) with {report['requests']} "
-            f"Bokio call(s); outbox {report['outbox']}"
+            f"Bokio call(s); outbox: {states or 'empty'}"
         )

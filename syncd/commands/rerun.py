@@ -69,7 +69,7 @@ def _rerun(args: argparse.Namespace) -> int:
         emit_json(result)
     elif not args.dry_run:
         for stage in result["stages"]:
-            print(f"  {stage['stage']}: {stage}")
+            print(f"  {stage_text(stage)}")
     return 0 if args.dry_run or all(s.get("ok", True) for s in result["stages"]) else 1
 
 
@@ -167,3 +167,14 @@ def _reimport(app: App, company: CompanySettings, since: dt.date) -> dict[str, A
             outcomes.append({"file": path.name, "status": report.status.value, "error": report.error})
     ok = all(o["status"] != ImportStatus.QUARANTINED.value for o in outcomes)
     return {"stage": "import", "ok": ok, "files": len(files), "outcomes": outcomes}
+
+
+def stage_text(stage: dict[str, Any]) -> str:
+    """``match: ok; proposed 3, auto_accepted 2`` rather than a Python dict."""
+    facts = []
+    for key, value in stage.items():
+        if key in {"stage", "ok"} or isinstance(value, dict | list) or value is None:
+            continue
+        facts.append(f"{key.replace('_', ' ')} {value}")
+    verdict = "ok" if stage.get("ok", True) else "FAILED"
+    return f"{stage['stage']}: {verdict}" + (f"; {', '.join(facts)}" if facts else "")

@@ -10,7 +10,9 @@ money handled outside syncd. Every decision records who (``--by``, default the l
 from __future__ import annotations
 
 import argparse
+import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from syncd.allocations import reversals, review
@@ -33,6 +35,7 @@ _ACTIONS = (
     ("same", "a held line is the same money as the earlier one: never booked"),
     ("distinct", "a held line is money of its own: matched like any other"),
 )
+_DECIMAL = re.compile(r"-?\d+\.\d+")
 _DECISIONS = {"accept", "reject", "assign", "dismiss", "undismiss", "same", "distinct"}
 
 
@@ -119,13 +122,24 @@ def _print(p: review.Proposal, *, detail: bool) -> None:
     if detail:
         print(f"    references: {', '.join(line['references']) or '-'}; text: {line['text'] or '-'}")
     for a in data["allocations"]:
-        print(f"  #{a['id']} invoice {a['invoice']} ({a['customer'] or '?'}), confidence {a['confidence']}%")
+        left = "" if a["outstanding"] is None else f", {format_amount(a['outstanding'])} outstanding"
+        print(
+            f"  #{a['id']} invoice {a['invoice']} ({a['customer'] or '?'}{left}), "
+            f"confidence {a['confidence']}%"
+        )
         print(f"      {a['explanation']}")
         if detail:
             for key, value in a["evidence"].items():
-                print(f"      {key}: {value}")
+                print(f"      {key}: {_evidence_text(value)}")
             for step in a["would_push"]:
                 print(f"      → {step}")
+
+
+def _evidence_text(value: Any) -> Any:
+    """Amounts in evidence (stored as decimal text, ``6343.27``) in the Swedish format of the rest."""
+    if isinstance(value, Decimal) or (isinstance(value, str) and _DECIMAL.fullmatch(value)):
+        return format_amount(Decimal(value))
+    return value
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -135,7 +149,11 @@ def _list(args: argparse.Namespace) -> int:
             proposals = review.pending(session, company_id)
             undos = reversals.proposed_undos(session, company_id)
             held = len(duplicates.possible_duplicates(session, company_id))
-            data = [proposal_json(p) for p in proposals] + [u.to_json() for u in undos]
+            data = {
+                "proposals": [proposal_json(p) for p in proposals],
+                "reversals": [u.to_json() for u in undos],
+                "held_duplicates": held,
+            }
             if not args.json:
                 for p in proposals:
                     _print(p, detail=False)
@@ -188,6 +206,8 @@ def _decide(args: argparse.Namespace, action: str) -> int:
         emit_json(plain(result))
     else:
         verb = {"accept": "accepted", "reject": "rejected"}[action]
+        if args.dry_run:
+            verb = f"would {action}"
         note = " (dry run: nothing changed)" if args.dry_run else ""
         print(f"{verb} allocation(s) {', '.join(map(str, result['allocations']))} by {by}{note}")
         if action == "accept" and not args.dry_run:

@@ -57,11 +57,13 @@ def reversal_decision(args: argparse.Namespace, app: Any, action: str) -> int:
     note = " (dry run: nothing changed)" if args.dry_run else ""
     numbers = ", ".join(number for _, number, _ in proposal.allocations)
     if action == "accept":
-        print(f"{proposal.ref}: undo of the booking on invoice {numbers} accepted by {by}{note}")
+        done = "would be accepted" if args.dry_run else "accepted"
+        print(f"{proposal.ref}: undo of the booking on invoice {numbers} {done} by {by}{note}")
         if not args.dry_run:
             print("the deletes are queued: `syncd push` sends them (the daemon does so on its own)")
     else:
-        print(f"{proposal.ref}: the booking on invoice {numbers} is kept, decided by {by}{note}")
+        done = "would be kept" if args.dry_run else "is kept"
+        print(f"{proposal.ref}: the booking on invoice {numbers} {done}, decided by {by}{note}")
     return 0
 
 
@@ -83,7 +85,7 @@ def duplicates_command(args: argparse.Namespace) -> int:
         with app.sessions() as session:
             held = duplicates.possible_duplicates(session, company_id)
     if args.json:
-        emit_json([line.to_json() for line in held])
+        emit_json({"duplicates": [line.to_json() for line in held]})
         return 0
     for line in held:
         _print_held(line)
@@ -118,7 +120,11 @@ def duplicate_decision(args: argparse.Namespace, same: bool) -> int:
         return 0
     note = " (dry run: nothing changed)" if args.dry_run else ""
     if same:
-        print(f"line {line.id} is the same money as line {line.original_id}: never booked, by {by}{note}")
+        verdict = "would be marked" if args.dry_run else "is"
+        print(
+            f"line {line.id} {verdict} the same money as line {line.original_id}: never booked, by {by}{note}"
+        )
     else:
-        print(f"line {line.id} is money of its own: the next match run considers it, by {by}{note}")
+        verdict = "would be marked as" if args.dry_run else "is"
+        print(f"line {line.id} {verdict} money of its own: the next match run considers it, by {by}{note}")
     return 0

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import argparse
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from syncd.allocations import assign as manual
 from syncd.allocations import dismissals, unmatched
-from syncd.allocations.job import company_rules
 from syncd.commands import build_app, emit_json
 from syncd.commands.decide import company_of, match_lock, parse_amount, person, plain, would_push
 from syncd.db import utcnow
 from syncd.domain.models import SettlementType, VatScheme
 from syncd.errors import ConfigError
 from syncd.match.plan import format_amount
+
+if TYPE_CHECKING:
+    from syncd.allocations import assign as manual
 
 
 def add_assign_arguments(action: argparse.ArgumentParser) -> None:
@@ -54,7 +56,7 @@ def unmatched_command(args: argparse.Namespace) -> int:
         with app.sessions() as session:
             lines = unmatched.unmatched(session, company_id, dismissed=args.dismissed)
     if args.json:
-        emit_json(plain([line.to_json() for line in lines]))
+        emit_json(plain({"dismissed": args.dismissed, "lines": [line.to_json() for line in lines]}))
         return 0
     for line in lines:
         left = "" if line.unallocated == line.amount else f" ({format_amount(line.unallocated)} unbooked)"
@@ -83,6 +85,8 @@ def unmatched_command(args: argparse.Namespace) -> int:
 
 
 def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
+    from syncd.allocations import assign as manual
+
     fees = []
     for kind, amount in raw:
         fee_type = next((t for t in SettlementType if t.value.casefold() == kind.casefold()), None)
@@ -99,6 +103,9 @@ def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
 
 def assign_command(args: argparse.Namespace) -> int:
     """Book a bank line to the named invoice, under the match lock so the matcher cannot race it."""
+    from syncd.allocations import assign as manual
+    from syncd.allocations.job import company_rules  # the matcher's rules: only when booking
+
     by = person(args.by)
     request = manual.Request(
         bank_line=args.bank_line,
@@ -196,11 +203,13 @@ def dismissal_command(args: argparse.Namespace, action: str) -> int:
         return 0
     note = " (dry run: nothing changed)" if args.dry_run else ""
     if action == "dismiss":
-        print(f"bank line {result['bank_line']} dismissed by {by}: {result['reason']}{note}")
+        done = "would be dismissed" if args.dry_run else "dismissed"
+        print(f"bank line {result['bank_line']} {done} by {by}: {result['reason']}{note}")
         print(
             "it is no longer unmatched nor matched; "
             f"`syncd review undismiss {result['bank_line']}` brings it back"
         )
     else:
-        print(f"bank line {result['bank_line']} brought back by {by}: it is unmatched money again{note}")
+        done = "would be brought back" if args.dry_run else "brought back"
+        print(f"bank line {result['bank_line']} {done} by {by}: it is unmatched money again{note}")
     return 0

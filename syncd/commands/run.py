@@ -35,7 +35,7 @@ def _run(args: argparse.Namespace) -> int:
 
             reports = run_once(app, full=args.full)
             if args.json:
-                emit_json([r.to_json() for r in reports])
+                emit_json({"companies": [r.to_json() for r in reports]})
             else:
                 for report in reports:
                     verdict = "ok" if report.complete else ("FAILED" if not report.ok else "INCOMPLETE")

@@ -14,6 +14,7 @@ from typing import Any
 from syncd.allocations.tables import Allocation
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.commands.decide import person, plain
+from syncd.commands.invoices import invoice_labels, invoice_text
 from syncd.db import utcnow
 from syncd.outbox.undo import UndoRefusedError, check_undoable, request_undo
 
@@ -45,6 +46,7 @@ def _undo(args: argparse.Namespace) -> int:
             {"kind": s.kind, "bokio_id": s.bokio_id, "invoice": invoice, "invoice_id": s.invoice_id}
             for s in check_undoable(session, allocation)
         ]
+        label = invoice_labels(session, [allocation.invoice_bokio_id]).get(allocation.invoice_bokio_id)
         line = allocation.bank_transaction_id
         now = utcnow()
         if not args.dry_run:
@@ -53,6 +55,7 @@ def _undo(args: argparse.Namespace) -> int:
         "allocation": args.allocation_id,
         "bank_line": line,
         "invoice": invoice,
+        "invoice_label": label,
         "dry_run": args.dry_run,
         "by": by,
         "at": now,
@@ -63,9 +66,10 @@ def _undo(args: argparse.Namespace) -> int:
         emit_json(plain(report))
         return 0
     verb = "would delete" if args.dry_run else "queued deletes of"
+    named = invoice_text(label, allocation.invoice_bokio_id)
     print(f"allocation {args.allocation_id}: {verb} {len(steps)} object(s) in Bokio ({len(steps)} call(s))")
     for step in steps:
-        print(f"  {step['kind']} {step['bokio_id']} on invoice {step['invoice']}")
+        print(f"  {step['kind']} {step['bokio_id']} on {named}")
     if not args.dry_run:
         print("they go out with the next `syncd push` (or the daemon's push job)")
         print(

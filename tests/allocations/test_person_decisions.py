@@ -116,7 +116,7 @@ class Office:
             engine.dispose()
 
     def unmatched(self, *extra: str) -> dict[int, dict[str, Any]]:
-        return {row["id"]: row for row in self.json("review", "unmatched", *extra)}
+        return {row["id"]: row for row in self.json("review", "unmatched", *extra)["lines"]}
 
 
 @pytest.fixture
@@ -389,7 +389,7 @@ def test_undoing_a_proposal_still_waiting_for_review_says_nothing_was_booked(off
     )
     office.import_payments("camt054_over.xml", office.sandbox.today(), over)
     office.run_once()
-    (proposal,) = office.json("review", "list")
+    (proposal,) = office.json("review", "list")["proposals"]
     waiting = proposal["allocations"][0]["id"]
 
     code, out, err = office.cli("undo", str(waiting), "--dry-run")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 from pathlib import Path
 from urllib.parse import urlparse
@@ -9,7 +10,9 @@ from urllib.parse import urlparse
 import httpx
 import pytest
 
+from syncd.bokio import OAuthClient
 from syncd.cli import main
+from syncd.settings import BokioSettings
 from tests.commands.conftest import COMPANY, OAUTH_CLIENT, OAUTH_SECRET, REDIRECT, TOKEN, Served
 
 
@@ -64,8 +67,13 @@ def test_doctor_names_a_bad_token_and_the_fix(
 def test_run_once_mirrors_the_company_and_status_shows_it(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["run", "--once", "--json"]) == 0
     cycle = json_out(capsys)
-    assert isinstance(cycle, list)
-    assert [stage["stage"] for stage in cycle[0]["stages"]] == ["import", "pull", "match", "push"]
+    assert isinstance(cycle, dict)
+    assert [stage["stage"] for stage in cycle["companies"][0]["stages"]] == [
+        "import",
+        "pull",
+        "match",
+        "push",
+    ]
     assert main(["status", "--json"]) == 0
     status = json_out(capsys)
     assert isinstance(status, dict)
@@ -96,7 +104,7 @@ def test_companies_list_shows_the_configured_company_without_its_token(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     assert main(["companies", "list", "--json"]) == 0
-    (row,) = json_out(capsys)  # type: ignore[misc]
+    (row,) = json_out(capsys)["companies"]  # type: ignore[index]
     assert row["id"] == COMPANY
     assert row["token"] == "configured"
     assert TOKEN not in json.dumps(row)
@@ -150,3 +158,59 @@ auth = "oauth"
     capsys.readouterr()
     assert main(["status", "--json"]) == 0
     assert json_out(capsys)["companies"][0]["open_invoices"] > 0  # type: ignore[index]
+
+
+@pytest.mark.integration
+def test_the_default_oauth_path_is_under_v1_where_the_sandbox_serves_token_and_authorize(
+    served_sandbox: Served,
+    database_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    clean_env: dict,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    default = urlparse(BokioSettings().general_base_url)
+    assert (default.scheme, default.netloc, default.path) == ("https", "api.bokio.se", "/v1")
+    assert inspect.signature(OAuthClient).parameters["base_url"].default == BokioSettings().general_base_url
+    served = urlparse(served_sandbox.url)
+    secret_file = tmp_path / "client-secret"
+    secret_file.write_text(OAUTH_SECRET)
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f"""
+database_url = "{database_url}"
+state_dir = "{tmp_path / "state"}"
+[bokio]
+base_url = "{served_sandbox.url}"
+general_base_url = "{served.scheme}://{served.netloc}{default.path}"
+oauth_client_id = "{OAUTH_CLIENT}"
+oauth_client_secret_file = "{secret_file}"
+oauth_redirect_uri = "{REDIRECT}"
+[[companies]]
+id = "{COMPANY}"
+auth = "oauth"
+"""
+    )
+    monkeypatch.setenv("SYNCD_CONFIG", str(config))
+    assert main(["connect", "--json"]) == 0
+    step = json_out(capsys)
+    assert isinstance(step, dict)
+    assert urlparse(step["url"]).path == f"{default.path}/authorize"
+    consent = httpx.get(step["url"], follow_redirects=False)
+    assert consent.status_code == 302
+    assert main(["connect", "--callback", consent.headers["location"], "--json"]) == 0  # POST /v1/token
+    done = json_out(capsys)
+    assert isinstance(done, dict)
+    assert done["step"] == "connected"
+
+
+@pytest.mark.integration
+@pytest.mark.usefixtures("configured")
+def test_rerun_prints_each_stage_as_a_sentence_not_a_python_dict(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["run", "--once"]) == 0
+    capsys.readouterr()
+    assert main(["rerun", "--since", "2026-01-01", "--stage", "match"]) == 0
+    out = capsys.readouterr().out
+    assert "  match: ok" in out
+    assert "{" not in out
+    assert "'" not in out

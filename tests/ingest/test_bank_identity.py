@@ -190,15 +190,15 @@ def test_a_copy_without_any_shared_reference_is_held_for_a_person_and_never_book
     world.cycle()
 
     assert world.payments_on(facts.number) == [Decimal("2500.00")]
-    (held,) = world.cli("review", "duplicates")
+    (held,) = world.cli("review", "duplicates")["duplicates"]
     assert (held["amount"], held["file"], held["original_file"]) == ("2500.00", "stmt.xml", "ntf.xml")
     assert "no shared bank reference" in held["reason"]
-    assert held["id"] not in {line["id"] for line in world.cli("review", "unmatched")}
+    assert held["id"] not in {line["id"] for line in world.cli("review", "unmatched")["lines"]}
     assert world.cli("status")["companies"][0]["possible_duplicate_lines"] == 1
 
     decided = world.cli("review", "same", str(held["id"]), "--by", "karin")
     assert decided["line"]["state"] == "duplicate"
-    assert world.cli("review", "duplicates") == []
+    assert world.cli("review", "duplicates")["duplicates"] == []
     world.cycle()
     assert world.payments_on(facts.number) == [Decimal("2500.00")]
 
@@ -208,11 +208,11 @@ def test_a_held_line_a_person_calls_distinct_becomes_unmatched_money(world: Worl
     world.deliver("ntf.xml", camt054([payment], "BG-NTF-8", refs=False))
     world.deliver("stmt.xml", camt053([payment], "SEB053-8", refs=False, details=False))
     world.cycle()
-    (held,) = world.cli("review", "duplicates")
+    (held,) = world.cli("review", "duplicates")["duplicates"]
 
     world.cli("review", "distinct", str(held["id"]), "--by", "karin")
 
-    unmatched = {line["id"] for line in world.cli("review", "unmatched")}
+    unmatched = {line["id"] for line in world.cli("review", "unmatched")["lines"]}
     assert {held["id"], held["possible_duplicate_of"]} <= unmatched
 
 
@@ -260,7 +260,7 @@ def test_a_returned_payment_is_proposed_for_undo_and_accepting_deletes_exactly_i
     world.cycle()
     assert world.payments_on(facts.number) == [facts.outstanding]  # nothing is undone by itself
 
-    (proposal,) = [item for item in world.cli("review", "list") if "reversal_line" in item]
+    (proposal,) = world.cli("review", "list")["reversals"]
     assert (proposal["amount"], proposal["return_reason"]) == (str(facts.outstanding), "AC04")
     assert [undo["invoice"] for undo in proposal["undo"]] == [facts.number]
     assert "reference" in proposal["why"]
@@ -270,7 +270,7 @@ def test_a_returned_payment_is_proposed_for_undo_and_accepting_deletes_exactly_i
     world.cycle()
 
     assert world.payments_on(facts.number) == []
-    assert [item for item in world.cli("review", "list") if "reversal_line" in item] == []
+    assert world.cli("review", "list")["reversals"] == []
     world.cycle()
     assert world.payments_on(facts.number) == []  # the returned money is never booked again
 
