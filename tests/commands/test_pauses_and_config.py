@@ -73,8 +73,8 @@ def company_status(capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return dict(entry)
 
 
-def stage(report: list[dict[str, Any]], name: str) -> dict[str, Any]:
-    (company,) = report
+def stage(report: dict[str, Any], name: str) -> dict[str, Any]:
+    (company,) = report["companies"]
     return next(s for s in company["stages"] if s["stage"] == name)
 
 
@@ -248,10 +248,10 @@ def test_config_show_json_lists_every_value_with_its_source(
     values = {row["key"]: row for row in shown["values"]}
     assert values["budget.poll_share"] == {
         "key": "budget.poll_share",
-        "value": Decimal("0.25"),
+        "value": "0.25",  # exact, as a string like every number in syncd's JSON
         "source": "environment SYNCD_BUDGET__POLL_SHARE",
     }
-    assert values["bokio.deadline_s"]["value"] == Decimal("120.0")
+    assert values["bokio.deadline_s"]["value"] == "120.0"
     assert values["bokio.deadline_s"]["source"] == "default"
     assert values["companies.0.id"]["value"] == company
     assert values["companies.0.token"]["value"] == "***"
