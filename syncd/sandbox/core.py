@@ -65,6 +65,10 @@ class Sandbox:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.limits = limits or Limits()
+        if strict:
+            from syncd.sandbox.strict import require_validator
+
+            require_validator()
         self.strict = strict
         self.settlement_sign = settlement_sign
         self.sleep = sleep
@@ -319,10 +323,10 @@ class Sandbox:
         return headers
 
     def _run(self, matched: Route, ctx: Ctx) -> SandboxResponse:
-        from syncd.sandbox.strict import check_request, check_response
-
         try:
             if self.strict:
+                from syncd.sandbox.strict import check_request
+
                 check_request(self, ctx.method, matched.template, ctx.raw_body, ctx.headers)
             status, payload = matched.handler(ctx)
         except ApiError as error:
@@ -334,6 +338,8 @@ class Sandbox:
             response.headers["Location"] = str(payload)
             response.body = b""
         if self.strict:
+            from syncd.sandbox.strict import check_response
+
             return check_response(self, ctx.method, matched.template, response)
         return response
 
