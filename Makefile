@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench lock smoke-wheel image clean
+.PHONY: demo test test-large lint bench lock smoke-wheel image clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ demo: $(STAMP)
 ## test: the whole suite (SQLite always; PostgreSQL too when SYNCD_TEST_DATABASE_URL is set)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
+
+## test-large: only the tests too long for every run (e.g. pull estimates on 5,000 invoices)
+test-large: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m large $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
