@@ -145,6 +145,8 @@ def _print(report: PullReport) -> None:
     if report.dry_run:
         total = sum(call.count for call in report.planned)
         print(f"{report.company}: would make ~{total} request(s)")
+        if report.requests.get("estimate"):
+            print(f"  (estimated from {report.requests['estimate']} sampled listing page(s), already counted)")
         for call in report.planned:
             print(f"  {call.describe()}")
         return
