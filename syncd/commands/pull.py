@@ -146,7 +146,8 @@ def _print(report: PullReport) -> None:
         total = sum(call.count for call in report.planned)
         print(f"{report.company}: would make ~{total} request(s)")
         if report.requests.get("estimate"):
-            print(f"  (estimated from {report.requests['estimate']} sampled listing page(s), already counted)")
+            sampled = report.requests["estimate"]
+            print(f"  (estimated from {sampled} sampled listing page(s), already counted)")
         for call in report.planned:
             print(f"  {call.describe()}")
         return
