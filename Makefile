@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test test-large lint bench lock smoke-wheel image clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,28 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n auto $(PYTEST_ARGS)
 
+## test-large: only the tests too long for every run (e.g. pull estimates on 5,000 invoices)
+test-large: $(STAMP)
+	$(BIN)/python -m pytest -n auto -m large $(PYTEST_ARGS)
+
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+
+## lock: requirements.lock (hashes, for the image) from pyproject's dependencies and build backend
+lock: $(STAMP)
+	@$(BIN)/python -m pip install --quiet 'pip-tools>=7.4'
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --all-build-deps --strip-extras \
+		--no-emit-find-links --no-emit-index-url --output-file requirements.lock pyproject.toml
+
+## smoke-wheel: the wheel in a fresh virtualenv with no extras (demo, db upgrade on PostgreSQL)
+smoke-wheel:
+	bash deploy/smoke-wheel.sh
+
+## image: build deploy/Dockerfile daemonless on a local Debian base and smoke-test it (root)
+image:
+	bash deploy/build-image.sh
 
 bench: $(STAMP)
 	@for b in tests/bench/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(BIN)/python -m tests.bench.$$m || exit 1; done

@@ -1,14 +1,16 @@
 """Schema migrations through Alembic, driven by syncd's own settings.
 
-``syncd db upgrade|downgrade|current|check`` call these. The migration scripts live in the
-repository's top-level ``migrations/`` folder (``SYNCD_MIGRATIONS`` overrides, e.g. in a
-container that copies them elsewhere).
+``syncd db upgrade|downgrade|current|check`` call these. The migration scripts are written in the
+repository's top-level ``migrations/`` folder, which the wheel ships as the package data
+``syncd/_migrations`` (pyproject.toml maps one onto the other), so an installed syncd needs no
+checkout. ``SYNCD_MIGRATIONS`` overrides both.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -24,13 +26,36 @@ from syncd.errors import ConfigError
 MIGRATION_LOCK_KEY = 0x5359_4E43  # "SYNC": pg_advisory_lock key held while migrating
 
 
+def _packaged() -> Path | None:
+    """The scripts inside an installed wheel (``syncd/_migrations``), if this syncd has them.
+
+    Alembic needs a real folder: a wheel installed into site-packages is one; a zipped install
+    is not supported.
+    """
+    shipped = resources.files("syncd") / "_migrations"
+    if isinstance(shipped, Path) and (shipped / "env.py").is_file():
+        return shipped
+    return None
+
+
 def migrations_dir() -> Path:
-    """Where the Alembic scripts are."""
+    """Where the Alembic scripts are: ``SYNCD_MIGRATIONS``, else the installed package, else the checkout."""
     override = os.environ.get("SYNCD_MIGRATIONS")
-    path = Path(override) if override else Path(__file__).resolve().parents[1] / "migrations"
+    if override:
+        path = Path(override)
+        if not (path / "env.py").is_file():
+            raise ConfigError(
+                f"SYNCD_MIGRATIONS={override} has no Alembic env.py; point it at a copy of syncd's "
+                "migrations/ folder, or unset it to use the migrations installed with syncd",
+                key="SYNCD_MIGRATIONS",
+            )
+        return path
+    checkout = Path(__file__).resolve().parents[1] / "migrations"
+    path = _packaged() or checkout
     if not (path / "env.py").is_file():
         raise ConfigError(
-            f"Alembic migrations not found at {path}; run from a checkout or set SYNCD_MIGRATIONS",
+            f"Alembic migrations not found in the installed package nor at {checkout}: reinstall "
+            "syncd from a wheel built by `pip wheel .` (it carries them), or set SYNCD_MIGRATIONS",
             key="SYNCD_MIGRATIONS",
         )
     return path

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
@@ -26,6 +27,11 @@ from syncd.db import make_engine, session_factory
 from syncd.logging import configure_logging
 
 PG_ENV = "SYNCD_TEST_DATABASE_URL"
+
+# On 2 cores shared with other work an example can take seconds: a per-example deadline only adds
+# flakiness, never a finding. Hypothesis still shrinks and reports real failures.
+settings.register_profile("syncd", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("syncd")
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 
 

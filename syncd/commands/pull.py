@@ -3,10 +3,19 @@
 from __future__ import annotations
 
 import argparse
-from typing import Any
+import sys
+from typing import TYPE_CHECKING, Any
 
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.pull import STREAMS, Puller, PullReport
+
+if TYPE_CHECKING:
+    from syncd.app import App
+    from syncd.pull.run import PullProgress
+    from syncd.settings import CompanySettings
+
+LARGE_PULL_SHARE = 0.10
+"""A first pull or full sweep estimated above this share of the month's requests needs ``--yes``."""
 
 
 def register(subparsers: Any) -> None:
@@ -17,25 +26,116 @@ def register(subparsers: Any) -> None:
         "--stream", action="append", choices=STREAMS, help="only this stream (repeatable; default: all)"
     )
     parser.add_argument("--full", action="store_true", help="full sweep: list everything, detect deletions")
-    parser.add_argument("--dry-run", action="store_true", help="print the calls it would make; call nothing")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the calls it would make (a first pull samples a few listing pages to estimate)",
+    )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help=f"go ahead with a first pull or full sweep estimated above {LARGE_PULL_SHARE:.0%} of the month",
+    )
     add_json_flag(parser)
     parser.set_defaults(handler=_pull)
 
 
 def _pull(args: argparse.Namespace) -> int:
+    bar = _TerminalProgress() if not args.json and sys.stderr.isatty() else None
+    refused = False
     with build_app(args) as app:
         companies = [app.settings.company(args.company)] if args.company else list(app.settings.companies)
-        puller = Puller(app)
-        reports = [
-            puller.pull(company, streams=args.stream, full=args.full, dry_run=args.dry_run)
-            for company in companies
-        ]
+        puller = Puller(app, on_progress=bar.update if bar is not None else None)
+        reports = []
+        for company in companies:
+            expected = None if args.dry_run else _expected_requests(app, puller, company, args)
+            if expected is not None and not args.yes and expected > LARGE_PULL_SHARE * _quota(app):
+                reports.append(_refusal(app, company, expected, full=args.full))
+                refused = True
+                continue
+            if bar is not None:
+                bar.start(str(company.id), expected)
+            try:
+                reports.append(
+                    puller.pull(company, streams=args.stream, full=args.full, dry_run=args.dry_run)
+                )
+            finally:
+                if bar is not None:
+                    bar.stop()
     if args.json:
         emit_json({"reports": [report.to_json() for report in reports]})
     else:
         for report in reports:
             _print(report)
-    return 1 if any(report.problems for report in reports) else 0
+    return 1 if refused or any(report.problems for report in reports) else 0
+
+
+def _expected_requests(
+    app: App, puller: Puller, company: CompanySettings, args: argparse.Namespace
+) -> int | None:
+    """The estimate of a first pull or full sweep (None for an ordinary incremental pull).
+
+    A first pull's estimate samples a few listing pages (a handful of requests, counted); a full
+    sweep's comes from the mirror.
+    """
+    from syncd.pull.dryrun import first_pull_pending
+
+    with app.sessions() as session:
+        first = first_pull_pending(session, str(company.id), args.stream)
+    if not (first or args.full):
+        return None
+    estimate = puller.estimate(company, streams=args.stream, full=args.full)
+    if estimate.skipped:
+        return None  # paused: the pull itself says so
+    return sum(call.count for call in estimate.planned)
+
+
+def _quota(app: App) -> int:
+    return app.settings.budget.monthly_quota
+
+
+def _refusal(app: App, company: CompanySettings, expected: int, *, full: bool) -> PullReport:
+    """A report that skips a pull too large to start without ``--yes``."""
+    quota = _quota(app)
+    report = PullReport(str(company.id), full=full)
+    kind = "full sweep" if full else "first pull"
+    report.skipped = (
+        f"a {kind} would use ~{expected} of the month's {quota} Bokio requests ({expected / quota:.0%}); "
+        "run again with --yes to go ahead (--dry-run lists the calls)"
+    )
+    return report
+
+
+class _TerminalProgress:
+    """A rich progress bar on stderr, counting requests against the estimate when there is one."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
+        )
+        self._task: Any = None
+
+    def start(self, company: str, expected: int | None) -> None:
+        self._progress.start()
+        self._task = self._progress.add_task(f"{company}: pulling", total=expected)
+
+    def update(self, event: PullProgress) -> None:
+        if self._task is not None:
+            self._progress.update(
+                self._task, completed=event.requests, description=f"{event.company}: {event.describe()}"
+            )
+
+    def stop(self) -> None:
+        self._progress.stop()
+        self._task = None
 
 
 def _print(report: PullReport) -> None:
@@ -45,6 +145,9 @@ def _print(report: PullReport) -> None:
     if report.dry_run:
         total = sum(call.count for call in report.planned)
         print(f"{report.company}: would make ~{total} request(s)")
+        if report.requests.get("estimate"):
+            sampled = report.requests["estimate"]
+            print(f"  (estimated from {sampled} sampled listing page(s), already counted)")
         for call in report.planned:
             print(f"  {call.describe()}")
         return

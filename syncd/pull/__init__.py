@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from syncd.pull.puller import Puller, pull_company
 from syncd.pull.report import STREAMS, PlannedCall, PullReport, RowCounts
-from syncd.pull.run import PullConfig
+from syncd.pull.run import PullConfig, PullProgress
 from syncd.pull.store import mark_dirty
 
 __all__ = [
     "STREAMS",
     "PlannedCall",
     "PullConfig",
+    "PullProgress",
     "PullReport",
     "Puller",
     "RowCounts",

@@ -1,18 +1,28 @@
-"""``--dry-run``: the calls a pull would make, estimated from the mirror alone (no Bokio call).
+"""``--dry-run``: the calls a pull would make.
 
-Listings are estimated from the mirror's row counts; per-invoice reads from what the mirror
-already knows must be re-read (vanished-candidates are unknowable without listing, so the
-estimate says "per changed invoice" instead of inventing a number).
+A stream the mirror already holds is estimated from the mirror alone (no Bokio call): listings
+from its row counts, per-invoice reads from what must be re-read (vanished candidates are
+unknowable without listing, so the estimate says "per changed invoice" instead of inventing a
+number).
+
+A stream never pulled cannot be estimated from an empty mirror, and its cost is dominated by
+the per-invoice reads (payments and settlements of every invoice with money on it, credit notes
+by id), not by the listings. Given a :data:`Sampler`, the estimate reads a few listing pages
+(first, middle, last; at most :data:`SAMPLE_PAGES` per listing, counted against the budget like
+every call) and scales what it finds on them to the listing's ``totalItems``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from syncd.bokio import F
 from syncd.clock import business_date
 from syncd.mirror.tables import Company, CreditNote, Customer, Invoice
 from syncd.pull import store
@@ -21,6 +31,57 @@ from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PlannedCall
 from syncd.pull.run import PullConfig
 
 BASE = "/companies/{companyId}"
+INVOICES = BASE + "/invoices"
+CUSTOMERS = BASE + "/customers"
+CREDIT_NOTES = BASE + "/credit-notes"
+SAMPLE_PAGES = 3
+
+Sampler = Callable[[str, str | None, int], tuple[int, int, list[dict[str, Any]]]]
+"""``(template, query, page) -> (totalItems, totalPages, raw items)``: one listing page from Bokio."""
+
+
+@dataclass(frozen=True, slots=True)
+class ListingSample:
+    """What a few pages of one listing say about all of it."""
+
+    total_items: int
+    total_pages: int
+    sampled: int
+    children: int
+    """Sampled invoices whose payments and settlements a first pull reads."""
+    notes: int
+    """Credit-note references on the sampled invoices (each read by id when notes come by id)."""
+
+    def scaled(self, count: int) -> int:
+        """``count`` seen on the sampled items, scaled to the whole listing."""
+        return round(count * self.total_items / self.sampled) if self.sampled else 0
+
+
+def sample_listing(
+    sampler: Sampler,
+    template: str,
+    query: str | None,
+    *,
+    counts: Callable[[Mapping[str, Any]], bool] = lambda _raw: True,
+) -> ListingSample:
+    """Read the first, middle and last page; count what a first pull does for their invoices.
+
+    ``counts`` says which items are new to this listing (the window skips invoices the open scan
+    already brought in).
+    """
+    from syncd.pull.invoices import needs_children
+
+    total_items, total_pages, raws = sampler(template, query, 1)
+    for page in sorted({(total_pages + 1) // 2, total_pages} - {0, 1})[: SAMPLE_PAGES - 1]:
+        raws += sampler(template, query, page)[2]
+    mine = [raw for raw in raws if counts(raw)]
+    return ListingSample(
+        total_items=total_items,
+        total_pages=max(total_pages, 1),
+        sampled=len(raws),
+        children=sum(1 for raw in mine if needs_children(None, raw)),
+        notes=sum(len([r for r in raw.get("creditNoteRefs") or [] if r]) for raw in mine),
+    )
 
 
 def _count(
@@ -42,14 +103,19 @@ def plan(
     streams: Sequence[str] | None,
     full: bool,
     now: dt.datetime,
+    sampler: Sampler | None = None,
 ) -> list[PlannedCall]:
-    """Estimated calls for ``Puller.pull(company, streams=…, full=…)``."""
+    """Estimated calls for ``Puller.pull(company, streams=…, full=…)``.
+
+    Without a ``sampler`` a never-pulled stream is listed as "at least one listing" (the poll
+    planner's view); with one, it is estimated from sampled pages (see the module docstring).
+    """
     pk = session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_company_id))
     chosen = list(streams or STREAMS)
     explicit = streams is not None
     size = config.page_size
     calls: list[PlannedCall] = []
-    if pk is None:
+    if pk is None and sampler is None:
         return [
             PlannedCall(s, "GET", "(first pull)", 1, "never pulled: at least one listing") for s in chosen
         ]
@@ -59,22 +125,86 @@ def plan(
         "fiscal_years": (BASE + "/fiscal-years", 1),
         "tag_groups": (BASE + "/tag-groups", 1),
     }
+    notes_by_id = not (full and "credit_notes" in chosen)
+    mirror = pk if pk is not None else -1  # no company row: every count below is 0
     for name in chosen:
-        row = store.peek_state(session, pk, name)
-        never = row is None or row.last_success_at is None
+        never = pk is None or _never(session, pk, name)
         if name in REFERENCE_STREAMS:
             if full or explicit or never:
                 path, count = paths[name]
                 calls.append(PlannedCall(name, "GET", path, count, "reference data (full sweep or missing)"))
+        elif name == "customers" and never and sampler is not None:
+            total = sampler(CUSTOMERS, None, 1)[0]
+            calls.append(
+                PlannedCall(name, "GET", CUSTOMERS, pages_for(total, size), f"all {total} customers")
+            )
         elif name == "customers":
-            count = pages_for(_count(session, Customer, pk), size) if full or never else 1
+            count = pages_for(_count(session, Customer, mirror), size) if full or never else 1
             query = "all" if full or never else "modifiedDateTime>=cursor-lag"
-            calls.append(PlannedCall(name, "GET", f"{BASE}/customers?query={query}", count, "customers"))
+            calls.append(PlannedCall(name, "GET", f"{CUSTOMERS}?query={query}", count, "customers"))
+        elif name == "credit_notes" and (full or explicit) and never and sampler is not None:
+            total = sampler(CREDIT_NOTES, None, 1)[0]
+            calls.append(
+                PlannedCall(name, "GET", CREDIT_NOTES, pages_for(total, size), f"all {total} credit notes")
+            )
         elif name == "credit_notes" and (full or explicit):
-            count = pages_for(_count(session, CreditNote, pk), size)
-            calls.append(PlannedCall(name, "GET", BASE + "/credit-notes", count, "every credit note"))
+            count = pages_for(_count(session, CreditNote, mirror), size)
+            calls.append(PlannedCall(name, "GET", CREDIT_NOTES, count, "every credit note"))
+        elif name == "invoices" and never and sampler is not None:
+            calls.extend(_first_invoice_calls(sampler, config, full=full, notes_by_id=notes_by_id, now=now))
         elif name == "invoices":
-            calls.extend(_invoice_calls(session, pk, config, full=full, now=now))
+            calls.extend(_invoice_calls(session, mirror, config, full=full, now=now))
+    return calls
+
+
+def _never(session: Session, pk: int, stream: str) -> bool:
+    row = store.peek_state(session, pk, stream)
+    return row is None or row.last_success_at is None
+
+
+def first_pull_pending(session: Session, bokio_company_id: str, streams: Sequence[str] | None) -> bool:
+    """Whether a pull of ``streams`` would list a stream the mirror has never completed."""
+    pk = session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_company_id))
+    return pk is None or any(_never(session, pk, name) for name in streams or STREAMS)
+
+
+def _first_invoice_calls(
+    sampler: Sampler, config: PullConfig, *, full: bool, notes_by_id: bool, now: dt.datetime
+) -> list[PlannedCall]:
+    """A first invoice pull: the listings, then per-invoice reads scaled from sampled pages."""
+    from syncd.pull.invoices import OPEN, open_query
+
+    if full:
+        listings = [(sample_listing(sampler, INVOICES, None), "", "all invoices")]
+    else:
+        start = window_start(business_date(now), config.window_days)
+        listings = [
+            (sample_listing(sampler, INVOICES, open_query()), "?query=status==…", "open invoices"),
+            (
+                sample_listing(
+                    sampler,
+                    INVOICES,
+                    str(F("invoiceDate") >= start),
+                    counts=lambda raw: raw.get("status") not in OPEN,
+                ),
+                f"?query=invoiceDate>={start}",
+                f"invoices in the {config.window_days}-day window",
+            ),
+        ]
+    calls = [
+        PlannedCall("invoices", "GET", INVOICES + query, sample.total_pages, f"{sample.total_items} {what}")
+        for sample, query, what in listings
+    ]
+    children = sum(sample.scaled(sample.children) for sample, _, _ in listings)
+    sampled = sum(sample.sampled for sample, _, _ in listings)
+    why = f"invoices with money on them (scaled from {sampled} sampled)"
+    calls.append(PlannedCall("payments", "GET", INVOICES + "/{invoiceId}/payments", children, why))
+    calls.append(PlannedCall("settlements", "GET", INVOICES + "/{invoiceId}/settlements", children, why))
+    if notes_by_id:
+        notes = sum(sample.scaled(sample.notes) for sample, _, _ in listings)
+        calls.append(
+            PlannedCall("credit_notes", "GET", CREDIT_NOTES + "/{creditNoteId}", notes, "credit notes by id")
+        )
     return calls
 
 

@@ -214,6 +214,7 @@ def fetch_by_ids(run: Run, invoice_ids: Iterable[str], *, force: bool) -> None:
             store.soft_delete_ids(session, Invoice, run.company_pk, gone, run.now)
             store.clear_dirty(store.state(session, run.company_pk, "invoices"), gone)
             run.report.rows_for("invoices").deleted += len(gone)
+        run.progress("invoices", "by id", start + len(batch), len(ids))
 
 
 def _scan(run: Run, kind: str, query: str | None) -> frozenset[str]:

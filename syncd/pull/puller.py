@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import structlog
 from sqlalchemy import select
@@ -24,13 +25,17 @@ from sqlalchemy.orm import Session
 
 from syncd.app import App
 from syncd.bokio import AuthError, BokioError, QuotaExceededError, ServerError, TransportError
+from syncd.bokio.models import BokioModel
+from syncd.bokio.models import CreditNote as CreditNoteModel
+from syncd.bokio.models import Customer as CustomerModel
+from syncd.bokio.models import Invoice as InvoiceModel
 from syncd.budget import LedgerRecorder
 from syncd.mirror import repo
 from syncd.mirror.tables import Company
-from syncd.pull import invoices, pauses, store, streams
-from syncd.pull.dryrun import plan
+from syncd.pull import dryrun, invoices, pauses, store, streams
+from syncd.pull.dryrun import first_pull_pending, plan
 from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
-from syncd.pull.run import PullConfig, RequestTap, Run
+from syncd.pull.run import ProgressHook, PullConfig, RequestTap, Run
 from syncd.settings import CompanySettings
 
 log = structlog.get_logger("syncd.pull")
@@ -42,9 +47,12 @@ StreamFn = Callable[[Run], None]
 class Puller:
     """Keeps the mirror of each configured company close to Bokio within the request budget."""
 
-    def __init__(self, app: App, config: PullConfig | None = None) -> None:
+    def __init__(
+        self, app: App, config: PullConfig | None = None, *, on_progress: ProgressHook | None = None
+    ) -> None:
         self.app = app
         self.config = config or PullConfig.from_settings(app.settings)
+        self.on_progress = on_progress
 
     # ----- entry points ----------------------------------------------------------------------
     def pull(
@@ -63,11 +71,7 @@ class Puller:
         now = now or self.app.clock()
         report = PullReport(str(company.id), full=full, dry_run=dry_run)
         if dry_run:
-            with self.app.sessions() as session:
-                report.planned = plan(
-                    session, str(company.id), config=self.config, streams=streams, full=full, now=now
-                )
-            return report
+            return self._dry_run(company, report, streams=streams, full=full, now=now)
         chosen = list(streams or STREAMS)
         explicit = streams is not None
 
@@ -137,7 +141,61 @@ class Puller:
         last = row.last_full_sweep_at if row is not None else None
         return last is None or now - last >= self.config.full_sweep_every
 
+    def estimate(
+        self,
+        company: CompanySettings,
+        *,
+        streams: Sequence[str] | None = None,
+        full: bool = False,
+        now: dt.datetime | None = None,
+    ) -> PullReport:
+        """What :meth:`pull` would cost: a dry run (see :mod:`syncd.pull.dryrun`)."""
+        return self.pull(company, streams=streams, full=full, dry_run=True, now=now)
+
     # ----- machinery -------------------------------------------------------------------------
+    def _dry_run(
+        self,
+        company: CompanySettings,
+        report: PullReport,
+        *,
+        streams: Sequence[str] | None,
+        full: bool,
+        now: dt.datetime,
+    ) -> PullReport:
+        """From the mirror alone, or, for a stream never pulled, from a few sampled pages."""
+        bokio_id = str(company.id)
+        with self.app.sessions() as session:
+            if not first_pull_pending(session, bokio_id, streams):
+                report.planned = plan(
+                    session, bokio_id, config=self.config, streams=streams, full=full, now=now
+                )
+                return report
+
+        def body(run: Run) -> None:
+            models: dict[str, type[BokioModel]] = {
+                dryrun.INVOICES: InvoiceModel,
+                dryrun.CUSTOMERS: CustomerModel,
+                dryrun.CREDIT_NOTES: CreditNoteModel,
+            }
+
+            def sampler(template: str, query: str | None, page: int) -> tuple[int, int, list[dict[str, Any]]]:
+                with run.counting("estimate"):
+                    found = run.fetch_page(models[template], template, query, page)
+                return found.total_items, found.total_pages, [dict(item.raw) for item in found.items]
+
+            with run.read() as session:
+                report.planned = plan(
+                    session,
+                    bokio_id,
+                    config=self.config,
+                    streams=streams,
+                    full=full,
+                    now=now,
+                    sampler=sampler,
+                )
+
+        return self._execute(company, report, now, body)
+
     def _stream(self, name: str, *, full: bool) -> StreamFn:
         table: dict[str, StreamFn] = {
             "company": streams.pull_company_info,
@@ -186,6 +244,7 @@ class Puller:
         tap = RequestTap(forward=ledger, report=report)
         client = self.app.bokio_client(company, on_request=tap)
         run = Run(self.app.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
+        run.on_progress = self.on_progress
         try:
             if pause is not None and pause.kind is pauses.PauseKind.AUTH:
                 pause = self._recheck(run, bokio_id, pause)

@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.bokio import BokioClient, BokioError, MalformedRecordError, ProtocolError, RequestRecord
@@ -27,6 +28,33 @@ from syncd.settings import Settings
 
 Writer = Callable[[Session], None]
 Prepare = Callable[[list[dict[str, Any]]], Writer]
+
+log = structlog.get_logger("syncd.pull")
+
+LONG_PULL_REQUESTS = 50
+"""From this many requests on, a pull is long: its progress is logged at info, not debug."""
+
+
+@dataclass(frozen=True, slots=True)
+class PullProgress:
+    """Where a pull is: after each listing page and each batch of invoices read by id."""
+
+    company: str
+    stream: str
+    step: str
+    """``open``/``window``/``full`` scan, or ``by id``."""
+    done: int
+    total: int
+    """Pages of the listing (``done`` of them committed), or invoices to read by id."""
+    requests: int
+    """Bokio requests this pull has made so far."""
+
+    def describe(self) -> str:
+        unit = "invoices" if self.step == "by id" else "pages"
+        return f"{self.stream} {self.step}: {self.done}/{self.total} {unit}, {self.requests} requests"
+
+
+ProgressHook = Callable[[PullProgress], None]
 
 
 @dataclass(frozen=True)
@@ -91,6 +119,24 @@ class Run:
     streams_run: int = 0
     unavailable: list[BokioError] = field(default_factory=list)
     """Streams that failed because Bokio answered 5xx or not at all; all of them: Bokio is down."""
+    on_progress: ProgressHook | None = None
+    """Told after every committed page or batch (a terminal's progress bar); the log gets it too."""
+
+    def progress(self, stream: str, step: str, done: int, total: int) -> None:
+        """Report progress to the log (info once the pull is long) and to ``on_progress``."""
+        event = PullProgress(self.report.company, stream, step, done, total, self.report.total_requests)
+        level = log.info if event.requests >= LONG_PULL_REQUESTS else log.debug
+        level(
+            "pull.progress",
+            company=event.company,
+            stream=stream,
+            step=step,
+            done=done,
+            total=total,
+            requests=event.requests,
+        )
+        if self.on_progress is not None:
+            self.on_progress(event)
 
     @property
     def ids(self) -> dict[str, str | int]:
@@ -183,6 +229,7 @@ class Run:
                 writer(session)
                 progress = progress.after_page(page_no, seen, last=last)
                 store.save_scan(store.state(session, self.company_pk, stream), progress)
+            self.progress(stream, kind, page_no, max(page.total_pages, page_no))
         return progress
 
     def finish_scan(self, session: Session, stream: str, kind: str, *, full: bool = False) -> None:

@@ -65,6 +65,10 @@ class Sandbox:
     ) -> None:
         self.clock: Clock = clock or SystemClock()
         self.limits = limits or Limits()
+        if strict:
+            from syncd.sandbox.strict import require_validator
+
+            require_validator()
         self.strict = strict
         self.settlement_sign = settlement_sign
         self.sleep = sleep
@@ -319,24 +323,26 @@ class Sandbox:
         return headers
 
     def _run(self, matched: Route, ctx: Ctx) -> SandboxResponse:
-        from syncd.sandbox.strict import check_request, check_response
-
         try:
             if self.strict:
+                from syncd.sandbox.strict import check_request
+
                 check_request(self, ctx.method, matched.template, ctx.raw_body, ctx.headers)
             status, payload = matched.handler(ctx)
         except ApiError as error:
             return self._error(error)
         if isinstance(payload, bytes):  # a file download (the SIE export)
             response = SandboxResponse(status, {"Content-Type": "application/octet-stream"}, payload)
-            return check_response(self, ctx.method, matched.template, response) if self.strict else response
-        response = SandboxResponse(status, {}, b"" if payload is None else jsonutil.dumps(payload))
-        if payload is not None and status != 302:
+        else:
+            response = SandboxResponse(status, {}, b"" if payload is None else jsonutil.dumps(payload))
+        if payload is not None and not isinstance(payload, bytes) and status != 302:
             response.headers["Content-Type"] = "application/json; charset=utf-8"
         if status == 302:
             response.headers["Location"] = str(payload)
             response.body = b""
         if self.strict:
+            from syncd.sandbox.strict import check_response
+
             return check_response(self, ctx.method, matched.template, response)
         return response
 

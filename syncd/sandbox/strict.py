@@ -1,21 +1,42 @@
-"""Strict mode: every request body and response checked against the spec; mismatch = loud 500."""
+"""Strict mode: every request body and response checked against the spec; mismatch = loud 500.
+
+Only strict mode imports this module and, through it, the OpenAPI validator (the ``contract``
+extra): the plain sandbox and ``syncd demo`` run on syncd's own dependencies.
+"""
 
 from __future__ import annotations
 
+import importlib.util
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from syncd.sandbox import contract
+from syncd.errors import ConfigError
 from syncd.sandbox.errors import ApiError
 
 if TYPE_CHECKING:
     from syncd.sandbox.core import Sandbox, SandboxResponse
 
 
+CONTRACT_MODULES = ("yaml", "jsonschema", "openapi_schema_validator")
+
+
+def require_validator() -> None:
+    """Fail at start, not on the first request, when strict mode's validator is not installed."""
+    missing = [name for name in CONTRACT_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        raise ConfigError(
+            f"the sandbox's strict mode validates against Bokio's OpenAPI and needs {', '.join(missing)}: "
+            "install syncd with its contract extra (pip install 'syncd[contract]') or drop --strict",
+            key="strict",
+        )
+
+
 def check_request(
     sandbox: Sandbox, method: str, template: str, body: bytes, headers: Mapping[str, str]
 ) -> None:
     """Raise a 500 ``sandbox-contract-violation`` if the client's request breaks the spec."""
+    from syncd.sandbox import contract
+
     problems = contract.validate_request(
         method, template, body, headers.get("content-type", "application/json")
     )
@@ -29,6 +50,8 @@ def check_response(
     sandbox: Sandbox, method: str, template: str, response: SandboxResponse
 ) -> SandboxResponse:
     """Replace a spec-violating response by a 500 naming every problem (the sandbox's own bug)."""
+    from syncd.sandbox import contract
+
     problems = contract.validate_response(method, template, response.status, response.body)
     if not problems:
         return response

@@ -47,29 +47,38 @@ def test_the_dockerfile_passes_hadolint_with_the_repository_config() -> None:
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_the_build_is_multi_stage_and_the_runtime_is_python_311_slim() -> None:
-    froms = [args for keyword, args in instructions() if keyword == "FROM"]
-    assert len(froms) == 2
-    assert froms[0].startswith("python:3.11-slim AS builder")
-    assert froms[1] == "python:3.11-slim"
+def test_the_build_is_multi_stage_on_a_base_given_as_argument_defaulting_to_python_311_slim() -> None:
+    steps = instructions()
+    assert steps[0] == ("ARG", "BASE=python:3.11-slim")
+    froms = [args for keyword, args in steps if keyword == "FROM"]
+    assert froms == ["${BASE} AS builder", "${BASE}"]
     copies = [args for keyword, args in final_stage() if keyword == "COPY"]
-    assert "--from=builder /opt/venv /opt/venv" in copies
-    assert "migrations /app/migrations" in copies
+    assert copies == ["--from=builder /opt/venv /opt/venv"]
 
 
-def test_the_image_runs_syncd_as_uid_10001_with_migrations_found_by_syncd() -> None:
+def test_the_builder_installs_the_locked_hashes_then_the_wheel_with_its_migrations() -> None:
+    builder = instructions()[: max(i for i, (keyword, _) in enumerate(instructions()) if keyword == "FROM")]
+    runs = [args for keyword, args in builder if keyword == "RUN"]
+    copies = [args for keyword, args in builder if keyword == "COPY"]
+    assert any("--require-hashes -r requirements.lock" in run for run in runs)
+    assert any("--no-deps --no-build-isolation ." in run and "pip check" in run for run in runs)
+    assert "migrations ./migrations" in copies
+    assert copies.index("requirements.lock ./") < copies.index("syncd ./syncd")  # dependencies cached
+
+
+def test_the_image_runs_syncd_as_uid_10001_with_the_migrations_of_its_wheel() -> None:
     stage = final_stage()
     users = [args for keyword, args in stage if keyword == "USER"]
     assert users == ["10001:10001"]
     env = " ".join(args for keyword, args in stage if keyword == "ENV")
-    assert "SYNCD_MIGRATIONS=/app/migrations" in env
+    assert "SYNCD_MIGRATIONS" not in env
     assert "SYNCD_HTTP_HOST=0.0.0.0" in env
+    assert ("WORKDIR", "/var/lib/syncd") in stage  # writable by uid 10001: `syncd demo` works
     entrypoint = [json.loads(args) for keyword, args in stage if keyword == "ENTRYPOINT"]
     command = [json.loads(args) for keyword, args in stage if keyword == "CMD"]
     assert entrypoint == [["syncd"]]
     assert command == [["run"]]
     assert ("EXPOSE", "9108") in stage
-    assert (ROOT / "migrations" / "env.py").is_file()
 
 
 def test_dockerignore_keeps_secrets_and_the_venv_out_but_lets_the_build_inputs_in() -> None:
@@ -80,7 +89,14 @@ def test_dockerignore_keeps_secrets_and_the_venv_out_but_lets_the_build_inputs_i
     ]
 
     def ignored(path: str) -> bool:
-        return any(fnmatch.fnmatch(path, p) or fnmatch.fnmatch(path, p.removeprefix("**/")) for p in patterns)
+        """Docker's rule: the last matching pattern decides, ``!`` lets a path back in."""
+        verdict = False
+        for pattern in patterns:
+            keep = pattern.startswith("!")
+            bare = pattern.removeprefix("!")
+            if fnmatch.fnmatch(path, bare) or fnmatch.fnmatch(path, bare.removeprefix("**/")):
+                verdict = not keep
+        return verdict
 
     sources = [
         args.split()[0] for keyword, args in instructions() if keyword == "COPY" and "--from" not in args
@@ -89,5 +105,6 @@ def test_dockerignore_keeps_secrets_and_the_venv_out_but_lets_the_build_inputs_i
         for name in source.split():
             assert (ROOT / name).exists(), name
             assert not ignored(name), name
-    for secret in (".venv", ".git", "config/syncd.toml", "config/example.token", "var"):
+    for secret in (".venv", ".git", "config/syncd.toml", "config/example.token", "var", "var/syncd.lock"):
         assert ignored(secret), secret
+    assert not ignored("requirements.lock")
