@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from syncd.allocations.tables import Allocation
@@ -106,54 +107,102 @@ def _side(row: BankTransaction, *, booked: bool = False) -> Side:
     )
 
 
-def link_reversals(session: Session, company_id: int, bank_file_id: int) -> list[tuple[int, int]]:
-    """Link this file's debits that reverse an earlier credit; (reversal, original) pairs. Flushes."""
-    debits = session.scalars(
-        select(BankTransaction).where(
-            BankTransaction.company_id == company_id,
-            BankTransaction.bank_file_id == bank_file_id,
-            BankTransaction.direction == "debit",
-            BankTransaction.is_batch.is_(False),
-            BankTransaction.reverses_id.is_(None),
-            BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+def _rows(session: Session, ids: list[int]) -> list[BankTransaction]:
+    found: list[BankTransaction] = []
+    for start in range(0, len(ids), 500):
+        found += session.scalars(
+            select(BankTransaction).where(BankTransaction.id.in_(ids[start : start + 500]))
         )
-    ).all()
-    days = [d.booking_date for d in debits if d.booking_date is not None]
-    if not days:
+    return found
+
+
+def _ids_with_amount(
+    session: Session, query: Select[int, Decimal], amounts: set[Decimal]
+) -> list[int]:
+    """Ids of the rows ``query`` (id, amount) finds whose amount is one of ``amounts``.
+
+    Compared in Python: SQLite keeps money as text, so ``amount IN (...)`` would miss ``2500`` vs
+    ``2500.00``. Only two narrow columns are read, never whole rows, so a year's statement is cheap.
+    """
+    return [row_id for row_id, amount in session.execute(query) if amount in amounts]
+
+
+def link_reversals(session: Session, company_id: int, bank_file_id: int) -> list[tuple[int, int]]:
+    """Link this file's debits that reverse an earlier credit; (reversal, original) pairs. Flushes.
+
+    Cost does not grow with the file: whole rows are loaded only for the debits the bank marked as
+    reversals or returns, for the credits syncd booked in the window, and for the credits and
+    plain debits whose amount equals one of those.
+    """
+    file_debits = (
+        BankTransaction.company_id == company_id,
+        BankTransaction.bank_file_id == bank_file_id,
+        BankTransaction.direction == "debit",
+        BankTransaction.is_batch.is_(False),
+        BankTransaction.reverses_id.is_(None),
+        BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+    )
+    first, last = session.execute(
+        select(func.min(BankTransaction.booking_date), func.max(BankTransaction.booking_date)).where(
+            *file_debits
+        )
+    ).one()
+    if first is None or last is None:
         return []
     reversed_already = aliased(BankTransaction)
-    candidates = session.scalars(
+    credits_in_window = (
+        BankTransaction.company_id == company_id,
+        BankTransaction.direction == "credit",
+        BankTransaction.is_batch.is_(False),
+        BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
+        BankTransaction.booking_date >= first - dt.timedelta(days=WINDOW_DAYS),
+        BankTransaction.booking_date <= last,
+        ~exists().where(reversed_already.reverses_id == BankTransaction.id),
+    )
+    explicit = session.scalars(
         select(BankTransaction).where(
-            BankTransaction.company_id == company_id,
-            BankTransaction.direction == "credit",
-            BankTransaction.is_batch.is_(False),
-            BankTransaction.identity_state.in_(MATCHABLE_IDENTITIES),
-            BankTransaction.booking_date >= min(days) - dt.timedelta(days=WINDOW_DAYS),
-            BankTransaction.booking_date <= max(days),
-            ~exists().where(reversed_already.reverses_id == BankTransaction.id),
+            *file_debits, or_(BankTransaction.is_reversal.is_(True), BankTransaction.return_reason != "")
         )
     ).all()
-    amounts = {d.amount for d in debits}  # compared in Python: SQLite keeps money as text
-    candidates = [c for c in candidates if c.amount in amounts]
-    booked = set(
-        session.scalars(
-            select(Allocation.bank_transaction_id).where(
-                Allocation.company_id == company_id,
-                Allocation.state.in_(_ACTIVE),
-                Allocation.bank_transaction_id.in_([c.id for c in candidates]),
-            )
-        )
+    booked_credits = session.scalars(
+        select(BankTransaction)
+        .join(Allocation, Allocation.bank_transaction_id == BankTransaction.id)
+        .where(*credits_in_window, Allocation.company_id == company_id, Allocation.state.in_(_ACTIVE))
+        .distinct()
+    ).all()
+    booked_amounts = {c.amount for c in booked_credits}
+    plain = _rows(
+        session,
+        _ids_with_amount(
+            session,
+            select(BankTransaction.id, BankTransaction.amount).where(
+                *file_debits, BankTransaction.is_reversal.is_(False), BankTransaction.return_reason == ""
+            ),
+            booked_amounts,
+        ),
     )
-    pool = {c.id: _side(c, booked=c.id in booked) for c in candidates}
+    others = _rows(
+        session,
+        _ids_with_amount(
+            session,
+            select(BankTransaction.id, BankTransaction.amount).where(*credits_in_window),
+            {d.amount for d in explicit},
+        ),
+    )
+    booked = {c.id for c in booked_credits}
+    pool: dict[tuple[Decimal, str], dict[int, Side]] = defaultdict(dict)
+    for credit in [*others, *booked_credits]:
+        pool[credit.amount, credit.currency][credit.id] = _side(credit, booked=credit.id in booked)
     links: list[tuple[int, int]] = []
-    for debit in debits:
-        picked = pick_original(_side(debit), list(pool.values()))
+    for debit in sorted([*explicit, *plain], key=lambda row: row.id):
+        bucket = pool.get((debit.amount, debit.currency), {})
+        picked = pick_original(_side(debit), list(bucket.values()))
         if picked is None:
             continue
         original_id, evidence = picked
         debit.reverses_id = original_id
         debit.identity_note = f"reverses bank line {original_id} ({evidence})"
-        del pool[original_id]  # one reversal per credit
+        del bucket[original_id]  # one reversal per credit
         links.append((debit.id, original_id))
     session.flush()
     return links
