@@ -157,7 +157,8 @@ class CompanyCycle:
             if refresh:
                 report = self.puller.refresh_open_invoices(self.company, now=now)
             else:
-                report = self.puller.pull(self.company, full=full, now=now)
+                # a first pull (or sweep) too big for one day is spread over days (syncd.pull.spread)
+                report = self.puller.pull_within_share(self.company, full=full, now=now)
             result.detail = {
                 "mode": "refresh" if refresh else ("full" if full else "incremental"),
                 "requests": report.total_requests,
@@ -165,6 +166,8 @@ class CompanyCycle:
             }
             if report.resumed:
                 result.detail["resumed"] = report.resumed
+            if report.first_pull:
+                result.detail["first_pull"] = report.first_pull
             if report.pause_kind:
                 result.detail["pause"] = self._pause_json()
             if report.skipped:
