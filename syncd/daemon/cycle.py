@@ -154,7 +154,7 @@ class CompanyCycle:
 
         def work(result: StageResult) -> None:
             now = self.app.clock()
-            if refresh:
+            if refresh and not self._spreading():
                 report = self.puller.refresh_open_invoices(self.company, now=now)
             else:
                 # a first pull (or sweep) too big for one day is spread over days (syncd.pull.spread)
@@ -177,6 +177,13 @@ class CompanyCycle:
                 result.error = "; ".join(report.problems)
 
         return self._stage("pull", work)
+
+    def _spreading(self) -> bool:
+        """A first pull is being spread over days: a refresh would re-list past today's share."""
+        from syncd.pull import spread
+
+        with self.app.sessions() as session:
+            return spread.load(session, str(self.company.id)) is not None
 
     def match(self) -> StageResult:
         """Propose allocations; auto-accepted ones are queued for push in the same transaction."""
