@@ -6,12 +6,16 @@ Requests are counted in the sandbox's own log (what Bokio would bill), never tim
 from __future__ import annotations
 
 import datetime as dt
+import json
+import re
+from pathlib import Path
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
 
 from syncd.app import App
-from syncd.commands import status
+from syncd.cli import main
 from syncd.daemon.cycle import CompanyCycle
 from syncd.mirror.tables import Invoice, InvoicePayment
 from syncd.pull import Puller, spread
@@ -19,6 +23,7 @@ from syncd.sandbox import Limits, ManualClock, Sandbox, SandboxTransport
 from syncd.sandbox.seed import seed_demo
 from syncd.settings import BokioSettings, BudgetSettings, PullSettings, Settings
 from tests.conftest import Database
+from tests.ingest.test_streamed_csv_psp import _seb
 from tests.pull.harness import COMPANY, START, TOKEN, company_settings
 
 QUOTA = 2_000
@@ -67,9 +72,7 @@ def test_a_big_first_pull_is_spread_over_days_within_the_daily_share(database: D
         assert len(sandbox.log) == before
         assert waiting.skipped is not None
         assert "goes on tomorrow" in waiting.skipped
-        with app.sessions() as session:
-            shown = status._one(session, _company(session), clock(), QUOTA)
-        assert shown["first_pull"].startswith("first pull in progress:")
+        assert waiting.detail["first_pull"] == first.detail["first_pull"]  # nothing more done today
 
         days = 1
         while True:
@@ -78,9 +81,7 @@ def test_a_big_first_pull_is_spread_over_days_within_the_daily_share(database: D
             before = len(sandbox.log)
             result = CompanyCycle(app, company).pull()
             assert len(sandbox.log) - before <= PER_DAY
-            if "done" in result.detail.get("first_pull", "done") and "in progress" not in result.detail.get(
-                "first_pull", ""
-            ):
+            if result.detail["first_pull"].startswith("first pull done"):
                 break
             assert days < 20, "the spread first pull never finished"
         assert days >= 2  # it took more than one day
@@ -100,7 +101,33 @@ def test_a_big_first_pull_is_spread_over_days_within_the_daily_share(database: D
         app.close()
 
 
-def _company(session):  # type: ignore[no-untyped-def]
-    from syncd.mirror.tables import Company
+def test_status_shows_a_spread_first_pull_and_unmatched_money_in_swedish_format(
+    database: Database,
+    clean_env: dict[str, object],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _, app = world(database, invoices=600)
+    try:
+        first = CompanyCycle(app, app.settings.companies[0]).pull()
+        assert "first pull in progress" in first.detail["first_pull"]
+    finally:
+        app.close()
+    monkeypatch.setenv("SYNCD_DATABASE_URL", database.url)
+    monkeypatch.setenv("SYNCD_COMPANY_ID", COMPANY)
+    monkeypatch.setenv("SYNCD_BOKIO_TOKEN", TOKEN)
+    statement = tmp_path / "seb.csv"
+    statement.write_bytes(_seb(60))  # credits of 1..60 kronor: 1 830 in all
+    assert main(["import", str(statement)]) == 0
+    capsys.readouterr()
 
-    return session.scalars(select(Company)).one()
+    assert main(["status"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"mirror\s+first pull in progress: \d+ of about \d+ requests done", out), out
+    assert "unmatched money  1 830,00 SEK on 60 bank line(s)" in out
+
+    assert main(["status", "--json"]) == 0
+    (company,) = json.loads(capsys.readouterr().out)["companies"]
+    assert company["unmatched_bank_money"]["amount"] == "1830.00"  # an exact decimal string
+    assert company["first_pull"].startswith("first pull in progress:")
