@@ -66,11 +66,12 @@ class Puller:
         dry_run: bool = False,
         now: dt.datetime | None = None,
         request_cap: int | None = None,
+        resume: bool = False,
     ) -> PullReport:
         """An incremental pull (or a full sweep) of ``streams`` (default: all).
 
         With ``request_cap`` the pull stops cleanly before a page that could pass the cap
-        (``report.capped``) and resumes its scans next time, however much later.
+        (``report.capped``); with ``resume`` it resumes interrupted scans however old they are.
         """
         unknown = set(streams or ()) - set(STREAMS)
         if unknown:
@@ -98,7 +99,7 @@ class Puller:
                     continue  # incremental credit notes come by id with their invoice
                 self._guarded(run, name, self._stream(name, full=full))
 
-        return self._execute(company, report, now, body, request_cap=request_cap)
+        return self._execute(company, report, now, body, request_cap=request_cap, resume=resume)
 
     def pull_within_share(
         self,
@@ -108,8 +109,12 @@ class Puller:
         now: dt.datetime | None = None,
         share: float = spread.DAY_SHARE,
     ) -> PullReport:
-        """The daemon's pull: a first pull (or full sweep) estimated above ``share`` of the month
-        runs in daily parts of at most that share; anything smaller is an ordinary :meth:`pull`.
+        """The daemon's pull: a first pull (or full sweep) costing more than ``share`` of the
+        month runs in daily parts of at most that share (:mod:`syncd.pull.spread`).
+
+        A first pull starts as an ordinary pull with the day's cap: one that fits (the usual
+        case) is exactly what it was, with no estimate made. Only one that reaches the cap is
+        estimated (a few sampled pages, counted) and goes on the next days where it stopped.
         """
         now = now or self.app.clock()
         bokio_id = str(company.id)
@@ -121,33 +126,32 @@ class Puller:
         if under_way is None:
             if not (first or full):
                 return self.pull(company, full=full, now=now)
+            cap = max(1, allowance - spread.ESTIMATE_RESERVE)
+            report = self.pull(company, full=full, now=now, request_cap=cap)
+            if not report.capped:
+                return report
             estimate = self.estimate(company, full=full, now=now)
-            expected = sum(call.count for call in estimate.planned)
-            if estimate.skipped or expected <= allowance:
-                return self.pull(company, full=full, now=now)
-            sampled = estimate.total_requests
-            under_way = spread.Spread(expected, sampled, today, sampled, full=full)
+            spent = report.total_requests + estimate.total_requests
+            expected = max(sum(call.count for call in estimate.planned), spent)
+            under_way = spread.Spread(expected, spent, today, spent, full=full)
+            self._keep_spread(company, under_way)
+            report.first_pull = under_way.describe()
             log.info(
                 "pull.spread_started",
                 company=bokio_id,
-                estimate=expected,
-                per_day=allowance,
                 kind="full sweep" if full else "first pull",
-            )
-        under_way = under_way.on(today)
-        cap = allowance - under_way.today
-        if cap <= 0:
-            report = PullReport(bokio_id, full=under_way.full)
-            report.first_pull = under_way.describe()
-            report.skipped = (
-                f"{report.first_pull}; today's share ({allowance} requests) is spent, it goes on tomorrow"
-            )
-            self._keep_spread(company, under_way)
-            log.info(
-                "pull.spread_waiting", company=bokio_id, done=under_way.done, estimate=under_way.estimate
+                estimate=expected,
+                done=spent,
+                per_day=allowance,
             )
             return report
-        report = self.pull(company, full=under_way.full, now=now, request_cap=cap)
+        under_way = under_way.on(today)
+        cap = allowance - under_way.today
+        report = (
+            self.pull(company, full=under_way.full, now=now, request_cap=cap, resume=True)
+            if cap > 0
+            else PullReport(bokio_id, full=under_way.full, capped=True)
+        )
         if report.capped and report.total_requests == 0:  # not even one page fits what is left today
             under_way = replace(under_way, today=allowance)
         under_way = under_way.spent(report.total_requests)
@@ -156,7 +160,7 @@ class Puller:
         report.first_pull = (
             under_way.describe().replace("in progress", "done") if finished else under_way.describe()
         )
-        if not finished and report.capped and report.total_requests == 0:
+        if report.capped and report.total_requests == 0:
             report.skipped = (
                 f"{report.first_pull}; today's share ({allowance} requests) is spent, it goes on tomorrow"
             )
@@ -321,6 +325,7 @@ class Puller:
         body: Callable[[Run], None],
         *,
         request_cap: int | None = None,
+        resume: bool = False,
     ) -> PullReport:
         bokio_id = str(company.id)
         with self.app.sessions.begin() as session:
@@ -335,7 +340,7 @@ class Puller:
         run = Run(self.app.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
         run.on_progress = self.on_progress
         run.request_cap = request_cap
-        run.resume_any = request_cap is not None
+        run.resume_any = resume
         try:
             if pause is not None and pause.kind is pauses.PauseKind.AUTH:
                 pause = self._recheck(run, bokio_id, pause)

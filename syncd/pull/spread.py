@@ -22,6 +22,10 @@ from syncd.pull import store
 DAY_SHARE = 0.10
 """At most this share of the month's requests a day on a first pull (``syncd pull``'s ``--yes`` line)."""
 
+ESTIMATE_RESERVE = 12
+"""Requests kept back from a first pull's first day for the estimate made if it reaches its cap
+(a few sampled pages of each listing: see :data:`syncd.pull.dryrun.SAMPLE_PAGES`)."""
+
 STREAM = "invoices"
 """The stream whose cursor keeps the spread's record."""
 

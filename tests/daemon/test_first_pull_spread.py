@@ -131,3 +131,19 @@ def test_status_shows_a_spread_first_pull_and_unmatched_money_in_swedish_format(
     (company,) = json.loads(capsys.readouterr().out)["companies"]
     assert company["unmatched_bank_money"]["amount"] == "1830.00"  # an exact decimal string
     assert company["first_pull"].startswith("first pull in progress:")
+
+
+def test_a_small_first_pull_in_the_daemon_is_an_ordinary_pull_without_an_estimate(database: Database) -> None:
+    sandbox, app = world(database, invoices=40)
+    try:
+        before = len(sandbox.log)
+        result = CompanyCycle(app, app.settings.companies[0]).pull()
+        assert result.ok
+        assert result.skipped is None
+        assert "first_pull" not in result.detail
+        assert result.detail["requests"] == len(sandbox.log) - before  # no sampled estimate pages
+        with app.sessions() as session:
+            assert spread.load(session, COMPANY) is None
+        assert len(mirror(app)[0]) > 0
+    finally:
+        app.close()
