@@ -28,7 +28,7 @@ from syncd.logging import bind_job_context, get_logger
 from syncd.mirror import repo
 from syncd.ops.locks import company_job_lock
 from syncd.outbox.pusher import Pusher, PushPolicy
-from syncd.pull import Puller, pauses
+from syncd.pull import Puller, pauses, spread
 from syncd.settings import CompanySettings, Settings
 
 log = get_logger(__name__)
@@ -180,15 +180,23 @@ class CompanyCycle:
 
     def _spreading(self) -> bool:
         """A first pull is being spread over days: a refresh would re-list past today's share."""
-        from syncd.pull import spread
-
         with self.app.sessions() as session:
             return spread.load(session, str(self.company.id)) is not None
+
+    def _first_pull_under_way(self) -> str | None:
+        """``first pull in progress: N of about M requests done`` while one is spread over days."""
+        with self.app.sessions() as session:
+            record = spread.load(session, str(self.company.id))
+        return record.describe() if record is not None and not record.full else None
 
     def match(self) -> StageResult:
         """Propose allocations; auto-accepted ones are queued for push in the same transaction."""
 
         def work(result: StageResult) -> None:
+            first_pull = self._first_pull_under_way()
+            if first_pull is not None:  # a half-mirrored company could match a line to the wrong invoice
+                result.skipped = f"{first_pull}; matching waits until the mirror is complete"
+                return
             now = self.app.clock()
             report = run_match(
                 self.app.sessions,

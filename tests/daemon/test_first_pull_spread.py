@@ -65,6 +65,9 @@ def test_a_big_first_pull_is_spread_over_days_within_the_daily_share(database: D
         assert "first pull in progress" in first.detail["first_pull"]
         partial, _ = mirror(app)
         assert 0 < len(partial) < 600
+        matching = CompanyCycle(app, company).match()
+        assert matching.skipped is not None
+        assert "matching waits until the mirror is complete" in matching.skipped
 
         # The same day: the share is spent, the cycle waits and asks Bokio nothing.
         before = len(sandbox.log)
@@ -87,6 +90,7 @@ def test_a_big_first_pull_is_spread_over_days_within_the_daily_share(database: D
         assert days >= 2  # it took more than one day
         with app.sessions() as session:
             assert spread.load(session, COMPANY) is None
+        assert CompanyCycle(app, company).match().skipped is None
         spread_mirror = mirror(app)
         assert len(spread_mirror[0]) > len(partial)
 
