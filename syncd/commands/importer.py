@@ -19,7 +19,14 @@ from syncd.allocations.job import company_rules
 from syncd.bankfiles import DEFAULT_MAX_BYTES, FileFormat
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.errors import ConfigError
-from syncd.ingest.importer import ImportReport, ImportStatus, import_file
+from syncd.ingest.importer import (
+    PROGRESS_LOG_BYTES,
+    ImportProgress,
+    ImportProgressHook,
+    ImportReport,
+    ImportStatus,
+    import_file,
+)
 from syncd.settings import Settings
 
 PROGRESS_THRESHOLD = 3
@@ -67,7 +74,7 @@ def _import(args: argparse.Namespace) -> int:
         fmt = FileFormat(args.format) if args.format else None
         keys = company_rules(app.settings.company(company)).stripe_reference_keys or None
 
-        def run(path: Path) -> ImportReport:
+        def run(path: Path, on_progress: ImportProgressHook | None = None) -> ImportReport:
             return import_file(
                 app.sessions,
                 company,
@@ -77,15 +84,17 @@ def _import(args: argparse.Namespace) -> int:
                 dry_run=args.dry_run,
                 bank_accounts=app.settings.company(company).bank_accounts,
                 stripe_reference_keys=keys,
+                on_progress=on_progress,
             )
 
-        show_progress = not args.json and len(files) > PROGRESS_THRESHOLD and sys.stdout.isatty()
+        big = any(path.stat().st_size >= PROGRESS_LOG_BYTES for path in files)
+        show_progress = not args.json and (len(files) > PROGRESS_THRESHOLD or big) and sys.stdout.isatty()
         if show_progress:
             with Progress(transient=True) as progress:
                 task = progress.add_task("importing", total=len(files))
                 reports = []
                 for path in files:
-                    reports.append(run(path))
+                    reports.append(run(path, _file_bar(progress, path)))
                     progress.advance(task)
         else:
             reports = [run(path) for path in files]
@@ -102,6 +111,18 @@ def _import(args: argparse.Namespace) -> int:
     else:
         _print(reports, totals, dry_run=args.dry_run)
     return 1 if totals["quarantined"] else 0
+
+
+def _file_bar(progress: Progress, path: Path) -> ImportProgressHook | None:
+    """A bar of bytes read for a big file (a small one is done before a bar would help)."""
+    if path.stat().st_size < PROGRESS_LOG_BYTES:
+        return None
+    task = progress.add_task(f"  {path.name}", total=path.stat().st_size)
+
+    def update(event: ImportProgress) -> None:
+        progress.update(task, completed=event.bytes_read)
+
+    return update
 
 
 def _totals(reports: Sequence[ImportReport]) -> dict[str, int]:

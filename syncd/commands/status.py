@@ -31,6 +31,7 @@ from syncd.mirror.tables import Company, Invoice, SyncState
 from syncd.outbox import duplicates, tagging
 from syncd.outbox.tables import OutboxCommand
 from syncd.pull import pauses
+from syncd.pull import spread as first_pull
 from syncd.settings import describe_database
 
 
@@ -122,6 +123,7 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
     )
     last = session.scalar(select(func.max(SyncState.last_success_at)).where(SyncState.company_id == pk))
     batches = unlinked_batches(session, pk)
+    spread = first_pull.load(session, company.bokio_company_id)
     return {
         "name": company.name,
         "last_sync": last.isoformat() if last else None,
@@ -133,6 +135,7 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
             "remaining": used.remaining,
             "projected_month_end": used.projected_month_end,
         },
+        "first_pull": spread.describe() if spread else None,
         "open_invoices": open_invoices,
         "unmatched_bank_money": {
             "lines": len(lines),
@@ -174,6 +177,8 @@ def _print(report: dict[str, Any]) -> None:
             continue
         _print_pause(entry)
         budget, money, outbox = entry["budget"], entry["unmatched_bank_money"], entry["outbox"]
+        from syncd.match.plan import format_amount  # only text output needs it (fast start)
+
         print(
             f"  last sync        {entry['last_sync'] or 'never'}"
             + (f" (paused until {entry['paused_until']})" if entry["paused_until"] else "")
@@ -182,9 +187,12 @@ def _print(report: dict[str, Any]) -> None:
             f"  Bokio budget     {budget['used']} of {budget['quota']} used this month, "
             f"{budget['remaining']} left, projected {budget['projected_month_end']}"
         )
+        if entry.get("first_pull"):
+            print(f"  mirror           {entry['first_pull']}")
         print(f"  open invoices    {entry['open_invoices']}")
         print(
-            f"  unmatched money  {money['amount']} SEK on {money['lines']} bank line(s)"
+            f"  unmatched money  {format_amount(Decimal(money['amount']))} SEK"
+            f" on {money['lines']} bank line(s)"
             + (
                 f", {money['batches_without_details']} batch(es) without details"
                 if money["batches_without_details"]

@@ -28,7 +28,7 @@ from syncd.logging import bind_job_context, get_logger
 from syncd.mirror import repo
 from syncd.ops.locks import company_job_lock
 from syncd.outbox.pusher import Pusher, PushPolicy
-from syncd.pull import Puller, pauses
+from syncd.pull import Puller, pauses, spread
 from syncd.settings import CompanySettings, Settings
 
 log = get_logger(__name__)
@@ -154,10 +154,11 @@ class CompanyCycle:
 
         def work(result: StageResult) -> None:
             now = self.app.clock()
-            if refresh:
+            if refresh and not self._spreading():
                 report = self.puller.refresh_open_invoices(self.company, now=now)
             else:
-                report = self.puller.pull(self.company, full=full, now=now)
+                # a first pull (or sweep) too big for one day is spread over days (syncd.pull.spread)
+                report = self.puller.pull_within_share(self.company, full=full, now=now)
             result.detail = {
                 "mode": "refresh" if refresh else ("full" if full else "incremental"),
                 "requests": report.total_requests,
@@ -165,6 +166,8 @@ class CompanyCycle:
             }
             if report.resumed:
                 result.detail["resumed"] = report.resumed
+            if report.first_pull:
+                result.detail["first_pull"] = report.first_pull
             if report.pause_kind:
                 result.detail["pause"] = self._pause_json()
             if report.skipped:
@@ -175,10 +178,25 @@ class CompanyCycle:
 
         return self._stage("pull", work)
 
+    def _spreading(self) -> bool:
+        """A first pull is being spread over days: a refresh would re-list past today's share."""
+        with self.app.sessions() as session:
+            return spread.load(session, str(self.company.id)) is not None
+
+    def _first_pull_under_way(self) -> str | None:
+        """``first pull in progress: N of about M requests done`` while one is spread over days."""
+        with self.app.sessions() as session:
+            record = spread.load(session, str(self.company.id))
+        return record.describe() if record is not None and not record.full else None
+
     def match(self) -> StageResult:
         """Propose allocations; auto-accepted ones are queued for push in the same transaction."""
 
         def work(result: StageResult) -> None:
+            first_pull = self._first_pull_under_way()
+            if first_pull is not None:  # a half-mirrored company could match a line to the wrong invoice
+                result.skipped = f"{first_pull}; matching waits until the mirror is complete"
+                return
             now = self.app.clock()
             report = run_match(
                 self.app.sessions,

@@ -29,6 +29,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, TypeVar
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,9 +63,34 @@ from syncd.mirror.tables import Company
 BATCH_SIZE = 2000  # transactions (or PSP charges) per insert when a file is streamed
 UNORDERED_MAX_BYTES = 32 * 1024 * 1024  # a PSP report out of payout order is read whole up to this
 _STREAMED = frozenset(FileFormat) - {FileFormat.BGMAX}
+PROGRESS_LOG_BYTES = 8 * 1024 * 1024
+"""From this size on, a streamed file logs its progress at info after every batch (else at debug)."""
 T = TypeVar("T")
 
-__all__ = ["ImportReport", "ImportStatus", "ensure_company_id", "import_file", "import_parsed"]
+log = structlog.get_logger("syncd.ingest")
+
+
+@dataclass(frozen=True, slots=True)
+class ImportProgress:
+    """Where a streamed file's import is: told after every batch (log line, terminal bar)."""
+
+    filename: str
+    bytes_read: int
+    size: int
+    records: int
+    """Transactions (or PSP payouts) parsed so far."""
+
+
+ImportProgressHook = Callable[[ImportProgress], None]
+
+__all__ = [
+    "ImportProgress",
+    "ImportReport",
+    "ImportStatus",
+    "ensure_company_id",
+    "import_file",
+    "import_parsed",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +127,7 @@ def import_file(
     batch_size: int = BATCH_SIZE,
     bank_accounts: Sequence[str] = (),
     stripe_reference_keys: Sequence[str] | None = None,
+    on_progress: ImportProgressHook | None = None,
 ) -> ImportReport:
     """Read, parse and import one file; see the module docstring for the guarantees.
 
@@ -108,6 +135,7 @@ def import_file(
     batches of ``batch_size`` inside the one transaction), so a 200 MB file never sits in memory.
     ``stripe_reference_keys``: the Stripe report columns holding the Bokio invoice number (the
     company's ``[companies.matching] stripe_reference_keys``; None: the usual ones).
+    ``on_progress`` is told after every batch of a streamed file (a terminal's progress bar).
     """
     name = filename or (source.name if isinstance(source, Path) else "upload")
     if isinstance(source, Path) and source.stat().st_size > max_bytes:
@@ -120,7 +148,7 @@ def import_file(
     if isinstance(source, Path) and streamed is not None:
         size = source.stat().st_size
         received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts))
-        options = _StreamOptions(max_bytes, csv_mapping, stripe_reference_keys, batch_size)
+        options = _StreamOptions(max_bytes, csv_mapping, stripe_reference_keys, batch_size, on_progress)
         try:
             return _import_stream(
                 sessions, received, source, streamed, options, dry_run=dry_run, allow_test=allow_test
@@ -188,6 +216,7 @@ class _StreamOptions:
     csv_mapping: CsvMapping | None
     stripe_reference_keys: Sequence[str] | None
     batch_size: int
+    on_progress: ImportProgressHook | None = None
 
 
 def _import_stream(
@@ -225,7 +254,8 @@ def _import_stream(
                 return opened
             delivery = store.Delivery(company_id, opened, received.digest, fmt.value)
             inserter = _Inserter(session, delivery)
-            _stream_into(stream, inserter, options.batch_size)
+            progress = _Progress(received, handle.tell, options.on_progress)
+            _stream_into(stream, inserter, options.batch_size, progress)
             result = stream.result()
             refusal = _refusal_of(result, allow_test)
             if refusal is not None:
@@ -235,7 +265,34 @@ def _import_stream(
         return _atomically(sessions, received, write, stream.result, dry_run=dry_run, reraise=UnorderedReport)
 
 
-def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int) -> None:
+@dataclass
+class _Progress:
+    """Tells the log (info for a big file) and the caller's hook after each batch."""
+
+    received: _Received
+    position: Callable[[], int]
+    hook: ImportProgressHook | None
+    records: int = 0
+
+    def batch(self, count: int) -> None:
+        self.records += count
+        event = ImportProgress(
+            self.received.filename, min(self.position(), self.received.size), self.received.size, self.records
+        )
+        level = log.info if event.size >= PROGRESS_LOG_BYTES else log.debug
+        level(
+            "import.progress",
+            company=self.received.company_bokio_id,
+            file=event.filename,
+            bytes_read=event.bytes_read,
+            size=event.size,
+            records=event.records,
+        )
+        if self.hook is not None:
+            self.hook(event)
+
+
+def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int, progress: _Progress) -> None:
     """Insert what ``stream`` yields in batches; after the first ERROR problem only parse on.
 
     Parsing on after a refusal gives the complete problem list for the quarantine note; inserting
@@ -255,12 +312,14 @@ def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int) -> None:
             refused = fresh_errors() or refused
             if not refused:
                 inserter.insert_payouts(payouts)
+            progress.batch(len(payouts))
         return
     stamp = Fingerprinter()  # one for the whole file: occurrence indexes must not restart per batch
     for batch in _batches(stream, batch_size):
         refused = fresh_errors() or refused
         if not refused:
             inserter.insert(store.fingerprinted(batch, stamp))
+        progress.batch(len(batch))
 
 
 def _payout_batches(payouts: Iterable[PspPayout], size: int) -> Iterator[list[PspPayout]]:

@@ -100,6 +100,10 @@ class PushPolicy:
         return store.Lease(call_deadline_s=self.call_deadline_s, margin_s=self.lease_margin_s)
 
 
+PROGRESS_EVERY = 25
+"""A drain logs a progress line at info after every this many commands."""
+
+
 @dataclass
 class PushReport:
     """What a drain did, by outcome kind."""
@@ -128,6 +132,7 @@ class Pusher:
         rng: random.Random | None = None,
         before_send: Callable[[Claimed], None] | None = None,
         batch: int = 1,
+        progress_every: int = PROGRESS_EVERY,
     ) -> None:
         self.sessions = sessions
         self.client = client
@@ -137,6 +142,7 @@ class Pusher:
         self.now = now
         self.rng = rng or random.Random()
         self.before_send = before_send
+        self.progress_every = max(1, progress_every)
         self.batch = batch  # claims per transaction; each claimed command is still sent and applied alone
 
     def recover(self) -> int:
@@ -224,11 +230,22 @@ class Pusher:
     def drain(
         self, *, stop: Callable[[], bool] = lambda: False, max_commands: int | None = None
     ) -> PushReport:
-        """Handle runnable commands until none is left (or ``stop()``); waiting ones stay for later."""
+        """Handle runnable commands until none is left (or ``stop()``); waiting ones stay for later.
+
+        Every ``progress_every`` commands a progress line goes to the log at info (a long drain,
+        such as after retrying many failed commands, says how far it is).
+        """
         report = PushReport()
         while not stop() and (max_commands is None or report.handled < max_commands):
+            before = report.handled
             if self.run_once(report) == 0:
                 break
+            if report.handled // self.progress_every > before // self.progress_every:
+                log.info(
+                    "outbox.progress", company_id=self.company_id, handled=report.handled, **report.outcomes
+                )
+        if report.handled >= self.progress_every:
+            log.info("outbox.drained", company_id=self.company_id, handled=report.handled, **report.outcomes)
         return report
 
     # ----- one attempt ---------------------------------------------------------------------------

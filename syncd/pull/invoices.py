@@ -200,6 +200,8 @@ def fetch_by_ids(run: Run, invoice_ids: Iterable[str], *, force: bool) -> None:
     ids = sorted(set(invoice_ids))
     for start in range(0, len(ids), BATCH):
         batch = ids[start : start + BATCH]
+        run.check_cap(3 * len(batch))
+        before = run.report.total_requests
         raws: list[dict[str, Any]] = []
         gone: list[str] = []
         with run.counting("invoices"):
@@ -214,6 +216,7 @@ def fetch_by_ids(run: Run, invoice_ids: Iterable[str], *, force: bool) -> None:
             store.soft_delete_ids(session, Invoice, run.company_pk, gone, run.now)
             store.clear_dirty(store.state(session, run.company_pk, "invoices"), gone)
             run.report.rows_for("invoices").deleted += len(gone)
+        run.stepped(before)
         run.progress("invoices", "by id", start + len(batch), len(ids))
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import structlog
@@ -30,12 +31,13 @@ from syncd.bokio.models import CreditNote as CreditNoteModel
 from syncd.bokio.models import Customer as CustomerModel
 from syncd.bokio.models import Invoice as InvoiceModel
 from syncd.budget import LedgerRecorder
+from syncd.clock import business_date
 from syncd.mirror import repo
 from syncd.mirror.tables import Company
-from syncd.pull import dryrun, invoices, pauses, store, streams
+from syncd.pull import dryrun, invoices, pauses, spread, store, streams
 from syncd.pull.dryrun import first_pull_pending, plan
 from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
-from syncd.pull.run import ProgressHook, PullConfig, RequestTap, Run
+from syncd.pull.run import ProgressHook, PullConfig, RequestCapReached, RequestTap, Run
 from syncd.settings import CompanySettings
 
 log = structlog.get_logger("syncd.pull")
@@ -63,8 +65,14 @@ class Puller:
         full: bool = False,
         dry_run: bool = False,
         now: dt.datetime | None = None,
+        request_cap: int | None = None,
+        resume: bool = False,
     ) -> PullReport:
-        """An incremental pull (or a full sweep) of ``streams`` (default: all)."""
+        """An incremental pull (or a full sweep) of ``streams`` (default: all).
+
+        With ``request_cap`` the pull stops cleanly before a page that could pass the cap
+        (``report.capped``); with ``resume`` it resumes interrupted scans however old they are.
+        """
         unknown = set(streams or ()) - set(STREAMS)
         if unknown:
             raise ValueError(f"unknown stream(s) {sorted(unknown)}; streams are {', '.join(STREAMS)}")
@@ -91,7 +99,86 @@ class Puller:
                     continue  # incremental credit notes come by id with their invoice
                 self._guarded(run, name, self._stream(name, full=full))
 
-        return self._execute(company, report, now, body)
+        return self._execute(company, report, now, body, request_cap=request_cap, resume=resume)
+
+    def pull_within_share(
+        self,
+        company: CompanySettings,
+        *,
+        full: bool = False,
+        now: dt.datetime | None = None,
+        share: float = spread.DAY_SHARE,
+    ) -> PullReport:
+        """The daemon's pull: a first pull (or full sweep) costing more than ``share`` of the
+        month runs in daily parts of at most that share (:mod:`syncd.pull.spread`).
+
+        A first pull starts as an ordinary pull with the day's cap: one that fits (the usual
+        case) is exactly what it was, with no estimate made. Only one that reaches the cap is
+        estimated (a few sampled pages, counted) and goes on the next days where it stopped.
+        """
+        now = now or self.app.clock()
+        bokio_id = str(company.id)
+        allowance = max(1, int(share * self.app.settings.budget.monthly_quota))
+        today = business_date(now)
+        with self.app.sessions() as session:
+            under_way = spread.load(session, bokio_id)
+            first = under_way is None and first_pull_pending(session, bokio_id, None)
+        if under_way is None:
+            if not (first or full):
+                return self.pull(company, full=full, now=now)
+            cap = max(1, allowance - spread.ESTIMATE_RESERVE)
+            report = self.pull(company, full=full, now=now, request_cap=cap)
+            if not report.capped:
+                return report
+            estimate = self.estimate(company, full=full, now=now)
+            spent = report.total_requests + estimate.total_requests
+            expected = max(sum(call.count for call in estimate.planned), spent)
+            under_way = spread.Spread(expected, spent, today, spent, full=full)
+            self._keep_spread(company, under_way)
+            report.first_pull = under_way.describe()
+            log.info(
+                "pull.spread_started",
+                company=bokio_id,
+                kind="full sweep" if full else "first pull",
+                estimate=expected,
+                done=spent,
+                per_day=allowance,
+            )
+            return report
+        under_way = under_way.on(today)
+        cap = allowance - under_way.today
+        report = (
+            self.pull(company, full=under_way.full, now=now, request_cap=cap, resume=True)
+            if cap > 0
+            else PullReport(bokio_id, full=under_way.full, capped=True)
+        )
+        if report.capped and report.total_requests == 0:  # not even one page fits what is left today
+            under_way = replace(under_way, today=allowance)
+        under_way = under_way.spent(report.total_requests)
+        finished = not report.capped and not report.problems and not report.paused
+        self._keep_spread(company, None if finished else under_way)
+        report.first_pull = (
+            under_way.describe().replace("in progress", "done") if finished else under_way.describe()
+        )
+        if report.capped and report.total_requests == 0:
+            report.skipped = (
+                f"{report.first_pull}; today's share ({allowance} requests) is spent, it goes on tomorrow"
+            )
+        log.info(
+            "pull.spread_part",
+            company=bokio_id,
+            requests=report.total_requests,
+            done=under_way.done,
+            estimate=under_way.estimate,
+            left=max(0, under_way.estimate - under_way.done),
+            finished=finished,
+        )
+        return report
+
+    def _keep_spread(self, company: CompanySettings, record: spread.Spread | None) -> None:
+        with self.app.sessions.begin() as session:
+            pk = repo.ensure_company(session, str(company.id), company.name).id
+            spread.save(session, pk, record)
 
     def refresh_open_invoices(
         self, company: CompanySettings, *, now: dt.datetime | None = None
@@ -231,7 +318,14 @@ class Puller:
                 row.last_error = str(exc)[:2000]
 
     def _execute(
-        self, company: CompanySettings, report: PullReport, now: dt.datetime, body: Callable[[Run], None]
+        self,
+        company: CompanySettings,
+        report: PullReport,
+        now: dt.datetime,
+        body: Callable[[Run], None],
+        *,
+        request_cap: int | None = None,
+        resume: bool = False,
     ) -> PullReport:
         bokio_id = str(company.id)
         with self.app.sessions.begin() as session:
@@ -245,6 +339,8 @@ class Puller:
         client = self.app.bokio_client(company, on_request=tap)
         run = Run(self.app.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
         run.on_progress = self.on_progress
+        run.request_cap = request_cap
+        run.resume_any = resume
         try:
             if pause is not None and pause.kind is pauses.PauseKind.AUTH:
                 pause = self._recheck(run, bokio_id, pause)
@@ -253,7 +349,11 @@ class Puller:
                 report.skipped = f"{pause.describe()}; pull skipped"
                 log.info("pull.skipped_paused", company=bokio_id, pause=pause.describe())
                 return report
-            body(run)
+            try:
+                body(run)
+            except RequestCapReached:
+                report.capped = True
+                log.info("pull.capped", company=bokio_id, cap=request_cap, requests=report.total_requests)
             if run.unavailable and len(run.unavailable) == run.streams_run:
                 raise run.unavailable[-1]  # nothing got through: Bokio is down, stop asking for a while
         except (QuotaExceededError, AuthError, ServerError, TransportError) as exc:

@@ -66,6 +66,10 @@ class PullReport:
     """Set when this pull found a pause over (the token works again) and went on."""
     skipped: str | None = None
     planned: list[PlannedCall] = field(default_factory=list)
+    capped: bool = False
+    """The pull stopped at its request cap (a first pull spread over days); the next one resumes."""
+    first_pull: str | None = None
+    """A spread first pull's progress: ``first pull in progress: N of about M requests done``."""
 
     @property
     def paused(self) -> bool:
@@ -103,6 +107,8 @@ class PullReport:
             "pause_kind": self.pause_kind,
             "resumed": self.resumed,
             "skipped": self.skipped,
+            "capped": self.capped,
+            "first_pull": self.first_pull,
             "planned": [
                 {"stream": p.stream, "method": p.method, "path": p.path, "count": p.count, "why": p.why}
                 for p in self.planned

@@ -57,6 +57,10 @@ class PullProgress:
 ProgressHook = Callable[[PullProgress], None]
 
 
+class RequestCapReached(Exception):
+    """The pull has spent its request cap for now; every committed page stays, the next run resumes."""
+
+
 @dataclass(frozen=True)
 class PullConfig:
     """Knobs of the puller (defaults fit a private integration's 5,000 requests a month)."""
@@ -121,6 +125,28 @@ class Run:
     """Streams that failed because Bokio answered 5xx or not at all; all of them: Bokio is down."""
     on_progress: ProgressHook | None = None
     """Told after every committed page or batch (a terminal's progress bar); the log gets it too."""
+    request_cap: int | None = None
+    """Requests this pull may make (a first pull spread over days); None: no cap."""
+    resume_any: bool = False
+    """Resume an interrupted scan however old it is (a spread first pull continues the next day)."""
+    costliest_step: int = 0
+    """The most requests one page or batch has cost in this run (to judge whether the next fits)."""
+
+    def check_cap(self, worst_case: int) -> None:
+        """Stop before a page or batch that could take the pull past its cap.
+
+        The next step is judged to cost as much as the costliest so far, or ``worst_case`` before
+        any step was taken; the pull stops cleanly between committed steps.
+        """
+        if self.request_cap is None:
+            return
+        projected = self.costliest_step or worst_case
+        if self.report.total_requests + projected > self.request_cap:
+            raise RequestCapReached
+
+    def stepped(self, before: int) -> None:
+        """Note what the step that began at ``before`` requests cost."""
+        self.costliest_step = max(self.costliest_step, self.report.total_requests - before)
 
     def progress(self, stream: str, step: str, done: int, total: int) -> None:
         """Report progress to the log (info once the pull is long) and to ``on_progress``."""
@@ -214,11 +240,14 @@ class Run:
         with self.txn() as session:
             row = store.state(session, self.company_pk, stream)
             progress = store.load_scan(row, kind)
-            if progress is None or self.now - progress.started_at > self.config.resume_within:
+            stale = self.now - progress.started_at > self.config.resume_within if progress else True
+            if progress is None or (stale and not self.resume_any):
                 progress = ScanProgress(kind=kind, query=query, started_at=self.now)
                 store.save_scan(row, progress)
         while not progress.pages_done:
             page_no = progress.next_page
+            self.check_cap(1 + 2 * self.config.page_size)
+            before = self.report.total_requests
             self.skipped = []
             page = self.fetch_page(model, template, progress.query, page_no)
             raws = [dict(item.raw) for item in page.items]
@@ -229,6 +258,7 @@ class Run:
                 writer(session)
                 progress = progress.after_page(page_no, seen, last=last)
                 store.save_scan(store.state(session, self.company_pk, stream), progress)
+            self.stepped(before)
             self.progress(stream, kind, page_no, max(page.total_pages, page_no))
         return progress
 
