@@ -116,9 +116,7 @@ def _rows(session: Session, ids: list[int]) -> list[BankTransaction]:
     return found
 
 
-def _ids_with_amount(
-    session: Session, query: Select[int, Decimal], amounts: set[Decimal]
-) -> list[int]:
+def _ids_with_amount(session: Session, query: Select[int, Decimal], amounts: set[Decimal]) -> list[int]:
     """Ids of the rows ``query`` (id, amount) finds whose amount is one of ``amounts``.
 
     Compared in Python: SQLite keeps money as text, so ``amount IN (...)`` would miss ``2500`` vs
