@@ -1,8 +1,9 @@
 """The matcher: pure proposals of bank lines → invoice allocations (design §4).
 
-Start-up: the names below are imported from their submodules on first use (PEP 562), so a
-module that needs only :mod:`syncd.match.plan` (``syncd review show``) does not load the engine
-and rapidfuzz.
+Start-up: the engine and the rules are imported from their submodules on first use (PEP 562),
+so a module that needs only :mod:`syncd.match.plan` (``syncd review show``) does not load the
+engine. ``explain`` is imported at once: it is light, and a lazy name equal to its submodule's
+would be shadowed by the submodule as soon as anything imported it.
 """
 
 from __future__ import annotations
@@ -10,14 +11,14 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from syncd.match.explain import explain  # eager: the submodule has the function's name
+
 if TYPE_CHECKING:
     from syncd.match.engine import propose
-    from syncd.match.explain import explain
     from syncd.match.rules import MatchMemory, MatchRules, PayerAlias, rules_from_mapping
 
 _LAZY = {
     "propose": "syncd.match.engine",
-    "explain": "syncd.match.explain",
     "MatchMemory": "syncd.match.rules",
     "MatchRules": "syncd.match.rules",
     "PayerAlias": "syncd.match.rules",

@@ -165,18 +165,20 @@ def test_review_commands_start_without_alembic_or_the_bokio_client() -> None:
     assert done.stdout.strip() == ""
 
 
-def test_review_show_starts_without_the_bank_file_parsers_the_matching_engine_or_rich(tmp_path: Path) -> None:
+def test_review_show_on_sqlite_starts_without_the_bank_file_parsers_the_matcher_rich_or_postgresql(
+    tmp_path: Path,
+) -> None:
     # the parser for `review show` imports the handler's module; the handler then builds the app
-    # (settings, logging, engine): all of it on SQLite, as `syncd review show` runs
+    # (settings, logging, engine) and connects: all of it on SQLite, as `syncd review show` runs
     probe = (
-        "import sys, syncd.cli\n"
+        "import argparse, sys, syncd.cli\n"
         "syncd.cli.build_parser(['review', 'show', '1'])\n"
-        "from syncd.commands import load\n"
-        "import argparse, syncd.app\n"
-        "load(argparse.Namespace())\n"
+        "from syncd.commands import build_app\n"
+        "with build_app(argparse.Namespace()).engine.connect():\n"
+        "    pass\n"
         "unwanted = ('syncd.bankfiles.camt', 'syncd.bankfiles.bgmax', 'syncd.bankfiles.psp',\n"
-        "            'syncd.bankfiles.csv_bank', 'syncd.match.engine', 'rich')\n"
-        "assert 'syncd.commands.review' in sys.modules and 'syncd.logging' in sys.modules\n"
+        "            'syncd.bankfiles.csv_bank', 'syncd.match.engine', 'rich', 'sqlalchemy.dialects.postgresql')\n"
+        "assert {'syncd.commands.review', 'syncd.logging', 'sqlalchemy.dialects.sqlite'} <= set(sys.modules)\n"
         "print(','.join(m for m in unwanted if m in sys.modules))\n"
     )
     env = {
@@ -190,6 +192,7 @@ def test_review_show_starts_without_the_bank_file_parsers_the_matching_engine_or
 def test_the_bank_file_and_matcher_packages_still_export_every_public_name_on_first_use() -> None:
     import syncd.bankfiles
     import syncd.match
+    import syncd.match.explain  # a submodule named like a public function must not shadow it
 
     for package in (syncd.bankfiles, syncd.match):
         for name in package.__all__:
@@ -198,6 +201,7 @@ def test_the_bank_file_and_matcher_packages_still_export_every_public_name_on_fi
             getattr(package, "nonexistent")  # noqa: B009 - the name is the point
     assert syncd.bankfiles.parse_camt is syncd.bankfiles.camt.parse_camt
     assert syncd.match.propose is syncd.match.engine.propose
+    assert callable(syncd.match.explain)
 
 
 def test_review_list_and_show_print_every_amount_in_the_swedish_format(
