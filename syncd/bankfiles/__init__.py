@@ -39,6 +39,7 @@ if TYPE_CHECKING:
         Status,
     )
     from syncd.bankfiles.psp import PspStream, UnorderedReport, parse_klarna, parse_paypal, parse_stripe
+
     Stream = CamtStream | CsvStream | PspStream
 
 from syncd.errors import ParseError
