@@ -3,6 +3,12 @@
 Everything (our own events and the stdlib loggers of SQLAlchemy, httpx, Alembic and APScheduler)
 goes through one :class:`structlog.stdlib.ProcessorFormatter`, so the redaction processor sees
 every record at every level before any renderer does.
+
+Start-up: structlog imports rich (≈0.04 s) at import time for its rich tracebacks and pretty
+reprs, which syncd never uses (exceptions are rendered by :func:`structlog.processors.format_exc_info`
+and the console renderer is given :func:`structlog.dev.plain_traceback`), so
+:func:`_import_structlog_without_rich` keeps rich out of structlog's own import. Commands that draw progress
+bars still import rich themselves.
 """
 
 from __future__ import annotations
@@ -14,7 +20,20 @@ from collections.abc import Iterable, MutableMapping
 from contextlib import AbstractContextManager
 from typing import Any, Literal
 
-import structlog
+
+def _import_structlog_without_rich() -> None:
+    """Import structlog (unless something already has) as if rich were not installed."""
+    if "structlog" in sys.modules or "rich" in sys.modules:
+        return
+    sys.modules["rich"] = None  # type: ignore[assignment]  # makes `import rich` raise ImportError
+    try:
+        import structlog  # noqa: F401
+    finally:
+        del sys.modules["rich"]
+
+
+_import_structlog_without_rich()
+import structlog  # noqa: E402 - after the import above, which kept rich out
 
 REDACTED = "***"
 _SECRET_KEYS = re.compile(

@@ -9,12 +9,12 @@ insert of the same record harmless.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
 from syncd.db import utcnow
@@ -30,6 +30,9 @@ from syncd.mirror.tables import (
     InvoiceSettlement,
     RequestLedger,
 )
+
+if TYPE_CHECKING:
+    from sqlalchemy.dialects import postgresql
 
 MirrorModel = (
     type[Invoice]
@@ -78,7 +81,7 @@ def ensure_company(session: Session, bokio_company_id: str, name: str = "") -> C
     """
     company = session.scalar(select(Company).where(Company.bokio_company_id == bokio_company_id))
     if company is None:
-        insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+        insert = _dialect_insert(session.get_bind().dialect.name)
         session.execute(
             insert(Company)
             .values(bokio_company_id=bokio_company_id, name=name, created_at=utcnow())
@@ -141,9 +144,18 @@ def upsert(
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
 
 
+def _dialect_insert(dialect: str) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:
+    """The dialect's ``insert`` (with ON CONFLICT); PostgreSQL's imported only when used (≈0.04 s)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects import postgresql
+
+        return postgresql.insert
+    return sqlite.insert
+
+
 def _insert_or_update(session: Session, model: MirrorModel, rows: list[dict[str, Any]]) -> None:
     dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _dialect_insert(dialect)
     statement = insert(model)
     keep = {"id", "company_id", "bokio_id", "first_seen_at"}
     changes = {column: statement.excluded[column] for column in rows[0] if column not in keep}

@@ -6,6 +6,7 @@ Run through ``syncd.cli.main`` against a sandbox served over HTTP and a real dat
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 import sys
@@ -162,6 +163,45 @@ def test_review_commands_start_without_alembic_or_the_bokio_client() -> None:
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""
+
+
+def test_review_show_on_sqlite_starts_without_the_bank_file_parsers_the_matcher_rich_or_postgresql(
+    tmp_path: Path,
+) -> None:
+    # the parser for `review show` imports the handler's module; the handler then builds the app
+    # (settings, logging, engine) and connects: all of it on SQLite, as `syncd review show` runs
+    probe = (
+        "import argparse, sys, syncd.cli\n"
+        "syncd.cli.build_parser(['review', 'show', '1'])\n"
+        "from syncd.commands import build_app\n"
+        "with build_app(argparse.Namespace()).engine.connect():\n"
+        "    pass\n"
+        "unwanted = ('syncd.bankfiles.camt', 'syncd.bankfiles.bgmax', 'syncd.bankfiles.psp',\n"
+        "            'syncd.bankfiles.csv_bank', 'syncd.match.engine', 'rich', 'sqlalchemy.dialects.postgresql')\n"
+        "assert {'syncd.commands.review', 'syncd.logging', 'sqlalchemy.dialects.sqlite'} <= set(sys.modules)\n"
+        "print(','.join(m for m in unwanted if m in sys.modules))\n"
+    )
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")},
+        "SYNCD_DATABASE_URL": f"sqlite:///{tmp_path / 'syncd.sqlite3'}",
+    }
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
+    assert done.stdout.strip() == ""
+
+
+def test_the_bank_file_and_matcher_packages_still_export_every_public_name_on_first_use() -> None:
+    import syncd.bankfiles
+    import syncd.match
+    import syncd.match.explain  # a submodule named like a public function must not shadow it
+
+    for package in (syncd.bankfiles, syncd.match):
+        for name in package.__all__:
+            assert getattr(package, name) is not None, f"{package.__name__}.{name}"
+        with pytest.raises(AttributeError, match="no attribute 'nonexistent'"):
+            getattr(package, "nonexistent")  # noqa: B009 - the name is the point
+    assert syncd.bankfiles.parse_camt is syncd.bankfiles.camt.parse_camt
+    assert syncd.match.propose is syncd.match.engine.propose
+    assert callable(syncd.match.explain)
 
 
 def test_review_list_and_show_print_every_amount_in_the_swedish_format(
