@@ -8,14 +8,16 @@ from typing import TYPE_CHECKING, Any
 
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.pull import STREAMS, Puller, PullReport
+from syncd.pull.spread import DAY_SHARE
 
 if TYPE_CHECKING:
     from syncd.app import App
     from syncd.pull.run import PullProgress
     from syncd.settings import CompanySettings
 
-LARGE_PULL_SHARE = 0.10
-"""A first pull or full sweep estimated above this share of the month's requests needs ``--yes``."""
+LARGE_PULL_SHARE = DAY_SHARE
+"""A first pull or full sweep estimated above this share of the month's requests needs ``--yes``:
+the same share the daemon spends a day on one it cannot ask about (:mod:`syncd.pull.spread`)."""
 
 
 def register(subparsers: Any) -> None:
