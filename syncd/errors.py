@@ -1,23 +1,51 @@
-"""One exception tree, organised by what the caller should do.
+"""One exception tree, organised by what the caller should do: the only drawing of it.
+
+Every error syncd raises on purpose is in this tree; ``tests/test_error_tree.py`` fails when the
+drawing and the classes part ways. The families under :class:`SyncdError` are disjoint, so a
+handler's ``except`` clauses cannot shadow each other: above all, an uncertain outcome is never
+a retriable error (re-sending a write whose answer was lost could book a payment twice).
+Bokio's errors (:mod:`syncd.bokio.errors`) also extend ``BokioError``, which carries Bokio's
+fields (``code``, ``bokio_error_id``, field errors); it is a mixin and is drawn as one.
 
 ::
 
     SyncdError
-    ├── ConfigError            fix the configuration, then restart
-    ├── RetriableError         try again later (backoff); nothing is known to be wrong with the request
-    │   ├── RateLimitedError   429: wait `retry_after` seconds
-    │   ├── QuotaExceededError 403 quota-exceeded: pause the company until `retry_after`
-    │   └── OutcomeUnknownError a write may or may not have happened: read back, never re-send blindly
-    ├── FatalError             the request is wrong or not allowed; retrying will not help
-    │   ├── AuthError          401 / token problems
-    │   ├── ForbiddenError     403 missing scope or price plan feature
-    │   ├── NotFoundError      404
-    │   └── ValidationError    400 with Bokio's field errors
-    ├── SkippableError         one bad record; record a problem and go on
-    └── ParseError             a bank file that cannot be read (where, why)
-
-Bokio-specific subclasses live in :mod:`syncd.bokio.errors`; they extend these families so a
-job loop can decide with one ``except`` per family.
+    ├── ConfigError                        fix the configuration, then restart
+    │   ├── ConfigProblems                 every problem of a configuration at once
+    │   └── AlreadyRunningError            another syncd holds the lock
+    ├── RetriableError                     try again later; nothing is known to be wrong, nothing happened
+    │   ├── RateLimitedError               429: wait ``retry_after`` seconds, then resend
+    │   │   └── ConcurrencyLimitError      429: a write to the same path was in flight
+    │   ├── QuotaExceededError             403 quota-exceeded: pause the company until ``retry_after``
+    │   ├── ServerError                    5xx to a read
+    │   └── TransportError                 a read failed, or a write that provably never left
+    ├── UncertainError                     it may have happened: find out by reading, never re-send blindly
+    │   └── OutcomeUnknownError            a write was sent and no trustworthy answer came back
+    ├── FatalError                         wrong or not allowed; retrying will not help
+    │   ├── AuthError                      401: token missing, invalid, expired or refresh refused
+    │   │   └── OAuthError                 OAuth ``{error, error_description}``; a bad ``state``
+    │   ├── ForbiddenError                 403 without a quota code: most likely a missing scope
+    │   │   └── PricePlanRequiredError     403 ``price_plan_feature_required``
+    │   ├── NotFoundError                  404
+    │   ├── BadRequestError                another 4xx Bokio answers the same way every time
+    │   │   ├── ValidationError            400 validation-error with field errors (JSON pointers)
+    │   │   └── OperationNotAllowedError   400 operation-not-allowed
+    │   ├── ProtocolError                  an answer we cannot read (bad JSON, wrong shape)
+    │   │   └── PaginationLoopError        the same page came back twice
+    │   ├── DecisionError                  a review decision that cannot be taken (why, what instead)
+    │   ├── BankLineError                  a bank line that cannot be assigned or dismissed
+    │   ├── ReversalError                  a reversal decision that does not fit the line
+    │   ├── UndoRefusedError               nothing (yet) to undo, and what to do instead
+    │   ├── OutboxAdminError               an outbox command that cannot be retried or cancelled so
+    │   ├── BusyError                      another syncd is deciding on the same company
+    │   └── DuplicateDecisionError         a decision on a held possible-duplicate line that does not fit
+    ├── SkippableError                     one bad record: report it and go on
+    │   └── MalformedRecordError           one object in a Bokio answer does not parse
+    ├── ParseError                         a bank file that cannot be read (where, why)
+    │   └── UnorderedReport                a PSP report whose rows are out of order
+    ├── InboxMissingError                  the configured inbox directory does not exist
+    ├── DatabaseNotReady                   the database is not migrated: run ``syncd db upgrade``
+    └── BokioError                         (mixin) Bokio's fields on every Bokio error above
 """
 
 from __future__ import annotations
@@ -43,6 +71,10 @@ class RetriableError(SyncdError):
     def __init__(self, message: str, *, retry_after: float | None = None) -> None:
         self.retry_after = retry_after
         super().__init__(message)
+
+
+class UncertainError(SyncdError):
+    """An action may or may not have taken effect; only a read can tell, so never repeat it blindly."""
 
 
 class FatalError(SyncdError):

@@ -1,32 +1,10 @@
 """Bokio errors, classified by what the caller should do.
 
-Every class extends one family of :mod:`syncd.errors`, so a job loop decides with one ``except``
-per family; the Bokio fields (``code``, ``bokio_error_id``, field errors) ride along for logs and
-for the outbox's ``failed`` state.
-
-::
-
-    SyncdError
-    ├── RetriableError                  try later; nothing is known to be wrong with the request
-    │   ├── RateLimitedError            429 rate-limit-exceeded: wait ``retry_after`` s, then resend
-    │   │   └── ConcurrencyLimitError   429 concurrency-limit-exceeded: a write to this path was in flight
-    │   ├── QuotaExceededError          403 quota-exceeded: pause the company until ``retry_after``
-    │   ├── ServerError                 5xx to a read (safe to retry)
-    │   ├── TransportError              connection failed / timed out on a read, or before a write was sent
-    │   └── OutcomeUnknownError         a write may or may not have happened: read back, never resend blindly
-    ├── FatalError                      the request is wrong or not allowed; retrying will not help
-    │   ├── AuthError                   401: token missing, invalid, expired or refresh refused
-    │   │   └── OAuthError              OAuth ``{error, error_description}`` from /token; bad ``state``
-    │   ├── ForbiddenError              403 without a quota code: most likely a missing scope
-    │   │   └── PricePlanRequiredError  403 ``price_plan_feature_required`` (``required_feature``)
-    │   ├── NotFoundError               404 not-found
-    │   ├── BadRequestError             other 4xx
-    │   │   ├── ValidationError         400 validation-error with ``field_errors`` (JSON pointers)
-    │   │   └── OperationNotAllowedError 400 operation-not-allowed (e.g. not a draft)
-    │   └── ProtocolError               a response we cannot understand (bad JSON, paging loop)
-    │       └── PaginationLoopError     the same page came back twice
-    └── SkippableError
-        └── MalformedRecordError        one object in a response does not parse; report and go on
+Every class extends one family of :mod:`syncd.errors` (where the whole tree is drawn, once) and
+:class:`BokioError`, which carries Bokio's fields (``code``, ``bokio_error_id``, field errors) for
+logs and for the outbox's ``failed`` state. The families are disjoint: an outcome that may have
+happened (:class:`OutcomeUnknownError`, an :class:`~syncd.errors.UncertainError`) is not a
+retriable error, so no ``except RetriableError`` can ever re-send it.
 
 403 is overloaded by Bokio: the body's ``code: quota-exceeded`` (or a ``Retry-After`` header on a
 body-less 403) means quota, ``error: price_plan_feature_required`` means plan, anything else is
@@ -38,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from syncd.errors import FatalError, RetriableError, SkippableError, SyncdError
+from syncd.errors import FatalError, RetriableError, SkippableError, SyncdError, UncertainError
 
 
 @dataclass(frozen=True)
@@ -115,7 +93,7 @@ class TransportError(BokioError, RetriableError):
     """No usable answer to a read, or a write that provably never left this process."""
 
 
-class OutcomeUnknownError(BokioError, RetriableError):
+class OutcomeUnknownError(BokioError, UncertainError):
     """A write was sent but no trustworthy answer came back (timeout, reset, 5xx, deadline).
 
     Bokio may or may not have applied it. Resolve by reading the invoice's payments/settlements

@@ -95,7 +95,7 @@ def duplicates_command(args: argparse.Namespace) -> int:
 
 def _line_id(text: str) -> int:
     if not text.strip().isdigit():
-        raise duplicates.DecisionError(
+        raise duplicates.DuplicateDecisionError(
             f"no bank line {text!r}: give the id `syncd review duplicates` shows in its first column"
         )
     return int(text)

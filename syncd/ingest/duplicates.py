@@ -17,7 +17,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
-from syncd.errors import SyncdError
+from syncd.errors import FatalError
 from syncd.ingest import store
 from syncd.ingest.tables import (
     DISTINCT,
@@ -28,7 +28,7 @@ from syncd.ingest.tables import (
 )
 
 
-class DecisionError(SyncdError):
+class DuplicateDecisionError(FatalError):
     """The line cannot be decided as asked (unknown, or not held)."""
 
 
@@ -116,7 +116,7 @@ def held_line(session: Session, company_id: int, line_id: int) -> HeldLine:
     """One line as :func:`possible_duplicates` shows it, whatever its state."""
     row = session.execute(_held_query(company_id).where(BankTransaction.id == line_id)).first()
     if row is None:
-        raise DecisionError(f"bank line {line_id} does not exist for this company")
+        raise DuplicateDecisionError(f"bank line {line_id} does not exist for this company")
     return _held(*row)
 
 
@@ -126,9 +126,9 @@ def decide(
     """Record a person's decision on a held line; ``same`` merges what it knew into the original."""
     row = session.get(BankTransaction, line_id)
     if row is None or row.company_id != company_id:
-        raise DecisionError(f"bank line {line_id} does not exist for this company")
+        raise DuplicateDecisionError(f"bank line {line_id} does not exist for this company")
     if row.identity_state != POSSIBLE_DUPLICATE:
-        raise DecisionError(
+        raise DuplicateDecisionError(
             f"bank line {line_id} is not held as a possible duplicate (it is {row.identity_state}); "
             "only held lines can be decided"
         )
