@@ -33,6 +33,7 @@ from pydantic import (
     field_validator,
 )
 
+from syncd.domain import invoice_math as im
 from syncd.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.bokio.se/v1"
@@ -74,13 +75,17 @@ class BokioSettings(_Strict):
     read-back finds nothing: Bokio may still be applying it (design §2.3). Must exceed
     ``deadline_s``, the longest the client waits for one call."""
     rate_limit_per_minute: int = Field(default=200, gt=0)
-    settlement_sign: Literal["positive_reduces", "currency_positive_is_gain"] = "positive_reduces"
+    settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN
     """Bokio's docs contradict on the sign of a currency settlement (design §2.5)."""
-    paid_includes_settlements: bool = True
+    paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS
     """Whether ``paidAmount`` counts settlements (undocumented; see syncd.domain.invoice_math)."""
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     oauth_redirect_uri: str | None = None
+
+    def readings(self) -> im.Readings:
+        """The configured reading of Bokio's open rules, as the rest of syncd takes it."""
+        return im.Readings(im.SettlementSign(self.settlement_sign), self.paid_includes_settlements)
 
     @field_validator("settle_window_s")
     @classmethod

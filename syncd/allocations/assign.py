@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.allocations import inputs
+from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.review import confirm_alias
 from syncd.allocations.tables import Allocation
 from syncd.allocations.unmatched import BankLineError, active_dismissal, find_bank_line, when
@@ -31,7 +32,6 @@ from syncd.ingest.tables import BankTransaction, PspPayout
 from syncd.match.plan import format_amount
 from syncd.match.rules import MatchRules
 from syncd.mirror.tables import Invoice
-from syncd.outbox.enqueue import enqueue_allocation
 
 MANUAL = "manual"
 

@@ -17,13 +17,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.allocations import inputs
+from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation as AllocationRow
 from syncd.domain.models import Allocation, Decision, MatchResult, Problem
 from syncd.match.engine import propose
 from syncd.match.explain import explain
 from syncd.match.rules import MatchRules, rules_from_mapping
 from syncd.mirror import repo
-from syncd.outbox.enqueue import enqueue_allocation
 from syncd.settings import CompanySettings
 
 PROPOSAL_TTL = dt.timedelta(days=30)

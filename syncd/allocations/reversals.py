@@ -17,10 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from syncd.allocations.tables import Allocation
+from syncd.allocations.undo import request_undo
 from syncd.errors import FatalError
 from syncd.ingest.tables import BankTransaction
 from syncd.outbox.tables import OutboxCommand
-from syncd.outbox.undo import request_undo
 
 _BOOKED = ("accepted",)
 

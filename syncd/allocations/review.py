@@ -15,11 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.allocations import inputs
+from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation, PayerAlias, RejectedPair
 from syncd.errors import FatalError
 from syncd.ingest.tables import BankTransaction
 from syncd.mirror.tables import Invoice
-from syncd.outbox.enqueue import enqueue_allocation
 
 
 class DecisionError(FatalError):

@@ -15,12 +15,37 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from syncd.db import Base, utcnow
+
+
+class AllocationState(StrEnum):
+    """Where a decision is (stored by value)."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    UNDOING = "undoing"
+    UNDONE = "undone"
+
+
+class PushState(StrEnum):
+    """Where the allocation's Bokio writes are (stored by value)."""
+
+    NONE = "none"
+    PENDING = "pending"
+    DONE = "done"
+    FAILED = "failed"
+
+
+ACTIVE_STATES = (AllocationState.PROPOSED, AllocationState.ACCEPTED, AllocationState.UNDOING)
+"""Allocations that hold their bank money (an undone, rejected or expired one gave it back)."""
 
 
 class Allocation(Base):
@@ -44,7 +69,7 @@ class Allocation(Base):
     kind: Mapped[str] = mapped_column(String(20))
     decision: Mapped[str] = mapped_column(String(10))
     confidence: Mapped[int] = mapped_column(Integer)
-    state: Mapped[str] = mapped_column(String(12), default="proposed")
+    state: Mapped[str] = mapped_column(String(12), default=AllocationState.PROPOSED)
     currency: Mapped[str] = mapped_column(String(3), default="SEK")
     amount: Mapped[Decimal]
     amount_sek: Mapped[Decimal]
@@ -58,7 +83,7 @@ class Allocation(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     decided_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     decided_by: Mapped[str | None] = mapped_column(String(120), default=None)
-    push_state: Mapped[str] = mapped_column(String(12), default="none")
+    push_state: Mapped[str] = mapped_column(String(12), default=PushState.NONE)
     bokio_payment_id: Mapped[str | None] = mapped_column(String(64), default=None)
     bokio_settlement_ids: Mapped[dict[str, Any]] = mapped_column(default=dict)
     last_error: Mapped[dict[str, Any] | None] = mapped_column(default=None)

@@ -11,17 +11,17 @@ fees 6570, 6590 or 6990 with reverse-charge VAT 2645/2614 netting to zero), see
 
 from __future__ import annotations
 
-import datetime as dt
-from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation
+from syncd.allocations.tables import Allocation, AllocationState
 from syncd.audit.compare import BankLine, Booking
 from syncd.domain import invoice_math as im
 from syncd.ingest.tables import MATCHABLE_IDENTITIES, BankTransaction
-from syncd.outbox import enqueue as k
+from syncd.outbox import payloads
+from syncd.outbox.kinds import RECORD_KINDS, CommandKind, CommandState
 from syncd.outbox.tables import OutboxCommand
 
 SETTLEMENT_ACCOUNTS: dict[str, frozenset[int]] = {
@@ -39,15 +39,15 @@ def bookings(
     rows = session.execute(
         select(OutboxCommand, Allocation)
         .join(Allocation, Allocation.id == OutboxCommand.allocation_id)
-        .where(OutboxCommand.company_id == company_id, Allocation.state == "accepted")
+        .where(OutboxCommand.company_id == company_id, Allocation.state == AllocationState.ACCEPTED)
         .order_by(OutboxCommand.allocation_id, OutboxCommand.seq)
     ).all()
     by_seq = {(c.allocation_id, c.seq): c for c, _ in rows}
     out: list[Booking] = []
     for command, allocation in rows:
-        if command.state != "done" or command.kind not in (k.RECORD_PAYMENT, k.RECORD_SETTLEMENT):
+        if command.state != CommandState.DONE or command.kind not in RECORD_KINDS:
             continue
-        ref = "payment_seq" if command.kind == k.RECORD_PAYMENT else "settlement_seq"
+        ref = "payment_seq" if command.kind == CommandKind.RECORD_PAYMENT else "settlement_seq"
         create = by_seq.get((command.allocation_id, int(command.payload[ref])))
         if create is None:
             continue
@@ -56,17 +56,17 @@ def bookings(
 
 
 def _booking(
-    command: OutboxCommand, payload: dict[str, object], allocation: Allocation, sign: im.SettlementSign
+    command: OutboxCommand, payload: dict[str, Any], allocation: Allocation, sign: im.SettlementSign
 ) -> Booking:
-    amount = Decimal(str(payload["sumBaseCurrency"]))
-    on = dt.date.fromisoformat(str(payload["date"]))
-    if command.kind == k.RECORD_PAYMENT:
-        kind, counter = "payment", frozenset({int(str(payload.get("bookkeepingAccountNumber", 1930)))})
-        receivable = -amount
+    if command.kind == CommandKind.RECORD_PAYMENT:
+        payment = payloads.payment_write(payload)
+        kind, on, counter = "payment", payment.date, frozenset({payment.bookkeeping_account_number})
+        receivable = -payment.sum_base_currency
     else:
-        kind = str(payload["type"])
+        settlement = payloads.settlement_write(payload)
+        kind, on = settlement.type.value, settlement.date
         counter = SETTLEMENT_ACCOUNTS.get(kind, frozenset())
-        receivable = -im.settlement_effect(kind, amount, sign)
+        receivable = -im.settlement_effect(kind, settlement.sum_base_currency, sign)
     return Booking(
         allocation_id=allocation.id,
         invoice_number=allocation.invoice_number,

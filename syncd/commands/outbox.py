@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.commands.invoices import invoice_labels, invoice_text
 from syncd.db import utcnow
@@ -57,6 +58,6 @@ def _list(args: argparse.Namespace) -> int:
 def _change(args: argparse.Namespace) -> int:
     with build_app(args) as app, app.sessions.begin() as session:
         change = admin.retry if args.action == "retry" else admin.cancel
-        message = change(session, args.id, utcnow())
+        message = change(session, args.id, utcnow(), owner=AllocationLifecycle(app.settings.bokio.readings()))
     print(f"#{args.id}: {message}")
     return 0

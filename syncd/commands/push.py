@@ -7,6 +7,7 @@ import signal
 import threading
 from typing import Any
 
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.app import App
 from syncd.bokio import RequestRecord
 from syncd.budget import LedgerRecorder
@@ -76,7 +77,14 @@ def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str,
 
     with admin_stage(app, company, "push"):
         client = app.bokio_client(company, on_request=on_request)
-        pusher = Pusher(app.sessions, client, company_id=pk, policy=push_policy(app.settings), now=app.clock)
+        pusher = Pusher(
+            app.sessions,
+            client,
+            company_id=pk,
+            owner=AllocationLifecycle(app.settings.bokio.readings()),
+            policy=push_policy(app.settings),
+            now=app.clock,
+        )
         recovered = pusher.recover()
         report = PushReport()
         try:

@@ -12,11 +12,11 @@ import argparse
 from typing import Any
 
 from syncd.allocations.tables import Allocation
+from syncd.allocations.undo import UndoRefusedError, check_undoable, request_undo
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.commands.decide import person, plain
 from syncd.commands.invoices import invoice_labels, invoice_text
 from syncd.db import utcnow
-from syncd.outbox.undo import UndoRefusedError, check_undoable, request_undo
 
 
 def register(subparsers: Any) -> None:

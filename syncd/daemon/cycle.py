@@ -18,10 +18,10 @@ from decimal import Decimal
 from typing import Any
 
 from syncd.allocations.job import company_rules, run_match
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.app import App
 from syncd.budget import LedgerRecorder
 from syncd.clock import business_date
-from syncd.domain.invoice_math import SettlementSign
 from syncd.ingest.importer import ImportStatus
 from syncd.ingest.inbox import InboxWatch, scan_inbox
 from syncd.logging import bind_job_context, get_logger
@@ -224,7 +224,14 @@ class CompanyCycle:
             ledger = LedgerRecorder(self.app.sessions, company_ids={self.key: pk})
             client = self.app.bokio_client(self.company, on_request=ledger)
             policy = push_policy(self.app.settings, self.push_policy)
-            pusher = Pusher(self.app.sessions, client, company_id=pk, policy=policy, now=self.app.clock)
+            pusher = Pusher(
+                self.app.sessions,
+                client,
+                company_id=pk,
+                owner=AllocationLifecycle(self.app.settings.bokio.readings()),
+                policy=policy,
+                now=self.app.clock,
+            )
             try:
                 pusher.recover()
                 report = pusher.drain(stop=self.stop)
@@ -304,11 +311,9 @@ class CompanyCycle:
 
 
 def push_policy(settings: Settings, base: PushPolicy | None = None) -> PushPolicy:
-    """The pusher's policy with Bokio's open rules and the client's timing as configured."""
+    """The pusher's policy with the client's timing as configured."""
     return dataclasses.replace(
         base or PushPolicy(),
-        settlement_sign=SettlementSign(settings.bokio.settlement_sign),
-        paid_includes_settlements=settings.bokio.paid_includes_settlements,
         settle_window_s=settings.bokio.settle_window_s,
         call_deadline_s=settings.bokio.deadline_s,
     )

@@ -66,6 +66,21 @@ class SettlementSign(enum.StrEnum):
 DEFAULT_SETTLEMENT_SIGN = SettlementSign.POSITIVE_REDUCES
 
 
+@dataclass(frozen=True)
+class Readings:
+    """syncd's reading of the rules Bokio leaves open (``[bokio]`` in the configuration).
+
+    The defaults are spelled here once; settings, the puller and the allocations' lifecycle all
+    start from them.
+    """
+
+    settlement_sign: SettlementSign = DEFAULT_SETTLEMENT_SIGN
+    paid_includes_settlements: bool = PAID_INCLUDES_SETTLEMENTS
+
+
+DEFAULT_READINGS = Readings()
+
+
 class Status(enum.StrEnum):
     """Invoice statuses from the spec (``credit`` is listed there but never derived here)."""
 

@@ -13,13 +13,12 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation
 from syncd.errors import FatalError
-from syncd.outbox import enqueue as k
-from syncd.outbox.store import DUPLICATE_OF, cancel_successors
+from syncd.outbox.kinds import CommandState
+from syncd.outbox.owner import CommandOwner
+from syncd.outbox.payloads import DUPLICATE_OF
+from syncd.outbox.store import cancel_successors
 from syncd.outbox.tables import OutboxCommand
-
-DELETES = (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT)
 
 
 class OutboxAdminError(FatalError):
@@ -60,34 +59,30 @@ def _command(session: Session, command_id: int) -> OutboxCommand:
     return command
 
 
-def retry(session: Session, command_id: int, now: dt.datetime) -> str:
+def retry(session: Session, command_id: int, now: dt.datetime, *, owner: CommandOwner) -> str:
     """Failed or cancelled → pending (its cancelled successors too); unknown → read back now."""
     command = _command(session, command_id)
-    if command.state == "unknown":
+    if command.state == CommandState.UNKNOWN:
         command.next_attempt_at = now
         return "will be read back on the next push (re-sent only if absent after its settle window)"
-    if command.state == "pending":
+    if command.state == CommandState.PENDING:
         _refuse_paused(session, command, now)
-    if command.state not in ("failed", "cancelled"):
+    if command.state not in (CommandState.FAILED, CommandState.CANCELLED):
         raise OutboxAdminError(
             f"command {command_id} is {command.state}; only failed, cancelled or unknown retry"
         )
-    command.state, command.next_attempt_at, command.updated_at = "pending", now, now
+    command.state, command.next_attempt_at, command.updated_at = CommandState.PENDING, now, now
     if command.allocation_id is not None:
         session.execute(
             update(OutboxCommand)
             .where(
                 OutboxCommand.allocation_id == command.allocation_id,
                 OutboxCommand.seq > command.seq,
-                OutboxCommand.state == "cancelled",
+                OutboxCommand.state == CommandState.CANCELLED,
             )
-            .values(state="pending", next_attempt_at=now, updated_at=now)
+            .values(state=CommandState.PENDING, next_attempt_at=now, updated_at=now)
         )
-        allocation = session.get(Allocation, command.allocation_id)
-        if allocation is not None:
-            allocation.push_state = "pending"
-            if command.kind in DELETES:
-                allocation.state = "undoing"
+        owner.command_retried(session, command, now)
     return "pending: goes out with the next push"
 
 
@@ -105,22 +100,16 @@ def _refuse_paused(session: Session, command: OutboxCommand, now: dt.datetime) -
         )
 
 
-def cancel(session: Session, command_id: int, now: dt.datetime) -> str:
-    """Pending, failed or unknown → cancelled, with the allocation's later commands."""
+def cancel(session: Session, command_id: int, now: dt.datetime, *, owner: CommandOwner) -> str:
+    """Pending, failed or unknown → cancelled, with the group's later commands."""
     command = _command(session, command_id)
-    if command.state not in ("pending", "failed", "unknown"):
+    if command.state not in (CommandState.PENDING, CommandState.FAILED, CommandState.UNKNOWN):
         raise OutboxAdminError(f"command {command_id} is {command.state}; it cannot be cancelled")
     warning = ""
-    if command.state == "unknown":
+    if command.state == CommandState.UNKNOWN:
         warning = "; its write may have reached Bokio: check the invoice there"
-    command.state, command.updated_at = "cancelled", now
+    command.state, command.updated_at = CommandState.CANCELLED, now
     if command.allocation_id is not None:
         cancel_successors(session, command.allocation_id, command.seq, now)
-        allocation = session.get(Allocation, command.allocation_id)
-        if allocation is not None:
-            if command.kind in DELETES:
-                allocation.state, allocation.push_state = "accepted", "done"
-            else:
-                allocation.push_state = "failed"
-            allocation.last_error = {"message": f"command {command_id} cancelled by a person"}
+        owner.command_cancelled(session, command, now)
     return "cancelled" + warning

@@ -1,8 +1,9 @@
-"""What happened to one attempt, and writing it down: command, allocation and mirror in one transaction.
+"""What happened to one attempt, and writing it down: command, owner and mirror in one transaction.
 
 The pusher turns each attempt into an :class:`Outcome` (no database inside the HTTP part); this
 module applies it in the transaction that also marks the command, so "Bokio's id is known" and
-"the command is done" can never be seen apart.
+"the command is done" can never be seen apart. What the command meant to its group's owner (an
+allocation) is the owner's business, told through :class:`~syncd.outbox.owner.CommandOwner`.
 """
 
 from __future__ import annotations
@@ -14,13 +15,14 @@ from typing import Any, Literal
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation
-from syncd.domain import invoice_math as im
+from syncd.bokio.models import InvoicePayment as PaymentModel
+from syncd.bokio.models import InvoiceSettlement as SettlementModel
 from syncd.mirror import repo
 from syncd.mirror.tables import InvoicePayment, InvoiceSettlement
-from syncd.outbox import enqueue as k
-from syncd.outbox.reflect import reflect_allocation
-from syncd.outbox.store import DUPLICATE_OF, Claimed, cancel_successors
+from syncd.outbox.kinds import FINISHED, CommandState
+from syncd.outbox.owner import CommandOwner
+from syncd.outbox.payloads import DUPLICATE_OF
+from syncd.outbox.store import Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
 from syncd.pull.pauses import Pause, PauseKind, set_pause
 from syncd.pull.store import mark_dirty
@@ -49,16 +51,16 @@ class Outcome:
     pause_until: dt.datetime | None = None
     pause_kind: str | None = None  # syncd.pull.pauses.PauseKind value
     before: dict[str, Any] | None = None
-    payments: tuple[dict[str, Any], ...] = ()
-    settlements: tuple[dict[str, Any], ...] = ()
+    payments: tuple[PaymentModel, ...] = ()
+    settlements: tuple[SettlementModel, ...] = ()
     deleted: tuple[tuple[str, str], ...] = ()  # ("payment" | "settlement", bokio id)
 
 
 @dataclass(frozen=True)
 class Applied:
-    """What the caller may do after commit: refresh the invoice when its allocation finished."""
+    """What the caller may do after commit: refresh the invoice when its group finished."""
 
-    allocation_finished: bool = False
+    group_finished: bool = False
     invoice_id: str = ""
     notes: list[str] = field(default_factory=list)
 
@@ -69,9 +71,8 @@ def apply_outcome(
     outcome: Outcome,
     now: dt.datetime,
     *,
+    owner: CommandOwner,
     worker: str | None = None,
-    sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN,
-    paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS,
 ) -> Applied:
     """Record ``outcome`` on the command if it is still ours (``sending``, claimed by ``worker``).
 
@@ -79,46 +80,74 @@ def apply_outcome(
     outcome is then dropped here (the other worker reads back and reaches the same answer).
     """
     command = session.get(OutboxCommand, claimed.id, with_for_update=True)
-    if command is None or command.state != "sending" or (worker is not None and command.claimed_by != worker):
+    if (
+        command is None
+        or command.state != CommandState.SENDING
+        or (worker is not None and command.claimed_by != worker)
+    ):
         return Applied(notes=[f"command {claimed.id} changed under us; outcome dropped"])
     command.updated_at = now
     command.claimed_by = None
     if outcome.kind == "done":
-        command.state = "done"
-        command.result = outcome.result or {}
-        command.error = None
-        _mirror(session, claimed, outcome, now)
-        if claimed.invoice_id and (claimed.mode == "resolve" or DUPLICATE_OF in claimed.payload):
-            # an outcome that was unknown, or a copy deleted: the next pull re-reads the invoice
-            # (the duplicate detector sees any copy that lands late; paidAmount is Bokio's again)
-            mark_dirty(session, claimed.company_id, [claimed.invoice_id])
-        applied = _after_done(session, command, claimed, now)
-        if applied.allocation_finished and command.allocation_id is not None:
-            allocation = session.get(Allocation, command.allocation_id)
-            if allocation is not None:
-                reflect_allocation(
-                    session,
-                    claimed.company_id,
-                    allocation,
-                    now=now,
-                    undone=allocation.state == "undone",
-                    sign=sign,
-                    paid_includes_settlements=paid_includes_settlements,
-                )
-        return applied
+        return _done(session, command, claimed, outcome, now=now, owner=owner)
     if outcome.kind == "failed":
-        command.state = "failed"
+        command.state = CommandState.FAILED
         command.error = outcome.error
-        _after_failed(session, command, outcome.error or {}, now)
+        if command.allocation_id is not None:
+            cancel_successors(session, command.allocation_id, command.seq, now)
+            owner.command_failed(session, command, now)
         return Applied()
+    _later(session, command, claimed, outcome, now)
+    return Applied()
+
+
+def _done(
+    session: Session,
+    command: OutboxCommand,
+    claimed: Claimed,
+    outcome: Outcome,
+    *,
+    now: dt.datetime,
+    owner: CommandOwner,
+) -> Applied:
+    command.state = CommandState.DONE
+    command.result = outcome.result or {}
+    command.error = None
+    _mirror(session, claimed, outcome, now)
+    if claimed.invoice_id and (claimed.mode == "resolve" or DUPLICATE_OF in claimed.payload):
+        # an outcome that was unknown, or a copy deleted: the next pull re-reads the invoice
+        # (the duplicate detector sees any copy that lands late; paidAmount is Bokio's again)
+        mark_dirty(session, claimed.company_id, [claimed.invoice_id])
+    if command.allocation_id is None:
+        return Applied()
+    session.flush()
+    last = group_open(session, command.allocation_id) is None
+    owner.command_done(session, command, now, last=last)
+    return Applied(group_finished=last, invoice_id=claimed.invoice_id)
+
+
+def group_open(session: Session, owner_id: int) -> int | None:
+    """The id of one command of the group that is not finished (done or cancelled), if any."""
+    return session.scalar(
+        select(OutboxCommand.id)
+        .where(OutboxCommand.allocation_id == owner_id, OutboxCommand.state.not_in(FINISHED))
+        .limit(1)
+    )
+
+
+def _later(
+    session: Session, command: OutboxCommand, claimed: Claimed, outcome: Outcome, now: dt.datetime
+) -> None:
+    """Retry, resend, unknown or pause: the command waits, and is due at the right time."""
     command.error = outcome.error
     # a read-back that could not finish leaves the outcome unknown: never re-send on a failed read
-    back = "unknown" if claimed.mode == "resolve" and outcome.kind != "resend" else "pending"
+    unresolved = claimed.mode == "resolve" and outcome.kind != "resend"
+    back = CommandState.UNKNOWN if unresolved else CommandState.PENDING
     due = now + dt.timedelta(seconds=outcome.delay_s)
     if outcome.not_before is not None:
         due = max(due, outcome.not_before)
     if outcome.kind == "unknown":
-        command.state = "unknown"
+        command.state = CommandState.UNKNOWN
         command.next_attempt_at = due
     elif outcome.kind == "pause":
         command.state = back
@@ -133,14 +162,15 @@ def apply_outcome(
         command.next_attempt_at = due
         if outcome.before is not None:
             command.before = {**(command.before or {}), **outcome.before}  # keeps ``first_send``
-    return Applied()
 
 
 def _mirror(session: Session, claimed: Claimed, outcome: Outcome, now: dt.datetime) -> None:
     """Mirror what the write responses told us, so the next poll has nothing new to learn."""
-    payments = [{**raw, "invoiceId": raw.get("invoiceId") or claimed.invoice_id} for raw in outcome.payments]
+    payments = [
+        {**p.raw, "invoiceId": p.raw.get("invoiceId") or claimed.invoice_id} for p in outcome.payments
+    ]
     settlements = [
-        {**raw, "invoiceId": raw.get("invoiceId") or claimed.invoice_id} for raw in outcome.settlements
+        {**s.raw, "invoiceId": s.raw.get("invoiceId") or claimed.invoice_id} for s in outcome.settlements
     ]
     if payments:
         repo.upsert(session, InvoicePayment, claimed.company_id, payments)
@@ -153,61 +183,6 @@ def _mirror(session: Session, claimed: Claimed, outcome: Outcome, now: dt.dateti
             .where(model.company_id == claimed.company_id, model.bokio_id == bokio_id)
             .values(deleted_at=now)
         )
-
-
-def _after_done(session: Session, command: OutboxCommand, claimed: Claimed, now: dt.datetime) -> Applied:
-    if command.allocation_id is None:
-        return Applied()
-    allocation = session.get(Allocation, command.allocation_id)
-    if allocation is None:
-        return Applied()
-    result = command.result or {}
-    if command.kind == k.CREATE_PAYMENT:
-        allocation.bokio_payment_id = str(result["payment_id"])
-    elif command.kind == k.CREATE_SETTLEMENT:
-        ids = list(allocation.bokio_settlement_ids.get("ids", []))
-        if result["settlement_id"] not in ids:
-            ids.append(str(result["settlement_id"]))
-        allocation.bokio_settlement_ids = {**allocation.bokio_settlement_ids, "ids": ids}
-    elif command.kind == k.DELETE_PAYMENT:
-        allocation.bokio_payment_id = None
-    elif command.kind == k.DELETE_SETTLEMENT:
-        gone = str(command.payload.get("settlement_id"))
-        ids = [i for i in allocation.bokio_settlement_ids.get("ids", []) if i != gone]
-        allocation.bokio_settlement_ids = {**allocation.bokio_settlement_ids, "ids": ids}
-    session.flush()
-    open_left = session.scalar(
-        select(OutboxCommand.id)
-        .where(
-            OutboxCommand.allocation_id == allocation.id,
-            OutboxCommand.state.not_in(("done", "cancelled")),
-        )
-        .limit(1)
-    )
-    if open_left is not None:
-        return Applied()
-    allocation.push_state = "done"
-    allocation.last_error = None
-    if allocation.state == "undoing":
-        allocation.state = "undone"
-    return Applied(allocation_finished=True, invoice_id=claimed.invoice_id)
-
-
-def _after_failed(session: Session, command: OutboxCommand, error: dict[str, Any], now: dt.datetime) -> None:
-    """A refusal stops the allocation's later commands; a refused undo restores the allocation."""
-    if command.allocation_id is None:
-        return
-    allocation = session.get(Allocation, command.allocation_id)
-    if allocation is None:
-        return
-    cancel_successors(session, allocation.id, command.seq, now)
-    allocation.last_error = {"command_id": command.id, "kind": command.kind, **error}
-    if command.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT) or allocation.state == "undoing":
-        # the ids the allocation still holds are exactly what is still in Bokio
-        allocation.state = "accepted"
-        allocation.push_state = "done"
-    else:
-        allocation.push_state = "failed"
 
 
 def error_body(exc: Exception, **extra: Any) -> dict[str, Any]:

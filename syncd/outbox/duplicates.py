@@ -38,7 +38,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
@@ -46,8 +45,8 @@ from sqlalchemy.orm import Session
 
 from syncd.logging import get_logger
 from syncd.mirror.tables import InvoicePayment, InvoiceSettlement
-from syncd.outbox import enqueue as k
-from syncd.outbox import store
+from syncd.outbox import payloads, store
+from syncd.outbox.kinds import IN_FLIGHT, WRITE_KINDS, CommandKind, CommandState
 from syncd.outbox.tables import OutboxCommand
 
 log = get_logger(__name__)
@@ -80,26 +79,22 @@ def repair_key(company_pk: int, what: str, bokio_id: str) -> str:
     return f"{KEY_PREFIX}{company_pk}:{what}:{bokio_id}"
 
 
-def _same_money(a: Any, b: Any) -> bool:
-    return Decimal(str(a)) == Decimal(str(b))
-
-
 def _payment_matches(row: InvoicePayment, payload: dict[str, Any]) -> bool:
-    account = payload.get("bookkeepingAccountNumber")
+    write = payloads.payment_write(payload)
     return (
-        row.date.isoformat() == str(payload["date"])
-        and _same_money(row.sum_base_currency, payload["sumBaseCurrency"])
-        and (row.bookkeeping_account is None or account is None or row.bookkeeping_account == int(account))
+        row.date == write.date
+        and row.sum_base_currency == write.sum_base_currency
+        and (row.bookkeeping_account is None or row.bookkeeping_account == write.bookkeeping_account_number)
     )
 
 
 def _settlement_matches(row: InvoiceSettlement, payload: dict[str, Any]) -> bool:
-    scheme = payload.get("vatScheme")
+    write = payloads.settlement_write(payload)
     return (
-        row.type == str(payload["type"])
-        and row.date.isoformat() == str(payload["date"])
-        and _same_money(row.sum_base_currency, payload["sumBaseCurrency"])
-        and (scheme is None or row.vat_scheme == str(scheme))
+        row.type == write.type.value
+        and row.date == write.date
+        and row.sum_base_currency == write.sum_base_currency
+        and (write.vat_scheme is None or row.vat_scheme == write.vat_scheme.value)
     )
 
 
@@ -112,8 +107,8 @@ class _Spec:
 
 
 _SPECS = (
-    _Spec("payment", k.CREATE_PAYMENT, k.DELETE_PAYMENT, "payment_id"),
-    _Spec("settlement", k.CREATE_SETTLEMENT, k.DELETE_SETTLEMENT, "settlement_id"),
+    _Spec("payment", CommandKind.CREATE_PAYMENT, CommandKind.DELETE_PAYMENT, "payment_id"),
+    _Spec("settlement", CommandKind.CREATE_SETTLEMENT, CommandKind.DELETE_SETTLEMENT, "settlement_id"),
 )
 Row = InvoicePayment | InvoiceSettlement
 
@@ -162,8 +157,8 @@ def detect(
             select(OutboxCommand.invoice_bokio_id).where(
                 OutboxCommand.company_id == company_pk,
                 OutboxCommand.invoice_bokio_id.in_(wanted),
-                OutboxCommand.kind.in_(k.WRITE_KINDS),
-                OutboxCommand.state == "done",
+                OutboxCommand.kind.in_(WRITE_KINDS),
+                OutboxCommand.state == CommandState.DONE,
             )
         )
     )
@@ -181,7 +176,7 @@ def _detect_invoice(session: Session, company_pk: int, invoice_id: str, now: dt.
             .order_by(OutboxCommand.id)
         )
     )
-    if any(c.state in store.IN_FLIGHT for c in commands):
+    if any(c.state in IN_FLIGHT for c in commands):
         return []  # a read-back in progress may adopt what looks like a copy
     owned = store.owned_ids(session, company_pk, invoice_id, with_duplicates=True)
     found: list[Duplicate] = []
@@ -191,7 +186,7 @@ def _detect_invoice(session: Session, company_pk: int, invoice_id: str, now: dt.
         taken = set(owned[spec.result_key + "s"])
         for command in commands:
             original = str((command.result or {}).get(spec.result_key) or "")
-            if command.kind != spec.create_kind or command.state != "done" or original not in live:
+            if command.kind != spec.create_kind or command.state != CommandState.DONE or original not in live:
                 continue
             before = command.before or {}
             first = set(before.get("first_send", before.get(spec.result_key + "s", [])))
@@ -226,11 +221,11 @@ def _queue_repair(  # noqa: PLR0917 - one call site, all parts of one repair
         kind=spec.delete_kind,
         payload={
             f"{what}_id": row.bokio_id,
-            store.DUPLICATE_OF: original,
+            payloads.DUPLICATE_OF: original,
             "recorded": recorded,
             "journal_entry_id": row.journal_entry_id,
         },
-        state="failed" if recorded else "pending",
+        state=CommandState.FAILED if recorded else "pending",
         idempotency_key=key,
         next_attempt_at=now,
         created_at=now,

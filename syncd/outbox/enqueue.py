@@ -1,111 +1,64 @@
-"""Turning a decision into outbox commands, inside the caller's transaction (never commits).
+"""Writing commands into the outbox, inside the caller's transaction (never commits).
 
-Accepting an allocation enqueues, in order: create payment → record payment → for each
-settlement: create → record → tag the journal entries. Undoing enqueues the deletes of exactly
-the ids that allocation's push created. A later command refers to an earlier one's result by its
-``seq`` (``"payment_seq": 1``), so the pusher can fill in Bokio's ids as they become known.
-Idempotency keys are derived from the allocation id and the step, and are unique in the table,
-so enqueueing the same allocation twice is impossible.
+The outbox does not know what a group of commands means: its owner (an allocation, see
+:mod:`syncd.allocations.push`) decides the steps, and the outbox keeps them in order (``seq``),
+one group at a time per invoice. A later step refers to an earlier one's result by its ``seq``
+(``"payment_seq": 1``), so the pusher can fill in Bokio's ids as they become known. Every
+command's ``idempotency_key`` is unique in the table, so enqueueing the same step twice is
+refused by the database.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation
+from syncd.outbox.kinds import CommandKind, CommandState
 from syncd.outbox.tables import OutboxCommand
 
-CREATE_PAYMENT = "create_payment"
-RECORD_PAYMENT = "record_payment"
-CREATE_SETTLEMENT = "create_settlement"
-RECORD_SETTLEMENT = "record_settlement"
-TAG_JOURNAL_ENTRIES = "tag_journal_entries"
-DELETE_PAYMENT = "delete_payment"
-DELETE_SETTLEMENT = "delete_settlement"
-WRITE_KINDS = (CREATE_PAYMENT, CREATE_SETTLEMENT)
+
+@dataclass(frozen=True)
+class Step:
+    """One command to write: what it does and its payload (:mod:`syncd.outbox.payloads`)."""
+
+    kind: CommandKind
+    payload: dict[str, Any]
 
 
-def _command(allocation: Allocation, seq: int, kind: str, payload: dict[str, Any], key: str) -> OutboxCommand:
-    return OutboxCommand(
-        company_id=allocation.company_id,
-        allocation_id=allocation.id,
-        invoice_bokio_id=allocation.invoice_bokio_id,
-        seq=seq,
-        kind=kind,
-        payload=payload,
-        state="pending",
-        idempotency_key=key,
-    )
+@dataclass(frozen=True)
+class Group:
+    """Whose commands these are: ``key`` prefixes every idempotency key (``alloc:17``)."""
+
+    company_id: int
+    owner_id: int
+    invoice_id: str
+    key: str
 
 
-def enqueue_allocation(
-    session: Session, allocation: Allocation, *, payment_account: int, tag: bool = True
-) -> list[OutboxCommand]:
-    """Write the push commands of an accepted allocation; returns them in order."""
-    if allocation.state != "accepted":
-        raise ValueError(f"allocation {allocation.id} is {allocation.state}, not accepted")
-    date = allocation.payment_date.isoformat()
-    commands: list[OutboxCommand] = []
+def next_seq(session: Session, owner_id: int) -> int:
+    """The seq after every command the group already has (so a later undo sorts after its push)."""
+    last = session.scalar(select(func.max(OutboxCommand.seq)).where(OutboxCommand.allocation_id == owner_id))
+    return int(last or 0) + 1
 
-    def add(kind: str, payload: dict[str, Any]) -> int:
-        seq = len(commands) + 1
-        commands.append(_command(allocation, seq, kind, payload, f"alloc:{allocation.id}:{seq}:{kind}"))
-        return seq
 
-    record_seqs: list[int] = []
-    if allocation.amount_sek > 0:
-        payment = add(
-            CREATE_PAYMENT,
-            {
-                "date": date,
-                "sumBaseCurrency": allocation.amount_sek,
-                "bookkeepingAccountNumber": payment_account,
-            },
+def enqueue(session: Session, group: Group, steps: list[Step], *, first_seq: int = 1) -> list[OutboxCommand]:
+    """Add ``steps`` to the group's commands, numbered from ``first_seq``; returns them in order."""
+    commands = [
+        OutboxCommand(
+            company_id=group.company_id,
+            allocation_id=group.owner_id,
+            invoice_bokio_id=group.invoice_id,
+            seq=seq,
+            kind=step.kind,
+            payload=step.payload,
+            state=CommandState.PENDING,
+            idempotency_key=f"{group.key}:{seq}:{step.kind}",
         )
-        record_seqs.append(add(RECORD_PAYMENT, {"payment_seq": payment}))
-    for plan in allocation.settlements.get("items", []):
-        body: dict[str, Any] = {"type": plan["type"], "date": date, "sumBaseCurrency": plan["amount"]}
-        if plan.get("vat_scheme"):
-            body["vatScheme"] = plan["vat_scheme"]
-        settlement = add(CREATE_SETTLEMENT, body)
-        record_seqs.append(add(RECORD_SETTLEMENT, {"settlement_seq": settlement}))
-    if tag and record_seqs:
-        add(TAG_JOURNAL_ENTRIES, {"record_seqs": record_seqs})
-    session.add_all(commands)
-    allocation.push_state = "pending"
-    session.flush()
-    return commands
-
-
-def enqueue_undo(session: Session, allocation: Allocation) -> list[OutboxCommand]:
-    """Write the deletes of exactly what this allocation's push created (settlements first)."""
-    if allocation.state != "accepted" or allocation.push_state != "done":
-        raise ValueError(
-            f"allocation {allocation.id} can be undone once accepted and pushed "
-            f"(it is {allocation.state}, push {allocation.push_state})"
-        )
-    base = int(
-        session.scalar(
-            select(func.max(OutboxCommand.seq)).where(OutboxCommand.allocation_id == allocation.id)
-        )
-        or 0
-    )
-    commands: list[OutboxCommand] = []
-    targets: list[tuple[str, dict[str, Any]]] = [
-        (DELETE_SETTLEMENT, {"settlement_id": settlement_id})
-        for settlement_id in allocation.bokio_settlement_ids.get("ids", [])
+        for seq, step in enumerate(steps, start=first_seq)
     ]
-    if allocation.bokio_payment_id:
-        targets.append((DELETE_PAYMENT, {"payment_id": allocation.bokio_payment_id}))
-    for offset, (kind, payload) in enumerate(targets, start=1):
-        seq = base + offset
-        key = f"undo:{allocation.id}:{seq}:{kind}"  # seq grows past every earlier command
-        commands.append(_command(allocation, seq, kind, payload, key))
     session.add_all(commands)
-    allocation.state = "undoing"
-    allocation.push_state = "pending"
     session.flush()
     return commands

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.outbox import enqueue as k
 from syncd.outbox import tagging
+from syncd.outbox.kinds import RUNNABLE, CommandKind, CommandState
 from syncd.outbox.tables import OutboxCommand
 
 TAG_SETUP_CALLS = 3  # list tag groups, create the group, create the tag: once per company
@@ -36,13 +36,13 @@ def plan(session: Session, company_id: int, *, refresh_invoices: bool = False) -
     """Pending and unknown commands with their cost; ``unknown`` costs a read (+ a resend if not applied)."""
     commands = session.scalars(
         select(OutboxCommand)
-        .where(OutboxCommand.company_id == company_id, OutboxCommand.state.in_(("pending", "unknown")))
+        .where(OutboxCommand.company_id == company_id, OutboxCommand.state.in_(RUNNABLE))
         .order_by(OutboxCommand.id)
     ).all()
     last_seq = dict(
         session.execute(
             select(OutboxCommand.allocation_id, func.max(OutboxCommand.seq))
-            .where(OutboxCommand.company_id == company_id, OutboxCommand.state != "cancelled")
+            .where(OutboxCommand.company_id == company_id, OutboxCommand.state != CommandState.CANCELLED)
             .group_by(OutboxCommand.allocation_id)
         ).all()
     )
@@ -51,7 +51,7 @@ def plan(session: Session, company_id: int, *, refresh_invoices: bool = False) -
     planned: list[PlannedCommand] = []
     for command in commands:
         calls, notes = 1, []
-        if command.kind == k.TAG_JOURNAL_ENTRIES:
+        if command.kind == CommandKind.TAG_JOURNAL_ENTRIES:
             if tag_state.disabled_reason:
                 calls, notes = 0, ["tagging is off: " + tag_state.disabled_reason]
             else:
@@ -60,12 +60,12 @@ def plan(session: Session, company_id: int, *, refresh_invoices: bool = False) -
                     calls += TAG_SETUP_CALLS
                     setup_counted = True
                     notes.append("creates syncd's tag group and tag first")
-        if command.state == "unknown":
+        if command.state == CommandState.UNKNOWN:
             notes.append(
                 f"outcome unknown: read back from {command.next_attempt_at.isoformat()} (settle window), "
                 "send again only if not applied"
             )
-            if command.kind != k.TAG_JOURNAL_ENTRIES:
+            if command.kind != CommandKind.TAG_JOURNAL_ENTRIES:
                 calls = 1
         if (
             refresh_invoices

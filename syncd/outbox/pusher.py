@@ -31,8 +31,6 @@ import datetime as dt
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from decimal import Decimal
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -45,27 +43,21 @@ from syncd.bokio import (
     MalformedRecordError,
     NotFoundError,
     OutcomeUnknownError,
-    PaymentWrite,
     PricePlanRequiredError,
-    ProtocolError,
     QuotaExceededError,
     RateLimitedError,
-    ServerError,
-    SettlementWrite,
     TagWeight,
-    TransportError,
 )
 from syncd.bokio.errors import BokioError
-from syncd.bokio.models import SettlementType
 from syncd.db import utcnow
-from syncd.domain import invoice_math as im
-from syncd.domain.models import VatScheme
+from syncd.errors import FatalError, RetriableError, UncertainError
 from syncd.logging import get_logger
 from syncd.mirror import repo
 from syncd.mirror.tables import Invoice
-from syncd.outbox import enqueue as k
-from syncd.outbox import store, tagging
+from syncd.outbox import payloads, store, tagging
 from syncd.outbox.apply import Applied, Outcome, apply_outcome, error_body
+from syncd.outbox.kinds import DELETE_KINDS, RECORD_KINDS, CommandKind
+from syncd.outbox.owner import CommandOwner
 from syncd.outbox.resolve import resolve
 from syncd.outbox.store import Claimed
 from syncd.pull import pauses
@@ -85,11 +77,7 @@ class PushPolicy:
     max_backoff_s: float = 300.0
     lease_s: float = 300.0  # fallback lease for rows claimed before leases were kept
     default_pause_s: float = 3600.0  # quota/token pause when Bokio gives no Retry-After
-    refresh_invoices: bool = (
-        False  # GET the invoice after each allocation (paidAmount/status are derived instead)
-    )
-    settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN  # Bokio's open rules, shared
-    paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS  # with invoice_math and the puller
+    refresh_invoices: bool = False  # GET the invoice after each group (else paidAmount/status are derived)
 
     @property
     def settle(self) -> dt.timedelta:
@@ -118,7 +106,10 @@ class PushReport:
 
 
 class Pusher:
-    """Pushes one company's outbox through one :class:`BokioClient`."""
+    """Pushes one company's outbox through one :class:`BokioClient`.
+
+    ``owner`` is told what became of each command (:class:`~syncd.outbox.owner.CommandOwner`).
+    """
 
     def __init__(
         self,
@@ -126,6 +117,7 @@ class Pusher:
         client: BokioClient,
         *,
         company_id: int,
+        owner: CommandOwner,
         worker: str | None = None,
         policy: PushPolicy | None = None,
         now: Callable[[], dt.datetime] = utcnow,
@@ -137,6 +129,7 @@ class Pusher:
         self.sessions = sessions
         self.client = client
         self.company_id = company_id
+        self.owner = owner
         self.worker = worker or store.worker_id()
         self.policy = policy or PushPolicy()
         self.now = now
@@ -187,7 +180,7 @@ class Pusher:
                 )
             if report is not None:
                 report.add(outcome.kind)
-            if applied.allocation_finished and self.policy.refresh_invoices:
+            if applied.group_finished and self.policy.refresh_invoices:
                 refreshed = self.refresh_invoice(applied.invoice_id)
                 if report is not None:
                     report.refreshed += int(refreshed)
@@ -195,15 +188,7 @@ class Pusher:
 
     def _record(self, command: Claimed, outcome: Outcome) -> Applied:
         with self.sessions.begin() as session:
-            return apply_outcome(
-                session,
-                command,
-                outcome,
-                self.now(),
-                worker=self.worker,
-                sign=self.policy.settlement_sign,
-                paid_includes_settlements=self.policy.paid_includes_settlements,
-            )
+            return apply_outcome(session, command, outcome, self.now(), owner=self.owner, worker=self.worker)
 
     def _give_back(self, claims: list[Claimed], *, sent: list[Claimed], reason: str) -> None:
         """Release claims at once: the one in flight as ``unknown`` (settled), the rest unsent.
@@ -274,35 +259,48 @@ class Pusher:
         )
         return Outcome("unknown", error={"message": message}, not_before=settles_at)
 
-    def _classify(  # noqa: PLR0911 - one flat table from error family to what to do
-        self, claimed: Claimed, exc: BokioError
-    ) -> Outcome:
-        if isinstance(exc, OutcomeUnknownError):
-            settles_at = claimed.settles_at(self.policy.settle)
-            if settles_at is None:  # idempotent (tags): read back after a short backoff
-                return Outcome("unknown", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
-            return Outcome("unknown", error=error_body(exc), not_before=settles_at)
+    def _classify(self, claimed: Claimed, exc: BokioError) -> Outcome:
+        """By family first (:mod:`syncd.errors`; the families are disjoint, so the order of these
+        checks cannot turn an uncertain outcome into a re-send), then by what Bokio said."""
+        if isinstance(exc, UncertainError):
+            return self._uncertain(claimed, exc)
         if isinstance(exc, MalformedRecordError):  # a 2xx we cannot read: it happened, ids unknown
             return Outcome("unknown", error=error_body(exc), delay_s=0.0)
+        if isinstance(exc, RetriableError):
+            return self._retriable(claimed, exc)
+        if isinstance(exc, FatalError):
+            return self._refused(claimed, exc)
+        return Outcome("failed", error=error_body(exc))  # unforeseen: a person decides
+
+    def _uncertain(self, claimed: Claimed, exc: BokioError) -> Outcome:
+        """It may have happened: read back, after the settle window from its send."""
+        settles_at = claimed.settles_at(self.policy.settle)
+        if settles_at is None:  # idempotent (tags): read back after a short backoff
+            return Outcome("unknown", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
+        return Outcome("unknown", error=error_body(exc), not_before=settles_at)
+
+    def _retriable(self, claimed: Claimed, exc: BokioError) -> Outcome:
+        """Nothing happened at Bokio: wait (the company for a quota, this command otherwise)."""
         if isinstance(exc, QuotaExceededError):
             wait = exc.retry_after if exc.retry_after is not None else self.policy.default_pause_s
             return self._pause(exc, PauseKind.QUOTA, wait)
+        delay = self._backoff(claimed.attempts)
         if isinstance(exc, RateLimitedError):
-            delay = max(exc.retry_after or 0.0, self._backoff(claimed.attempts))
-            return Outcome("retry", error=error_body(exc), delay_s=delay + self.rng.uniform(0, 1))
-        if isinstance(exc, ServerError | TransportError | ProtocolError):
-            return Outcome("retry", error=error_body(exc), delay_s=self._backoff(claimed.attempts))
-        if isinstance(exc, ForbiddenError) and claimed.kind == k.TAG_JOURNAL_ENTRIES:
+            delay = max(exc.retry_after or 0.0, delay) + self.rng.uniform(0, 1)
+        return Outcome("retry", error=error_body(exc), delay_s=delay)
+
+    def _refused(self, claimed: Claimed, exc: BokioError) -> Outcome:
+        """Bokio said no: to the token (pause), to tagging (off), or to this command (a person)."""
+        if isinstance(exc, ForbiddenError) and claimed.kind == CommandKind.TAG_JOURNAL_ENTRIES:
             return self._tagging_refused(exc)
         if isinstance(exc, PricePlanRequiredError):
             return self._pause(exc, PauseKind.PLAN, self.policy.default_pause_s)
         if isinstance(exc, AuthError | ForbiddenError):  # the token, not this command
             return self._pause(exc, PauseKind.AUTH, self.policy.default_pause_s)
-        if isinstance(exc, NotFoundError) and claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
+        if isinstance(exc, NotFoundError) and claimed.kind in DELETE_KINDS:
             return _already_deleted(claimed)
-        if isinstance(exc, BadRequestError) and claimed.kind in (k.RECORD_PAYMENT, k.RECORD_SETTLEMENT):
+        if isinstance(exc, BadRequestError) and claimed.kind in RECORD_KINDS:
             return self._already_recorded(claimed, exc)
-        # refusals (400/404, price plan) and anything unforeseen: a person decides, nothing is guessed
         return Outcome("failed", error=error_body(exc))
 
     def _tagging_refused(self, exc: ForbiddenError) -> Outcome:
@@ -344,44 +342,44 @@ class Pusher:
         ceiling = min(self.policy.max_backoff_s, self.policy.base_backoff_s * 2.0 ** max(attempts - 1, 0))
         return float(ceiling * self.rng.uniform(0.5, 1.0))
 
-    def _send(self, claimed: Claimed) -> Outcome:  # noqa: PLR0911 - one branch per command kind
-        invoice, payload = claimed.invoice_id, claimed.payload
-        if claimed.kind == k.CREATE_PAYMENT:
-            write = PaymentWrite(
-                dt.date.fromisoformat(str(payload["date"])),
-                Decimal(str(payload["sumBaseCurrency"])),
-                int(payload.get("bookkeepingAccountNumber") or 1930),
-            )
-            payment = self.client.create_payment(invoice, write)
-            return Outcome("done", result={"payment_id": payment.id}, payments=(payment.raw,))
-        if claimed.kind == k.RECORD_PAYMENT:
-            payment_id = str(claimed.refs[int(payload["payment_seq"])]["payment_id"])
-            payment = self.client.record_payment(invoice, payment_id)
-            entry = payment.journal_entry_ref.id if payment.journal_entry_ref else None
-            return Outcome(
-                "done", result={"payment_id": payment_id, "journal_entry_id": entry}, payments=(payment.raw,)
-            )
-        if claimed.kind == k.CREATE_SETTLEMENT:
-            settlement = self.client.create_settlement(invoice, settlement_write(payload))
-            return Outcome("done", result={"settlement_id": settlement.id}, settlements=(settlement.raw,))
-        if claimed.kind == k.RECORD_SETTLEMENT:
-            settlement_id = str(claimed.refs[int(payload["settlement_seq"])]["settlement_id"])
-            settlement = self.client.record_settlement(invoice, settlement_id)
-            entry = settlement.journal_entry_ref.id if settlement.journal_entry_ref else None
-            return Outcome(
-                "done",
-                result={"settlement_id": settlement_id, "journal_entry_id": entry},
-                settlements=(settlement.raw,),
-            )
-        if claimed.kind == k.TAG_JOURNAL_ENTRIES:
-            return self._tag(claimed)
-        if claimed.kind == k.DELETE_PAYMENT:
-            self.client.delete_payment(invoice, str(payload["payment_id"]))
-            return _already_deleted(claimed)
-        if claimed.kind == k.DELETE_SETTLEMENT:
-            self.client.delete_settlement(invoice, str(payload["settlement_id"]))
-            return _already_deleted(claimed)
-        return Outcome("failed", error={"message": f"unknown command kind {claimed.kind!r}"})
+    def _send(self, claimed: Claimed) -> Outcome:
+        """One request for the command's kind (:data:`_SENDERS`)."""
+        try:
+            send = _SENDERS[CommandKind(claimed.kind)]
+        except ValueError:
+            return Outcome("failed", error={"message": f"unknown command kind {claimed.kind!r}"})
+        return send(self, claimed)
+
+    def _create_payment(self, claimed: Claimed) -> Outcome:
+        payment = self.client.create_payment(claimed.invoice_id, payloads.payment_write(claimed.payload))
+        return Outcome("done", result={"payment_id": payment.id}, payments=(payment,))
+
+    def _record_payment(self, claimed: Claimed) -> Outcome:
+        payment_id = str(claimed.refs[int(claimed.payload["payment_seq"])]["payment_id"])
+        payment = self.client.record_payment(claimed.invoice_id, payment_id)
+        entry = payment.journal_entry_ref.id if payment.journal_entry_ref else None
+        result = {"payment_id": payment_id, "journal_entry_id": entry}
+        return Outcome("done", result=result, payments=(payment,))
+
+    def _create_settlement(self, claimed: Claimed) -> Outcome:
+        write = payloads.settlement_write(claimed.payload)
+        settlement = self.client.create_settlement(claimed.invoice_id, write)
+        return Outcome("done", result={"settlement_id": settlement.id}, settlements=(settlement,))
+
+    def _record_settlement(self, claimed: Claimed) -> Outcome:
+        settlement_id = str(claimed.refs[int(claimed.payload["settlement_seq"])]["settlement_id"])
+        settlement = self.client.record_settlement(claimed.invoice_id, settlement_id)
+        entry = settlement.journal_entry_ref.id if settlement.journal_entry_ref else None
+        result = {"settlement_id": settlement_id, "journal_entry_id": entry}
+        return Outcome("done", result=result, settlements=(settlement,))
+
+    def _delete(self, claimed: Claimed) -> Outcome:
+        what, bokio_id = payloads.deleted_target(claimed.kind, claimed.payload)
+        if what == "payment":
+            self.client.delete_payment(claimed.invoice_id, bokio_id)
+        else:
+            self.client.delete_settlement(claimed.invoice_id, bokio_id)
+        return _already_deleted(claimed)
 
     def _tag(self, claimed: Claimed) -> Outcome:
         entries = [
@@ -413,19 +411,18 @@ class Pusher:
         return True
 
 
-def settlement_write(payload: dict[str, Any]) -> SettlementWrite:
-    """The write body of a ``create_settlement`` command payload."""
-    on = dt.date.fromisoformat(str(payload["date"]))
-    amount = Decimal(str(payload["sumBaseCurrency"]))
-    kind = SettlementType(str(payload["type"]))
-    if kind is SettlementType.PAYMENT_SERVICE_FEE:
-        return SettlementWrite.payment_service_fee(on, amount, VatScheme(str(payload["vatScheme"])))
-    if kind is SettlementType.CURRENCY:
-        return SettlementWrite.currency(on, amount)
-    return SettlementWrite.bank_fee(on, amount)
-
-
 def _already_deleted(claimed: Claimed) -> Outcome:
-    what = "payment" if claimed.kind == k.DELETE_PAYMENT else "settlement"
-    bokio_id = str(claimed.payload[f"{what}_id"])
+    what, bokio_id = payloads.deleted_target(claimed.kind, claimed.payload)
     return Outcome("done", result={"deleted": bokio_id}, deleted=((what, bokio_id),))
+
+
+_SENDERS: dict[CommandKind, Callable[[Pusher, Claimed], Outcome]] = {
+    CommandKind.CREATE_PAYMENT: Pusher._create_payment,
+    CommandKind.RECORD_PAYMENT: Pusher._record_payment,
+    CommandKind.CREATE_SETTLEMENT: Pusher._create_settlement,
+    CommandKind.RECORD_SETTLEMENT: Pusher._record_settlement,
+    CommandKind.TAG_JOURNAL_ENTRIES: Pusher._tag,
+    CommandKind.DELETE_PAYMENT: Pusher._delete,
+    CommandKind.DELETE_SETTLEMENT: Pusher._delete,
+}
+"""How each kind of command is sent: one request (tagging may first set up syncd's tag)."""

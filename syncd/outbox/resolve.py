@@ -19,9 +19,9 @@ write long after the client gave up. So "exactly once" rests on four rules:
    <syncd.outbox.pusher.Pusher._resolve>`): a read that found nothing earlier -- an admin's
    ``outbox retry``, an unreadable 2xx that is read back at once -- leaves the command
    ``unknown`` until the window has passed.
-4. **The read-back matches on everything syncd sent** -- payments on date, ``sumBaseCurrency``
-   and ``bookkeepingAccountNumber`` (when Bokio shows it); settlements on type, date,
-   ``sumBaseCurrency`` and ``vatScheme`` -- and ignores every object syncd can already account
+4. **The read-back matches on everything syncd sent** -- payments on date, amount in SEK
+   and bookkeeping account (when Bokio shows it); settlements on type, date, amount in SEK
+   and VAT scheme -- and ignores every object syncd can already account
    for: ``before`` (the ids the mirror knew when the command was claimed, or the list the last
    read-back saw), the object of *any* command on the invoice (so another allocation's payment
    of the same amount and date is never taken for ours), and every object syncd has judged a
@@ -69,30 +69,25 @@ Other kinds
 from __future__ import annotations
 
 from collections.abc import Iterable
-from decimal import Decimal
 from typing import Any
 
 from syncd.bokio import BokioClient, NotFoundError
 from syncd.bokio.models import InvoicePayment, InvoiceSettlement
-from syncd.outbox import enqueue as k
+from syncd.outbox import payloads
 from syncd.outbox.apply import Outcome
+from syncd.outbox.kinds import DELETE_KINDS, CommandKind
 from syncd.outbox.store import Claimed
-
-
-def _money(value: Any) -> Decimal:
-    return Decimal(str(value))
 
 
 def payment_matches(row: InvoicePayment, payload: dict[str, Any]) -> bool:
     """Same date, amount and (when Bokio shows it) account as the request."""
-    account = payload.get("bookkeepingAccountNumber")
+    write = payloads.payment_write(payload)
     return (
-        row.date.isoformat() == str(payload["date"])
-        and row.sum_base_currency == _money(payload["sumBaseCurrency"])
+        row.date == write.date
+        and row.sum_base_currency == write.sum_base_currency
         and (
             row.bookkeeping_account_number is None
-            or account is None
-            or row.bookkeeping_account_number == int(account)
+            or row.bookkeeping_account_number == write.bookkeeping_account_number
         )
     )
 
@@ -100,12 +95,12 @@ def payment_matches(row: InvoicePayment, payload: dict[str, Any]) -> bool:
 def settlement_matches(row: InvoiceSettlement, payload: dict[str, Any]) -> bool:
     """Same type, date, amount and VAT scheme as the request."""
     details = row.details
-    wanted_scheme = payload.get("vatScheme")
+    write = payloads.settlement_write(payload)
     return (
-        str(row.type) == str(payload["type"])
-        and details.date.isoformat() == str(payload["date"])
-        and details.sum_base_currency == _money(payload["sumBaseCurrency"])
-        and (wanted_scheme is None or str(details.vat_scheme) == str(wanted_scheme))
+        str(row.type) == write.type.value
+        and details.date == write.date
+        and details.sum_base_currency == write.sum_base_currency
+        and (write.vat_scheme is None or str(details.vat_scheme) == write.vat_scheme.value)
     )
 
 
@@ -115,7 +110,7 @@ def _adopt(claimed: Claimed, rows: Iterable[Any], known_key: str, result_key: st
     candidates = [row for row in listed if row.id not in known and matches(row, claimed.payload)]
     if len(candidates) == 1 or 1 < len(candidates) <= claimed.attempts:
         row = candidates[0]
-        mirror = (row.raw,)
+        mirror = (row,)
         is_payment = result_key == "payment_id"
         note = "adopted after read-back"
         if len(candidates) > 1:
@@ -141,13 +136,13 @@ def _adopt(claimed: Claimed, rows: Iterable[Any], known_key: str, result_key: st
 def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 - one branch per kind
     """Decide an unknown command by reading Bokio (raises Bokio errors for the caller to classify)."""
     invoice = claimed.invoice_id
-    if claimed.kind == k.CREATE_PAYMENT:
+    if claimed.kind == CommandKind.CREATE_PAYMENT:
         return _adopt(claimed, client.iter_payments(invoice), "payment_ids", "payment_id", payment_matches)
-    if claimed.kind == k.CREATE_SETTLEMENT:
+    if claimed.kind == CommandKind.CREATE_SETTLEMENT:
         return _adopt(
             claimed, client.iter_settlements(invoice), "settlement_ids", "settlement_id", settlement_matches
         )
-    if claimed.kind == k.RECORD_PAYMENT:
+    if claimed.kind == CommandKind.RECORD_PAYMENT:
         payment_id = str(claimed.refs[int(claimed.payload["payment_seq"])]["payment_id"])
         payment = client.get_payment(invoice, payment_id)
         if payment.journal_entry_ref is None:
@@ -155,9 +150,9 @@ def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 
         return Outcome(
             "done",
             result={"payment_id": payment_id, "journal_entry_id": payment.journal_entry_ref.id},
-            payments=(payment.raw,),
+            payments=(payment,),
         )
-    if claimed.kind == k.RECORD_SETTLEMENT:
+    if claimed.kind == CommandKind.RECORD_SETTLEMENT:
         settlement_id = str(claimed.refs[int(claimed.payload["settlement_seq"])]["settlement_id"])
         settlement = client.get_settlement(invoice, settlement_id)
         if settlement.journal_entry_ref is None:
@@ -165,9 +160,9 @@ def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 
         return Outcome(
             "done",
             result={"settlement_id": settlement_id, "journal_entry_id": settlement.journal_entry_ref.id},
-            settlements=(settlement.raw,),
+            settlements=(settlement,),
         )
-    if claimed.kind in (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT):
+    if claimed.kind in DELETE_KINDS:
         return _resolve_delete(client, claimed)
     # tags: PUT replaces the whole set, so sending the same body again is harmless
     return Outcome("resend", error={"message": "tag write is idempotent; sending again"})
@@ -175,12 +170,12 @@ def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 
 
 def _resolve_delete(client: BokioClient, claimed: Claimed) -> Outcome:
     try:
-        if claimed.kind == k.DELETE_PAYMENT:
+        if claimed.kind == CommandKind.DELETE_PAYMENT:
             client.get_payment(claimed.invoice_id, str(claimed.payload["payment_id"]))
         else:
             client.get_settlement(claimed.invoice_id, str(claimed.payload["settlement_id"]))
     except NotFoundError:
-        what = "payment" if claimed.kind == k.DELETE_PAYMENT else "settlement"
+        what = "payment" if claimed.kind == CommandKind.DELETE_PAYMENT else "settlement"
         bokio_id = str(claimed.payload[f"{what}_id"])
         return Outcome("done", result={"deleted": bokio_id}, deleted=((what, bokio_id),))
     return Outcome("resend", error={"message": "read back: still there; deleting again"})

@@ -41,13 +41,10 @@ from sqlalchemy import and_, bindparam, exists, or_, select, text, update
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from syncd.mirror.tables import Company, InvoicePayment, InvoiceSettlement
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import DELETE_KINDS, IN_FLIGHT, RUNNABLE, WRITE_KINDS, CommandKind, CommandState
+from syncd.outbox.payloads import DUPLICATE_OF
 from syncd.outbox.tables import OutboxCommand
 
-RUNNABLE = ("pending", "unknown")
-IN_FLIGHT = ("sending", "unknown")
-DELETE_KINDS = (k.DELETE_PAYMENT, k.DELETE_SETTLEMENT)
-DUPLICATE_OF = "duplicate_of"  # payload key of a delete that repairs a duplicate (syncd.outbox.duplicates)
 _SQLITE_CLAIM = threading.Lock()
 _ABANDONED: set[tuple[str, int]] = set()  # (worker, command id) claims this process gave up
 _ABANDONED_LOCK = threading.Lock()
@@ -70,14 +67,14 @@ def expected_calls(kind: str, payload: dict[str, Any], mode: str) -> int:
     """The most Bokio calls one attempt makes: a read-back may page, tagging may set up its tag first."""
     if mode == "resolve":
         return 2
-    if kind == k.TAG_JOURNAL_ENTRIES:
+    if kind == CommandKind.TAG_JOURNAL_ENTRIES:
         return 3 + len(payload.get("record_seqs", []))
     return 1
 
 
 def needs_settling(kind: str) -> bool:
     """Whether an unknown outcome must wait out the settle window (a tag PUT is idempotent)."""
-    return kind != k.TAG_JOURNAL_ENTRIES
+    return kind != CommandKind.TAG_JOURNAL_ENTRIES
 
 
 def worker_id() -> str:
@@ -125,7 +122,7 @@ def _candidates(per_company: bool) -> Any:
     predecessor_open = exists().where(
         earlier.allocation_id == OutboxCommand.allocation_id,
         earlier.seq < OutboxCommand.seq,
-        earlier.state != "done",
+        earlier.state != CommandState.DONE,
     )
     invoice_busy = exists().where(
         other.company_id == OutboxCommand.company_id,
@@ -226,12 +223,12 @@ def _repair_target_owned(session: Session, command: OutboxCommand, now: dt.datet
     """Cancel a duplicate repair whose target a command now owns; True when it was cancelled."""
     if command.kind not in DELETE_KINDS or DUPLICATE_OF not in command.payload:
         return False
-    what = "payment_id" if command.kind == k.DELETE_PAYMENT else "settlement_id"
+    what = "payment_id" if command.kind == CommandKind.DELETE_PAYMENT else "settlement_id"
     target = str(command.payload[what])
     owners = owned_ids(session, command.company_id, command.invoice_bokio_id or "")
     if target not in owners[what + "s"]:
         return False
-    command.state = "cancelled"
+    command.state = CommandState.CANCELLED
     command.updated_at = now
     command.error = {"message": f"{target} is no longer a duplicate: a command of syncd owns it now"}
     return True
@@ -240,18 +237,18 @@ def _repair_target_owned(session: Session, command: OutboxCommand, now: dt.datet
 def _mark_sending(
     session: Session, command: OutboxCommand, worker: str, now: dt.datetime, lease: Lease
 ) -> Claimed:
-    mode = "resolve" if command.state == "unknown" else "send"
+    mode = "resolve" if command.state == CommandState.UNKNOWN else "send"
     invoice = command.invoice_bokio_id or ""
     before = dict(command.before or {})
     if mode == "send":
         command.attempts += 1
-        if command.kind in k.WRITE_KINDS:
+        if command.kind in WRITE_KINDS:
             before = _before_from_mirror(session, command, before)
         command.first_sent_at = command.first_sent_at or now  # written before the request leaves
         command.last_sent_at = now
     elif command.last_sent_at is None:  # claimed before send times were kept
         command.last_sent_at = command.claimed_at or command.updated_at
-    command.state = "sending"
+    command.state = CommandState.SENDING
     command.claimed_by = worker
     command.claimed_at = now
     command.lease_until = now + lease.for_command(command.kind, command.payload, mode)
@@ -291,8 +288,8 @@ def _before_from_mirror(session: Session, command: OutboxCommand, before: dict[s
     ``first_send`` keeps the set as it was at the first send, for the duplicate detector: an
     object already there then is not a copy of what syncd sent.
     """
-    model = InvoicePayment if command.kind == k.CREATE_PAYMENT else InvoiceSettlement
-    key = "payment_ids" if command.kind == k.CREATE_PAYMENT else "settlement_ids"
+    model = InvoicePayment if command.kind == CommandKind.CREATE_PAYMENT else InvoiceSettlement
+    key = "payment_ids" if command.kind == CommandKind.CREATE_PAYMENT else "settlement_ids"
     ids = set(
         session.scalars(
             select(model.bokio_id).where(
@@ -338,10 +335,10 @@ def owned_ids(
             payments.add(str(result["payment_id"]))
         if result.get("settlement_id"):
             settlements.add(str(result["settlement_id"]))
-        if kind in DELETE_KINDS and state != "cancelled":
+        if kind in DELETE_KINDS and state != CommandState.CANCELLED:
             repair = DUPLICATE_OF in (payload or {})
             if with_duplicates or not repair:
-                target = payments if kind == k.DELETE_PAYMENT else settlements
+                target = payments if kind == CommandKind.DELETE_PAYMENT else settlements
                 target.add(str(payload.get("payment_id") or payload.get("settlement_id")))
     return {"payment_ids": frozenset(payments), "settlement_ids": frozenset(settlements)}
 
@@ -415,7 +412,7 @@ def recover_stale(
     """
     host = socket.gethostname()
     with sessions.begin() as session:
-        query = select(OutboxCommand).where(OutboxCommand.state == "sending")
+        query = select(OutboxCommand).where(OutboxCommand.state == CommandState.SENDING)
         if company_id is not None:
             query = query.where(OutboxCommand.company_id == company_id)
         stale = [
@@ -424,7 +421,7 @@ def recover_stale(
             if _stale(row, now, lease, host)
         ]
         for row in stale:
-            row.state = "unknown"
+            row.state = CommandState.UNKNOWN
             row.next_attempt_at = settled_after(row, settle, now)
             row.error = {
                 "message": f"worker {row.claimed_by} stopped while this command was in flight; "
@@ -449,13 +446,13 @@ def release(
     out, else its previous state. A no-op if the row is no longer this worker's claim."""
     with sessions.begin() as session:
         row = session.get(OutboxCommand, claimed.id, with_for_update=True)
-        if row is None or row.state != "sending" or row.claimed_by != worker:
+        if row is None or row.state != CommandState.SENDING or row.claimed_by != worker:
             return False
         if sent or claimed.mode == "resolve":
-            row.state = "unknown"
+            row.state = CommandState.UNKNOWN
             row.next_attempt_at = settled_after(row, settle, now)
         else:
-            row.state = "pending"
+            row.state = CommandState.PENDING
             row.next_attempt_at = now
         row.claimed_by = None
         row.error = {"message": reason}
@@ -497,8 +494,8 @@ def cancel_successors(session: Session, allocation_id: int, after_seq: int, now:
         .where(
             OutboxCommand.allocation_id == allocation_id,
             OutboxCommand.seq > after_seq,
-            OutboxCommand.state == "pending",
+            OutboxCommand.state == CommandState.PENDING,
         )
-        .values(state="cancelled", updated_at=now)
+        .values(state=CommandState.CANCELLED, updated_at=now)
     )
     return int(getattr(result, "rowcount", 0) or 0)

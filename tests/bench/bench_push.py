@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from syncd import migrate
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.bokio import RateLimiter
 from syncd.db import make_engine, session_factory
 from syncd.logging import configure_logging
@@ -59,7 +60,9 @@ def main() -> int:
     limiter = RateLimiter(max_requests=LIMIT - 2, window_s=WINDOW_S + 0.05)
     with serving(sandbox) as server, httpx.Client() as http:
         client = company_client(http, base_url=server.url, token=TOKEN, company_id=COMPANY, limiter=limiter)
-        pusher = Pusher(sessions, client, company_id=company_pk(sessions), batch=args.batch)
+        pusher = Pusher(
+            sessions, client, company_id=company_pk(sessions), owner=AllocationLifecycle(), batch=args.batch
+        )
         seen_before = len(sandbox.log)
         started = time.monotonic()
         report = pusher.drain()

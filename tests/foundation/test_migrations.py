@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import Column, Integer, MetaData, inspect
 
 import syncd.models  # noqa: F401  (all tables on Base.metadata)
-from syncd import migrate
+from syncd import jsonutil, migrate
 from syncd.cli import main
 from syncd.db import Base, make_engine
 
@@ -79,3 +79,64 @@ def test_the_db_commands_upgrade_and_check_through_the_cli(
     out = capsys.readouterr().out
     assert '"at_head":true' in out
     assert "schema OK" in out
+
+
+def test_outbox_commands_written_in_bokio_s_wire_format_are_rewritten_as_typed_writes(
+    empty_database_url: str,
+) -> None:
+    from decimal import Decimal
+
+    from sqlalchemy import text
+
+    from syncd.outbox import payloads
+
+    migrate.upgrade(empty_database_url, "0009")
+    engine = make_engine(empty_database_url)
+    old = {
+        "create_payment": {"date": "2026-11-02", "sumBaseCurrency": Decimal("1250.50")},
+        "create_settlement": {
+            "type": "paymentServiceFee",
+            "date": "2026-11-02",
+            "sumBaseCurrency": Decimal("12.40"),
+            "vatScheme": "eu",
+        },
+        "record_payment": {"payment_seq": 1},
+    }
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                text(
+                    "INSERT INTO companies (id, bokio_company_id, name, created_at)"
+                    " VALUES (1, :uuid, 'AB', CURRENT_TIMESTAMP)"
+                ),
+                {"uuid": "5f1c9a4e-0000-4000-8000-000000000001"},
+            )
+            for seq, (kind, payload) in enumerate(old.items(), start=1):
+                connection.execute(
+                    text(
+                        "INSERT INTO outbox_commands (company_id, seq, kind, payload, state, idempotency_key,"
+                        " attempts, next_attempt_at, created_at, updated_at) VALUES (1, :seq, :kind,"
+                        " :payload, 'pending', :key, 0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                    ),
+                    {"seq": seq, "kind": kind, "payload": jsonutil.dumps(payload), "key": f"old:{seq}"},
+                )
+        migrate.upgrade(empty_database_url)
+        with engine.connect() as connection:
+            stored = {
+                kind: jsonutil.loads(str(payload))
+                for kind, payload in connection.execute(
+                    text("SELECT kind, CAST(payload AS TEXT) FROM outbox_commands")
+                )
+            }
+    finally:
+        engine.dispose()
+    payment = payloads.payment_write(stored["create_payment"])
+    assert (payment.sum_base_currency, payment.bookkeeping_account_number) == (Decimal("1250.50"), 1930)
+    fee = payloads.settlement_write(stored["create_settlement"])
+    assert (fee.type.value, fee.sum_base_currency, fee.vat_scheme) == (
+        "paymentServiceFee",
+        Decimal("12.40"),
+        "eu",
+    )
+    assert stored["record_payment"] == {"payment_seq": 1}
+    migrate.downgrade(empty_database_url, "0009")

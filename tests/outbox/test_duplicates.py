@@ -17,7 +17,7 @@ from prometheus_client import generate_latest
 from syncd.cli import main
 from syncd.daemon.figures import outbox_figures
 from syncd.ops.metrics import Metrics
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import CommandKind
 from syncd.sandbox.seed import pay_invoice
 from tests.conftest import Database
 from tests.outbox.world import (
@@ -90,7 +90,7 @@ def test_an_unrecorded_copy_of_syncds_payment_is_deleted_through_the_outbox(
 
     puller.pull()
 
-    repair = create_command(harness.sessions, invoice, k.DELETE_PAYMENT)
+    repair = create_command(harness.sessions, invoice, CommandKind.DELETE_PAYMENT)
     assert (repair.state, repair.payload["payment_id"]) == ("pending", copy)
     assert repair.payload["duplicate_of"] == allocations(harness.sessions)[0].bokio_payment_id
     (figures,) = outbox_figures(harness.sessions, harness.clock.now())
@@ -118,7 +118,7 @@ def test_a_recorded_copy_is_proposed_for_deletion_and_deleted_only_when_a_person
     puller.pull()
     harness.drive(harness.pusher())
 
-    repair = create_command(harness.sessions, invoice, k.DELETE_PAYMENT)
+    repair = create_command(harness.sessions, invoice, CommandKind.DELETE_PAYMENT)
     assert repair.state == "failed"
     assert repair.error is not None
     assert repair.error["code"] == "duplicate-recorded"

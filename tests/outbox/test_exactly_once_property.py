@@ -21,12 +21,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from syncd import models  # noqa: F401 - every table in the metadata, for the clean-up
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.bokio import RateLimiter, RetryPolicy
 from syncd.db import Base
-from syncd.outbox import enqueue as k
 from syncd.outbox import store
 from syncd.outbox.apply import apply_outcome
 from syncd.outbox.client import company_client
+from syncd.outbox.kinds import CommandKind
 from syncd.outbox.pusher import Pusher, PushPolicy
 from syncd.sandbox import Sandbox, SandboxTransport
 from syncd.sandbox.faults import Gate
@@ -85,7 +86,14 @@ class Run:
             now=self.clock.now,
         )
         pk = company_pk(self.database.sessions)
-        self.pusher = Pusher(self.database.sessions, client, company_id=pk, policy=POLICY, now=self.clock.now)
+        self.pusher = Pusher(
+            self.database.sessions,
+            client,
+            company_id=pk,
+            owner=AllocationLifecycle(),
+            policy=POLICY,
+            now=self.clock.now,
+        )
 
     def land_due(self) -> None:
         for due, gate in list(self.landings):
@@ -129,7 +137,7 @@ class Run:
 
     def attempt(self, claimed: store.Claimed) -> None:
         fault, landing = ("none", 0.0)
-        if claimed.mode == "send" and claimed.kind != k.TAG_JOURNAL_ENTRIES and self.script:
+        if claimed.mode == "send" and claimed.kind != CommandKind.TAG_JOURNAL_ENTRIES and self.script:
             fault, landing = self.script.pop(0)
         faults = self.sandbox.faults
         if fault == "drop":
@@ -148,7 +156,9 @@ class Run:
             self.restart()  # the outcome dies with the worker
             return
         with self.database.sessions.begin() as session:
-            apply_outcome(session, claimed, outcome, self.clock.now(), worker=self.worker)
+            apply_outcome(
+                session, claimed, outcome, self.clock.now(), owner=AllocationLifecycle(), worker=self.worker
+            )
 
 
 def _empty(database: Database) -> None:

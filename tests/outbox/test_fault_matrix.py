@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import CommandKind
 from syncd.outbox.store import Claimed
 from syncd.sandbox import Sandbox
 from tests.outbox.world import (
@@ -27,18 +27,22 @@ from tests.outbox.world import (
 )
 
 STEPS = {
-    "payment create": (k.CREATE_PAYMENT, "POST", "/companies/*/invoices/*/payments"),
-    "payment record": (k.RECORD_PAYMENT, "POST", "/companies/*/invoices/*/payments/*/record"),
-    "settlement create": (k.CREATE_SETTLEMENT, "POST", "/companies/*/invoices/*/settlements"),
-    "settlement record": (k.RECORD_SETTLEMENT, "POST", "/companies/*/invoices/*/settlements/*/record"),
-    "tag": (k.TAG_JOURNAL_ENTRIES, "PUT", "/companies/*/journal-entries/*/tags"),
+    "payment create": (CommandKind.CREATE_PAYMENT, "POST", "/companies/*/invoices/*/payments"),
+    "payment record": (CommandKind.RECORD_PAYMENT, "POST", "/companies/*/invoices/*/payments/*/record"),
+    "settlement create": (CommandKind.CREATE_SETTLEMENT, "POST", "/companies/*/invoices/*/settlements"),
+    "settlement record": (
+        CommandKind.RECORD_SETTLEMENT,
+        "POST",
+        "/companies/*/invoices/*/settlements/*/record",
+    ),
+    "tag": (CommandKind.TAG_JOURNAL_ENTRIES, "PUT", "/companies/*/journal-entries/*/tags"),
 }
 BYSTANDER_PATHS = {
-    k.CREATE_PAYMENT: "/companies/{c}/invoices/no-such-invoice/payments",
-    k.RECORD_PAYMENT: "/companies/{c}/invoices/no-such-invoice/payments/none/record",
-    k.CREATE_SETTLEMENT: "/companies/{c}/invoices/no-such-invoice/settlements",
-    k.RECORD_SETTLEMENT: "/companies/{c}/invoices/no-such-invoice/settlements/none/record",
-    k.TAG_JOURNAL_ENTRIES: "/companies/{c}/journal-entries/no-such-entry/tags",
+    CommandKind.CREATE_PAYMENT: "/companies/{c}/invoices/no-such-invoice/payments",
+    CommandKind.RECORD_PAYMENT: "/companies/{c}/invoices/no-such-invoice/payments/none/record",
+    CommandKind.CREATE_SETTLEMENT: "/companies/{c}/invoices/no-such-invoice/settlements",
+    CommandKind.RECORD_SETTLEMENT: "/companies/{c}/invoices/no-such-invoice/settlements/none/record",
+    CommandKind.TAG_JOURNAL_ENTRIES: "/companies/{c}/journal-entries/no-such-entry/tags",
 }
 FAULTS = (
     "429 retry-after",

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import CommandKind
 from syncd.outbox.store import Claimed
 from syncd.outbox.tables import CompanyTagging, OutboxCommand
 from syncd.sandbox.seed import pay_invoice
@@ -35,7 +35,7 @@ def test_two_matching_new_payments_after_a_lost_answer_stop_for_a_person(harness
     harness.drive(harness.pusher(before_send=a_person_books_the_same_payment))
 
     with harness.sessions() as session:
-        create = session.scalar(select(OutboxCommand).where(OutboxCommand.kind == k.CREATE_PAYMENT))
+        create = session.scalar(select(OutboxCommand).where(OutboxCommand.kind == CommandKind.CREATE_PAYMENT))
         assert create is not None
         assert create.state == "failed"
         assert create.error is not None
@@ -81,7 +81,7 @@ def test_without_tags_in_the_price_plan_tagging_is_turned_off_and_payments_still
         assert row.disabled_reason is not None
         assert "Tags" in row.disabled_reason
         skipped = session.scalars(
-            select(OutboxCommand.result).where(OutboxCommand.kind == k.TAG_JOURNAL_ENTRIES)
+            select(OutboxCommand.result).where(OutboxCommand.kind == CommandKind.TAG_JOURNAL_ENTRIES)
         )
         assert all("skipped" in result for result in skipped)
     tag_calls = [r for r in harness.requests if "tag" in r]

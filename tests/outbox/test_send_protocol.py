@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.errors import ConfigError
 from syncd.outbox import admin
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import CommandKind
 from syncd.outbox.pusher import PushPolicy
 from syncd.outbox.store import Claimed
 from syncd.settings import load_settings
@@ -52,7 +53,7 @@ class LosesTheDatabase:
 
 def _after_the_payment_goes_out(database: LosesTheDatabase, failures: int) -> Any:
     def hook(claimed: Claimed) -> None:
-        if claimed.kind == k.CREATE_PAYMENT and claimed.mode == "send":
+        if claimed.kind == CommandKind.CREATE_PAYMENT and claimed.mode == "send":
             database.failures = failures
 
     return hook
@@ -133,7 +134,12 @@ def test_a_read_back_that_a_person_asks_for_early_does_not_re_send_before_the_se
     harness.clock.advance(1)
     pusher.run_once()  # no answer; Bokio has not applied it yet
     with harness.sessions.begin() as session:
-        admin.retry(session, create_command(harness.sessions, invoice).id, harness.clock.now())
+        admin.retry(
+            session,
+            create_command(harness.sessions, invoice).id,
+            harness.clock.now(),
+            owner=AllocationLifecycle(),
+        )
 
     assert pusher.run_once() == 1  # read back now: nothing there -- yet
 

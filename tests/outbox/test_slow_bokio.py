@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import CommandKind
 from syncd.outbox.pusher import PushPolicy
 from tests.conftest import Database
 from tests.outbox.world import (
@@ -116,7 +116,7 @@ def test_a_payment_bokio_applies_after_the_settle_window_is_found_as_a_copy_and_
         puller.close()
 
     _one_recorded_payment_owned_by_the_allocation(harness, invoice)
-    repair = create_command(harness.sessions, invoice, k.DELETE_PAYMENT)
+    repair = create_command(harness.sessions, invoice, CommandKind.DELETE_PAYMENT)
     assert repair.state == "done"
     assert repair.payload["duplicate_of"] == allocations(harness.sessions)[0].bokio_payment_id
     assert command_states(harness.sessions) == {"done": 6}

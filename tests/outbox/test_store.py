@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from syncd.mirror.tables import Company
-from syncd.outbox import enqueue as k
+from syncd.outbox.kinds import CommandKind
 from syncd.outbox.store import Lease, claim, recover_stale
 from syncd.outbox.tables import OutboxCommand
 from tests.conftest import Database
@@ -30,7 +30,10 @@ def test_only_the_first_command_of_each_allocation_is_runnable_one_per_invoice(d
     first = claim(database.sessions, worker="w", now=later, limit=10)
     again = claim(database.sessions, worker="w", now=later, limit=10)
 
-    assert [(c.kind, c.seq) for c in first] == [(k.CREATE_PAYMENT, 1), (k.CREATE_PAYMENT, 1)]
+    assert [(c.kind, c.seq) for c in first] == [
+        (CommandKind.CREATE_PAYMENT, 1),
+        (CommandKind.CREATE_PAYMENT, 1),
+    ]
     assert len({c.invoice_id for c in first}) == 2
     assert again == [], "nothing else may run while each invoice has a command in flight"
 

@@ -8,6 +8,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.bokio import RateLimiter
 from syncd.outbox.client import company_client
 from syncd.outbox.pusher import Pusher
@@ -48,7 +49,11 @@ def test_two_pushers_on_one_postgresql_never_send_the_same_command(database: Dat
                 http, base_url=base_url, token=TOKEN, company_id=COMPANY, limiter=RateLimiter()
             )
             pusher = Pusher(
-                database.sessions, client, company_id=company_pk(database.sessions), before_send=record
+                database.sessions,
+                client,
+                company_id=company_pk(database.sessions),
+                owner=AllocationLifecycle(),
+                before_send=record,
             )
             start.wait()
             pusher.drain()

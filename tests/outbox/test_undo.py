@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from sqlalchemy import select
 
+from syncd.allocations.undo import request_undo
 from syncd.db import utcnow
 from syncd.mirror.tables import InvoicePayment
-from syncd.outbox.undo import request_undo
 from syncd.sandbox.seed import pay_invoice
 from tests.outbox.world import (
     COMPANY,

@@ -19,13 +19,14 @@ from pydantic import SecretStr
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from syncd.allocations.lifecycle import AllocationLifecycle
+from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation
 from syncd.app import App
 from syncd.bokio import RateLimiter, RetryPolicy
 from syncd.ingest.tables import BankFile, BankTransaction
 from syncd.mirror import repo
 from syncd.outbox.client import company_client
-from syncd.outbox.enqueue import enqueue_allocation
 from syncd.outbox.pusher import Pusher, PushPolicy
 from syncd.outbox.store import next_wakeup
 from syncd.outbox.tables import OutboxCommand
@@ -196,6 +197,7 @@ class Harness:
             self.sessions,
             client,
             company_id=company_pk(self.sessions),
+            owner=AllocationLifecycle(),
             policy=policy,
             now=self.clock.now,
             **options,

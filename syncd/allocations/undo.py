@@ -5,7 +5,7 @@ were done), so other payments on the same invoice — a person's, another alloca
 touched. The deletes go through the outbox like any write (one in flight per invoice, lost
 answers read back). If Bokio refuses one (say 400 operation-not-allowed), the allocation returns
 to ``accepted``/``done`` holding exactly the ids still in Bokio, with Bokio's reason in
-``last_error`` (see :func:`syncd.outbox.apply.apply_outcome`); when all deletes are done it is
+``last_error`` (see :class:`syncd.allocations.lifecycle.AllocationLifecycle`); when all deletes are done it is
 ``undone``.
 
 An undo sticks: in the same transaction the (bank line, invoice) pair goes into the matcher's
@@ -23,11 +23,11 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import PAIR_UNDONE, Allocation, RejectedPair
+from syncd.allocations import push
+from syncd.allocations.tables import PAIR_UNDONE, Allocation, AllocationState, PushState, RejectedPair
 from syncd.allocations.unmatched import when
 from syncd.errors import FatalError
-from syncd.outbox import enqueue as k
-from syncd.outbox.enqueue import enqueue_undo
+from syncd.outbox.kinds import CommandState
 from syncd.outbox.tables import OutboxCommand
 
 
@@ -46,43 +46,40 @@ class UndoStep:
 
 def undo_steps(allocation: Allocation) -> list[UndoStep]:
     """The deletes, settlements first (a payment with settlements may be refused otherwise)."""
-    steps = [
-        UndoStep(k.DELETE_SETTLEMENT, str(settlement_id), allocation.invoice_bokio_id)
-        for settlement_id in allocation.bokio_settlement_ids.get("ids", [])
+    return [
+        UndoStep(step.kind, str(next(iter(step.payload.values()))), allocation.invoice_bokio_id)
+        for step in push.undo_steps(allocation)
     ]
-    if allocation.bokio_payment_id:
-        steps.append(UndoStep(k.DELETE_PAYMENT, allocation.bokio_payment_id, allocation.invoice_bokio_id))
-    return steps
 
 
 def check_undoable(session: Session, allocation: Allocation) -> list[UndoStep]:
     """The deletes an undo would send; :class:`UndoRefusedError` (what, why, what to do) if none."""
     ref = f"allocation {allocation.id}"
     state, push = allocation.state, allocation.push_state
-    if state == "proposed":
+    if state == AllocationState.PROPOSED:
         raise UndoRefusedError(
             f"{ref} booked nothing in Bokio: it is still waiting for review. Nothing to undo; "
             f"to keep it from ever being booked, `syncd review reject {allocation.id}`"
         )
-    if state in ("rejected", "expired"):
+    if state in (AllocationState.REJECTED, AllocationState.EXPIRED):
         raise UndoRefusedError(
             f"{ref} booked nothing in Bokio: it was {state} "
             f"{when(allocation.decided_at, allocation.decided_by)}. Nothing to undo"
         )
-    if state == "undone":
+    if state == AllocationState.UNDONE:
         raise UndoRefusedError(
             f"{ref} is already undone ({when(allocation.undo_at, allocation.undo_by)}); "
             "nothing of it is left in Bokio"
         )
-    if state == "undoing":
+    if state == AllocationState.UNDOING:
         raise UndoRefusedError(f"{ref} is being undone; see `syncd outbox list` for its deletes")
     steps = undo_steps(allocation)
-    if push == "done" and steps:
+    if push == PushState.DONE and steps:
         return steps
-    if push == "failed" and not steps:
+    if push == PushState.FAILED and not steps:
         failed = session.scalar(
             select(OutboxCommand.id)
-            .where(OutboxCommand.allocation_id == allocation.id, OutboxCommand.state == "failed")
+            .where(OutboxCommand.allocation_id == allocation.id, OutboxCommand.state == CommandState.FAILED)
             .order_by(OutboxCommand.seq)
             .limit(1)
         )
@@ -91,7 +88,7 @@ def check_undoable(session: Session, allocation: Allocation) -> list[UndoStep]:
             f"{ref} booked nothing in Bokio: its push failed or was cancelled before Bokio created "
             f"anything. Nothing to undo; {hint}"
         )
-    if push in ("none", "pending") and not steps:
+    if push in (PushState.NONE, PushState.PENDING) and not steps:
         raise UndoRefusedError(
             f"{ref} booked nothing in Bokio yet: its push has not been sent. Nothing to undo; to "
             "stop it, cancel its first command (`syncd outbox list`, then `syncd outbox cancel ID`)"
@@ -117,10 +114,9 @@ def request_undo(session: Session, allocation_id: int, *, by: str, now: dt.datet
         raise UndoRefusedError(f"allocation {allocation_id} does not exist; see `syncd review list`")
     check_undoable(session, allocation)
     try:
-        commands = enqueue_undo(session, allocation)
+        commands = push.enqueue_undo(session, allocation, by=by, now=now)
     except ValueError as exc:  # pragma: no cover - check_undoable refuses the same states first
         raise UndoRefusedError(str(exc)) from None
-    allocation.undo_at, allocation.undo_by = now, by
     remember_undone_pair(session, allocation, by=by, now=now)
     session.flush()
     return commands

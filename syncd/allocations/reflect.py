@@ -34,8 +34,7 @@ def reflect_allocation(
     *,
     now: dt.datetime,
     undone: bool = False,
-    sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN,
-    paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS,
+    readings: im.Readings = im.DEFAULT_READINGS,
 ) -> None:
     """Move the invoice's ``paidAmount``/``status`` by what this allocation booked (or undid)."""
     row = session.scalar(
@@ -45,6 +44,7 @@ def reflect_allocation(
     )
     if row is None or row.deleted_at is not None:
         return
+    sign, paid_includes_settlements = readings.settlement_sign, readings.paid_includes_settlements
     delta = _booked(
         session, company_pk, allocation, sign=sign, includes=paid_includes_settlements, undone=undone
     )
