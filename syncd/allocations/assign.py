@@ -20,6 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.allocations import inputs
+from syncd.allocations.held import allocated_cash
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.review import confirm_alias
 from syncd.allocations.tables import Allocation
@@ -27,7 +28,6 @@ from syncd.allocations.unmatched import BankLineError, active_dismissal, find_ba
 from syncd.domain.invoice_math import currency_settlement_sum
 from syncd.domain.models import BASE_CURRENCY, MatchKind, OpenInvoice, SettlementType, VatScheme
 from syncd.domain.money import ZERO, quantize
-from syncd.ingest.linking import allocated_cash
 from syncd.ingest.tables import BankTransaction, PspPayout
 from syncd.match.plan import format_amount
 from syncd.match.rules import MatchRules

@@ -13,10 +13,10 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.allocations.held import allocated_cash
 from syncd.allocations.tables import Allocation, Dismissal
 from syncd.allocations.unmatched import BankLineError, active_dismissal, find_bank_line, when
 from syncd.domain.money import ZERO
-from syncd.ingest.linking import allocated_cash
 
 
 def dismiss(

@@ -15,11 +15,12 @@ from decimal import ROUND_HALF_EVEN, Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.allocations.held import allocated_cash
 from syncd.allocations.tables import Allocation, Dismissal, PayerAlias, RejectedPair
 from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.domain.models import BankLine, Direction, OpenInvoice, PspCharge, PspPayoutLine
 from syncd.domain.money import ORE, ZERO
-from syncd.ingest.linking import allocated_cash, matchable_transactions
+from syncd.ingest.linking import matchable_transactions
 from syncd.ingest.tables import BankTransaction, PspPayout
 from syncd.ingest.tables import PspCharge as PspChargeRow
 from syncd.match.rules import MatchMemory

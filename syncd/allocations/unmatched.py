@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.allocations.held import allocated_cash
 from syncd.allocations.tables import PAIR_UNDONE, Allocation, Dismissal, RejectedPair
 from syncd.clock import business_date
 from syncd.domain.money import ZERO
 from syncd.errors import FatalError
-from syncd.ingest.linking import allocated_cash, matchable_transactions
+from syncd.ingest.linking import matchable_transactions
 from syncd.ingest.tables import BankFile, BankTransaction
 from syncd.mirror.tables import Invoice
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from rich.progress import Progress
 
+from syncd.allocations.held import BOOKINGS
 from syncd.allocations.job import company_rules
 from syncd.bankfiles import DEFAULT_MAX_BYTES, FileFormat
 from syncd.commands import add_json_flag, build_app, emit_json
@@ -85,6 +86,7 @@ def _import(args: argparse.Namespace) -> int:
                 bank_accounts=app.settings.company(company).bank_accounts,
                 stripe_reference_keys=keys,
                 on_progress=on_progress,
+                bookings=BOOKINGS,
             )
 
         big = any(path.stat().st_size >= PROGRESS_LOG_BYTES for path in files)

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from syncd.allocations.held import BOOKINGS
 from syncd.allocations.job import run_match
 from syncd.app import App
 from syncd.clock import STOCKHOLM, business_date
@@ -159,6 +160,7 @@ def _reimport(app: App, company: CompanySettings, since: dt.date) -> dict[str, A
                 path,
                 max_bytes=app.settings.ingest.max_bytes,
                 bank_accounts=company.bank_accounts,
+                bookings=BOOKINGS,
             )
             if report.status in (ImportStatus.IMPORTED, ImportStatus.DUPLICATE_FILE):
                 archive = inbox / "archive" / business_date(app.clock()).isoformat()  # type: ignore[operator]

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from syncd.allocations.held import BOOKINGS
 from syncd.allocations.job import company_rules, run_match
 from syncd.allocations.lifecycle import AllocationLifecycle
 from syncd.app import App
@@ -135,6 +136,7 @@ class CompanyCycle:
                 watch=self.inbox_watch,
                 bank_accounts=self.company.bank_accounts,
                 stripe_reference_keys=company_rules(self.company).stripe_reference_keys or None,
+                bookings=BOOKINGS,
             )
             result.detail = {
                 "files": len(reports),

@@ -18,12 +18,11 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from syncd.allocations import review
-from syncd.allocations.tables import Allocation
+from syncd.allocations.tables import ACTIVE_STATES, Allocation
 from syncd.app import App
 from syncd.daemon.cycle import CycleReport
 from syncd.demo.payments import BankDay
 from syncd.errors import SyncdError
-from syncd.ingest.linking import ACTIVE_ALLOCATION_STATES
 from syncd.ingest.tables import BankFile, BankTransaction
 from syncd.mirror.tables import Company, RequestLedger
 from syncd.sandbox import Sandbox
@@ -271,7 +270,7 @@ def _review(session: Session, company_pk: int) -> list[ReviewItem]:
 
 def _unmatched(session: Session, company_pk: int, problems: dict[str, list[str]]) -> list[Unmatched]:
     allocated = select(Allocation.bank_transaction_id).where(
-        Allocation.company_id == company_pk, Allocation.state.in_(ACTIVE_ALLOCATION_STATES)
+        Allocation.company_id == company_pk, Allocation.state.in_(ACTIVE_STATES)
     )
     rows = session.scalars(
         select(BankTransaction)

@@ -102,6 +102,7 @@ class _Received:
     filename: str
     size: int
     bank_accounts: tuple[str, ...] = ()  # the company's configured accounts (else learned ones)
+    bookings: reversals.Bookings | None = None  # which lines syncd booked (allocations), for reversals
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,7 @@ def import_file(
     bank_accounts: Sequence[str] = (),
     stripe_reference_keys: Sequence[str] | None = None,
     on_progress: ImportProgressHook | None = None,
+    bookings: reversals.Bookings | None = None,
 ) -> ImportReport:
     """Read, parse and import one file; see the module docstring for the guarantees.
 
@@ -136,18 +138,21 @@ def import_file(
     ``stripe_reference_keys``: the Stripe report columns holding the Bokio invoice number (the
     company's ``[companies.matching] stripe_reference_keys``; None: the usual ones).
     ``on_progress`` is told after every batch of a streamed file (a terminal's progress bar).
+    ``bookings`` says which bank lines syncd booked in Bokio (the allocations' port), so a plain
+    debit that mirrors one can be linked as its reversal; without it only the bank's own reversal
+    and return markers are linked.
     """
     name = filename or (source.name if isinstance(source, Path) else "upload")
     if isinstance(source, Path) and source.stat().st_size > max_bytes:
         size = source.stat().st_size
-        received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts))
+        received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts), bookings)
         too_big = f"file is {size} bytes, over the limit of {max_bytes}"
         error = ParseError(too_big, location=f"byte {max_bytes}")
         return _quarantine(sessions, received, None, error, dry_run=dry_run)
     streamed = _stream_format(source, name, fmt, csv_mapping) if isinstance(source, Path) else None
     if isinstance(source, Path) and streamed is not None:
         size = source.stat().st_size
-        received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts))
+        received = _Received(company_bokio_id, _hash_file(source), name, size, tuple(bank_accounts), bookings)
         options = _StreamOptions(max_bytes, csv_mapping, stripe_reference_keys, batch_size, on_progress)
         try:
             return _import_stream(
@@ -158,7 +163,9 @@ def import_file(
                 return _quarantine(sessions, received, streamed.value, exc, dry_run=dry_run)
             # small enough to read whole, where any order is fine
     data = source.read_bytes() if isinstance(source, Path) else source
-    received = _Received(company_bokio_id, store.content_hash(data), name, len(data), tuple(bank_accounts))
+    received = _Received(
+        company_bokio_id, store.content_hash(data), name, len(data), tuple(bank_accounts), bookings
+    )
     seen = _already_imported(sessions, received, dry_run=dry_run)
     if seen is not None:
         return seen
@@ -182,6 +189,7 @@ def import_file(
         dry_run=dry_run,
         allow_test=allow_test,
         bank_accounts=bank_accounts,
+        bookings=bookings,
     )
 
 
@@ -195,6 +203,7 @@ def import_parsed(
     dry_run: bool = False,
     allow_test: bool = False,
     bank_accounts: Sequence[str] = (),
+    bookings: reversals.Bookings | None = None,
 ) -> ImportReport:
     """Import an already parsed file (``content`` is its bytes, for the duplicate check).
 
@@ -202,7 +211,7 @@ def import_parsed(
     item) gets the same atomicity as :func:`import_file`.
     """
     digest = store.content_hash(content)
-    received = _Received(company_bokio_id, digest, filename, len(content), tuple(bank_accounts))
+    received = _Received(company_bokio_id, digest, filename, len(content), tuple(bank_accounts), bookings)
 
     def write(session: Session, company_id: int) -> ImportReport | _Refusal:
         return _write(session, company_id, received, result, allow_test=allow_test)
@@ -496,7 +505,7 @@ def _finish(session: Session, received: _Received, result: ParseResult, inserter
     company_id, file_id = inserter.company_id, inserter.file_id
     inserter.insert_payouts(result.payouts)  # a file read whole; a streamed one inserted them already
     plan = linking.link_batches(session, company_id, inserter.batch_dates)
-    reversed_pairs = reversals.link_reversals(session, company_id, file_id)
+    reversed_pairs = reversals.link_reversals(session, company_id, file_id, bookings=received.bookings)
     problems = result.problems + tuple(
         Problem(received.filename, "", message, Severity.WARNING) for message in plan.ambiguous
     )

@@ -39,6 +39,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncd.bankfiles import CsvMapping
 from syncd.clock import business_date
 from syncd.errors import SyncdError
+from syncd.ingest import reversals
 from syncd.ingest.importer import ImportReport, ImportStatus, ensure_company_id, import_file
 from syncd.ingest.tables import BankFile
 from syncd.logging import get_logger
@@ -302,6 +303,7 @@ def scan_inbox(
     watch: InboxWatch | None = None,
     bank_accounts: Sequence[str] = (),
     stripe_reference_keys: Sequence[str] | None = None,
+    bookings: reversals.Bookings | None = None,
 ) -> list[ImportReport]:
     """Import every ready file in ``inbox_dir`` (one transaction each), then move it.
 
@@ -325,6 +327,7 @@ def scan_inbox(
                 watch=watch,
                 bank_accounts=bank_accounts,
                 stripe_reference_keys=stripe_reference_keys,
+                bookings=bookings,
             )
         except OperationalError:
             raise
@@ -351,6 +354,7 @@ def _scan_one(
     watch: InboxWatch,
     bank_accounts: Sequence[str],
     stripe_reference_keys: Sequence[str] | None,
+    bookings: reversals.Bookings | None,
 ) -> ImportReport | None:
     """Import, then archive or quarantine, one file; None when it changed under the import."""
     before = _open_safely(path)
@@ -362,6 +366,7 @@ def _scan_one(
         csv_mapping=csv_mapping,
         bank_accounts=bank_accounts,
         stripe_reference_keys=stripe_reference_keys,
+        bookings=bookings,
     )
     after = _stamp_now(path)
     if after != before:

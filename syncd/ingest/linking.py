@@ -28,12 +28,10 @@ from decimal import Decimal
 from sqlalchemy import Select, and_, exists, select, update
 from sqlalchemy.orm import Session, aliased
 
-from syncd.allocations.tables import Allocation
 from syncd.bankfiles.camt_entry import LOCAL_BATCH
 from syncd.ingest.tables import MATCHABLE_IDENTITIES, BankTransaction
 
 MAX_DAY_GAP = 1
-ACTIVE_ALLOCATION_STATES = ("proposed", "accepted", "undoing")
 _HYPHENATED_NUMBER = re.compile(r"(?<=\d)-(?=\d)")
 _DIGIT_RUN = re.compile(r"\d+")
 
@@ -276,25 +274,11 @@ def link_batches(session: Session, company_id: int, dates: Iterable[dt.date]) ->
     return plan
 
 
-def allocated_cash(session: Session, company_id: int) -> dict[int, Decimal]:
-    """Bank money already spoken for, per transaction: active allocations' ``cash``.
-
-    Summed here in Decimal rather than in SQL, because SQLite stores money as text.
-    """
-    allocated: dict[int, Decimal] = defaultdict(Decimal)
-    for tx_id, cash in session.execute(
-        select(Allocation.bank_transaction_id, Allocation.cash).where(
-            Allocation.company_id == company_id, Allocation.state.in_(ACTIVE_ALLOCATION_STATES)
-        )
-    ):
-        allocated[tx_id] += cash
-    return allocated
-
-
 def matchable_transactions(
-    session: Session, company_id: int, allocated: dict[int, Decimal] | None = None
+    session: Session, company_id: int, allocated: dict[int, Decimal]
 ) -> list[BankTransaction]:
-    """Rows the matcher may allocate: booked, not a batch, not yet fully allocated.
+    """Rows the matcher may allocate: booked, not a batch, not yet fully allocated (``allocated``
+    is the cash already spoken for per line, :func:`syncd.allocations.held.allocated_cash`).
 
     Credits and debits both come back (the matcher decides what a debit means). A line held as a
     possible duplicate of another, or confirmed as one, never does; nor does money that went back
@@ -313,8 +297,7 @@ def matchable_transactions(
         )
         .order_by(BankTransaction.booking_date, BankTransaction.id)
     ).all()
-    spent = allocated_cash(session, company_id) if allocated is None else allocated
-    return [row for row in rows if spent.get(row.id, Decimal(0)) < row.amount]
+    return [row for row in rows if allocated.get(row.id, Decimal(0)) < row.amount]
 
 
 def unlinked_batches(

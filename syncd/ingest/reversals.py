@@ -21,17 +21,24 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Protocol
 
 from sqlalchemy import Select, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from syncd.allocations.tables import Allocation
 from syncd.ingest.identity import is_placeholder
 from syncd.ingest.tables import MATCHABLE_IDENTITIES, BankTransaction
 
 WINDOW_DAYS = 60
-_ACTIVE = ("accepted", "undoing")
 _DIGITS = re.compile(r"\d{4,}")
+
+
+class Bookings(Protocol):
+    """Which bank lines syncd booked in Bokio: only the allocations know (they implement this)."""
+
+    def booked_line_ids(self, company_id: int) -> Select[int]:
+        """A query of the ids of the company's bank lines whose booking still stands."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,8 +132,13 @@ def _ids_with_amount(session: Session, query: Select[int, Decimal], amounts: set
     return [row_id for row_id, amount in session.execute(query) if amount in amounts]
 
 
-def link_reversals(session: Session, company_id: int, bank_file_id: int) -> list[tuple[int, int]]:
+def link_reversals(
+    session: Session, company_id: int, bank_file_id: int, *, bookings: Bookings | None
+) -> list[tuple[int, int]]:
     """Link this file's debits that reverse an earlier credit; (reversal, original) pairs. Flushes.
+
+    Without ``bookings`` no credit counts as booked by syncd, so only debits the bank marked as a
+    reversal or return are linked.
 
     Cost does not grow with the file: whole rows are loaded only for the debits the bank marked as
     reversals or returns, for the credits syncd booked in the window, and for the credits and
@@ -162,12 +174,15 @@ def link_reversals(session: Session, company_id: int, bank_file_id: int) -> list
             *file_debits, or_(BankTransaction.is_reversal.is_(True), BankTransaction.return_reason != "")
         )
     ).all()
-    booked_credits = session.scalars(
-        select(BankTransaction)
-        .join(Allocation, Allocation.bank_transaction_id == BankTransaction.id)
-        .where(*credits_in_window, Allocation.company_id == company_id, Allocation.state.in_(_ACTIVE))
-        .distinct()
-    ).all()
+    booked_credits = (
+        session.scalars(
+            select(BankTransaction).where(
+                *credits_in_window, BankTransaction.id.in_(bookings.booked_line_ids(company_id))
+            )
+        ).all()
+        if bookings is not None
+        else []
+    )
     booked_amounts = {c.amount for c in booked_credits}
     plain = _rows(
         session,

@@ -159,7 +159,8 @@ def test_review_commands_start_without_alembic_or_the_bokio_client() -> None:
     probe = (
         "import sys, syncd.cli\n"
         "syncd.cli.build_parser(['review', 'show', '1'])\n"
-        "print(','.join(sorted(m for m in ('alembic', 'syncd.bokio', 'httpx') if m in sys.modules)))\n"
+        "client = ('alembic', 'syncd.bokio.client', 'syncd.bokio.engine', 'syncd.bokio.auth', 'httpx')\n"
+        "print(','.join(sorted(m for m in client if m in sys.modules)))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == ""

@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
+from syncd.allocations.held import allocated_cash
 from syncd.allocations.tables import Allocation
 from syncd.ingest.linking import Batch, DetailGroup, matchable_transactions, plan_links, unlinked_batches
 from syncd.ingest.tables import BankTransaction
@@ -24,7 +25,8 @@ def _company_id(database: Database) -> int:
 
 def _matchable(database: Database) -> list[BankTransaction]:
     with database.sessions() as session:
-        return matchable_transactions(session, _company_id(database))
+        company_id = _company_id(database)
+        return matchable_transactions(session, company_id, allocated_cash(session, company_id))
 
 
 @pytest.mark.parametrize("batch_first", [True, False], ids=["batch-then-details", "details-then-batch"])
