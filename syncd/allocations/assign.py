@@ -23,7 +23,7 @@ from syncd.allocations import inputs
 from syncd.allocations.held import allocated_cash
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.review import confirm_alias
-from syncd.allocations.tables import Allocation
+from syncd.allocations.tables import Allocation, AllocationState
 from syncd.allocations.unmatched import BankLineError, active_dismissal, find_bank_line, when
 from syncd.domain.invoice_math import currency_settlement_sum
 from syncd.domain.models import BASE_CURRENCY, MatchKind, OpenInvoice, SettlementType, VatScheme
@@ -134,7 +134,7 @@ def _unbooked(session: Session, company_id: int, line: BankTransaction) -> Decim
         select(Allocation.id).where(
             Allocation.company_id == company_id,
             Allocation.bank_transaction_id == line.id,
-            Allocation.state == "proposed",
+            Allocation.state == AllocationState.PROPOSED,
         )
     ).all()
     if holding:
@@ -148,7 +148,7 @@ def _unbooked(session: Session, company_id: int, line: BankTransaction) -> Decim
             select(Allocation.id).where(
                 Allocation.company_id == company_id,
                 Allocation.bank_transaction_id == line.id,
-                Allocation.state.in_(("accepted", "undoing")),
+                Allocation.state.in_((AllocationState.ACCEPTED, AllocationState.UNDOING)),
             )
         ).all()
         raise BankLineError(
@@ -336,7 +336,7 @@ def _row(
         kind=kind.value,
         decision=MANUAL,
         confidence=100,
-        state="accepted",
+        state=AllocationState.ACCEPTED,
         currency=inv.currency,
         amount=amount,
         amount_sek=amount_sek,

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.allocations.held import allocated_cash
-from syncd.allocations.tables import Allocation, Dismissal
+from syncd.allocations.tables import Allocation, AllocationState, Dismissal
 from syncd.allocations.unmatched import BankLineError, active_dismissal, find_bank_line, when
 from syncd.domain.money import ZERO
 
@@ -40,7 +40,7 @@ def dismiss(
         .where(
             Allocation.company_id == company_id,
             Allocation.bank_transaction_id == line.id,
-            Allocation.state == "proposed",
+            Allocation.state == AllocationState.PROPOSED,
         )
         .limit(1)
     )

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.allocations.held import allocated_cash
-from syncd.allocations.tables import Allocation, Dismissal, PayerAlias, RejectedPair
+from syncd.allocations.tables import Allocation, AllocationState, Dismissal, PayerAlias, RejectedPair
 from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.domain.models import BankLine, Direction, OpenInvoice, PspCharge, PspPayoutLine
 from syncd.domain.money import ORE, ZERO
@@ -42,7 +42,7 @@ def pending_consumption(session: Session, company_id: int) -> dict[str, Decimal]
         )
         .where(
             Allocation.company_id == company_id,
-            Allocation.state == "accepted",
+            Allocation.state == AllocationState.ACCEPTED,
             Allocation.push_state.in_(UNPUSHED),
         )
     ):

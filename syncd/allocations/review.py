@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from syncd.allocations import inputs
 from syncd.allocations.push import enqueue_allocation
-from syncd.allocations.tables import Allocation, PayerAlias, RejectedPair
+from syncd.allocations.tables import Allocation, AllocationState, PayerAlias, RejectedPair
 from syncd.errors import FatalError
 from syncd.ingest.tables import BankTransaction
 from syncd.mirror.tables import Invoice
@@ -40,7 +40,7 @@ def pending(session: Session, company_id: int) -> list[Proposal]:
     """Proposals waiting for a person, oldest bank line first."""
     rows = session.scalars(
         select(Allocation)
-        .where(Allocation.company_id == company_id, Allocation.state == "proposed")
+        .where(Allocation.company_id == company_id, Allocation.state == AllocationState.PROPOSED)
         .order_by(Allocation.bank_transaction_id, Allocation.id)
     ).all()
     groups: dict[str, list[Allocation]] = {}
@@ -137,12 +137,16 @@ def reject(session: Session, company_id: int, ref: str, *, by: str, now: dt.date
 
 
 def _undecided(members: list[Allocation], action: str) -> list[Allocation]:
-    decided = [m for m in members if m.state != "proposed"]
+    decided = [m for m in members if m.state != AllocationState.PROPOSED]
     if decided:
         first = decided[0]
         raise DecisionError(
             f"cannot {action}: allocation {first.id} is already {first.state}"
-            + (" (use `syncd undo` to reverse an accepted one)" if first.state == "accepted" else "")
+            + (
+                " (use `syncd undo` to reverse an accepted one)"
+                if first.state == AllocationState.ACCEPTED
+                else ""
+            )
         )
     return members
 

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.allocations.tables import Allocation, AllocationState
+from syncd.allocations.tables import Allocation, AllocationState, PushState
 from syncd.audit.compare import BankLine, Booking
 from syncd.domain import invoice_math as im
 from syncd.ingest.tables import MATCHABLE_IDENTITIES, BankTransaction
@@ -107,7 +107,7 @@ def explained_bank_lines(session: Session, company_id: int) -> frozenset[int]:
     ids = set(
         session.scalars(
             select(Allocation.bank_transaction_id).where(
-                Allocation.company_id == company_id, Allocation.push_state == "done"
+                Allocation.company_id == company_id, Allocation.push_state == PushState.DONE
             )
         )
     )

@@ -16,7 +16,7 @@ from typing import Any
 from rich.progress import Progress
 
 from syncd.allocations.held import BOOKINGS
-from syncd.allocations.job import company_rules
+from syncd.allocations.match_stage import company_rules
 from syncd.bankfiles import DEFAULT_MAX_BYTES, FileFormat
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.errors import ConfigError

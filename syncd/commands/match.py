@@ -42,7 +42,7 @@ def selected_companies(settings: Settings, company: str | None) -> tuple[Company
 
 def _match(args: argparse.Namespace) -> int:
     with build_app(args) as app:
-        from syncd.allocations.job import run_match  # the matcher: only when matching
+        from syncd.allocations.match_stage import run_match  # the matcher: only when matching
 
         now = utcnow()
         reports = [

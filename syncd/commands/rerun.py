@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import select, update
 
 from syncd.allocations.held import BOOKINGS
-from syncd.allocations.job import run_match
+from syncd.allocations.match_stage import run_match
 from syncd.app import App
 from syncd.clock import STOCKHOLM, business_date
 from syncd.commands import add_json_flag, build_app, emit_json
@@ -29,6 +29,7 @@ from syncd.errors import ConfigError
 from syncd.ingest.importer import ImportStatus, import_file
 from syncd.ingest.inbox import move_into
 from syncd.mirror import repo
+from syncd.outbox.kinds import CommandState
 from syncd.outbox.tables import OutboxCommand
 from syncd.pull import Puller
 from syncd.pull.run import PullConfig
@@ -99,7 +100,9 @@ def _failed_since(company: CompanySettings, since: dt.date, session: Any) -> Any
     pk = repo.ensure_company(session, str(company.id)).id
     start = dt.datetime.combine(since, dt.time(), tzinfo=STOCKHOLM).astimezone(dt.UTC)
     return select(OutboxCommand.id).where(
-        OutboxCommand.company_id == pk, OutboxCommand.state == "failed", OutboxCommand.created_at >= start
+        OutboxCommand.company_id == pk,
+        OutboxCommand.state == CommandState.FAILED,
+        OutboxCommand.created_at >= start,
     )
 
 
@@ -134,7 +137,7 @@ def _run_stage(
         session.execute(
             update(OutboxCommand)
             .where(OutboxCommand.id.in_(ids))
-            .values(state="pending", next_attempt_at=now, error=None)
+            .values(state=CommandState.PENDING, next_attempt_at=now, error=None)
         )
     pushed = CompanyCycle(app, company, puller=puller).push()
     return {"stage": stage, "retried": len(ids), **pushed.to_json()}

@@ -104,7 +104,7 @@ def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
 def assign_command(args: argparse.Namespace) -> int:
     """Book a bank line to the named invoice, under the match lock so the matcher cannot race it."""
     from syncd.allocations import assign as manual
-    from syncd.allocations.job import company_rules  # the matcher's rules: only when booking
+    from syncd.allocations.match_stage import company_rules  # the matcher's rules: only when booking
 
     by = person(args.by)
     request = manual.Request(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from syncd import migrate
 from syncd.allocations import inputs, reversals
-from syncd.allocations.tables import Allocation
+from syncd.allocations.tables import Allocation, AllocationState
 from syncd.app import App
 from syncd.audit import store as audit_store
 from syncd.budget import usage
@@ -109,7 +109,7 @@ def _one(session: Session, company: Company, now: Any, quota: int) -> dict[str, 
     lines = [line for line in inputs.bank_lines(session, pk, "") if line.direction.value == "credit"]
     proposed = session.scalar(
         select(func.count(func.distinct(Allocation.group_id))).where(
-            Allocation.company_id == pk, Allocation.state == "proposed"
+            Allocation.company_id == pk, Allocation.state == AllocationState.PROPOSED
         )
     )
     outbox = Counter(

@@ -18,8 +18,8 @@ from decimal import Decimal
 from typing import Any
 
 from syncd.allocations.held import BOOKINGS
-from syncd.allocations.job import company_rules, run_match
 from syncd.allocations.lifecycle import AllocationLifecycle
+from syncd.allocations.match_stage import company_rules, run_match
 from syncd.app import App
 from syncd.budget import LedgerRecorder
 from syncd.clock import business_date

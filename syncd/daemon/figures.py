@@ -12,6 +12,7 @@ from syncd.budget import usage
 from syncd.mirror.tables import Company
 from syncd.ops.metrics import PAUSE_KINDS, BudgetFigures, OutboxFigures, PauseFigures
 from syncd.outbox import duplicates
+from syncd.outbox.kinds import OPEN_STATES
 from syncd.outbox.tables import OutboxCommand
 from syncd.pull import pauses
 from syncd.settings import Settings
@@ -34,7 +35,7 @@ def outbox_figures(sessions: sessionmaker[Session], now: dt.datetime) -> list[Ou
         oldest = dict(
             session.execute(
                 select(OutboxCommand.company_id, func.min(OutboxCommand.created_at))
-                .where(OutboxCommand.state.in_(("pending", "sending", "unknown")))
+                .where(OutboxCommand.state.in_(OPEN_STATES))
                 .group_by(OutboxCommand.company_id)
             ).all()
         )

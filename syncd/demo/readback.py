@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from syncd.allocations import review
-from syncd.allocations.tables import ACTIVE_STATES, Allocation
+from syncd.allocations.tables import ACTIVE_STATES, Allocation, AllocationState
 from syncd.app import App
 from syncd.daemon.cycle import CycleReport
 from syncd.demo.payments import BankDay
@@ -328,7 +328,7 @@ def collect(
         lines = {row.id: BankLine.of(row) for row in session.scalars(select(BankTransaction))}
         accepted = session.scalars(
             select(Allocation)
-            .where(Allocation.company_id == pk, Allocation.state == "accepted")
+            .where(Allocation.company_id == pk, Allocation.state == AllocationState.ACCEPTED)
             .order_by(Allocation.bank_transaction_id, Allocation.invoice_number)
         ).all()
         booked = tuple(_booking(sandbox, key, row, lines[row.bank_transaction_id]) for row in accepted)

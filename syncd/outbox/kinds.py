@@ -40,3 +40,5 @@ RECORD_KINDS = frozenset({CommandKind.RECORD_PAYMENT, CommandKind.RECORD_SETTLEM
 RUNNABLE = (CommandState.PENDING, CommandState.UNKNOWN)
 IN_FLIGHT = (CommandState.SENDING, CommandState.UNKNOWN)
 FINISHED = (CommandState.DONE, CommandState.CANCELLED)
+OPEN_STATES = (CommandState.PENDING, CommandState.SENDING, CommandState.UNKNOWN)
+"""Waiting to be sent or settled (a failed command waits for a person instead)."""

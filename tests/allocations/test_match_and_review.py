@@ -17,7 +17,7 @@ from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from syncd.allocations import review
-from syncd.allocations.job import run_match
+from syncd.allocations.match_stage import run_match
 from syncd.allocations.tables import Allocation, PayerAlias, RejectedPair
 from syncd.app import App
 from syncd.cli import main

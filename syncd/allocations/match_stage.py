@@ -1,4 +1,4 @@
-"""The match job: load from the mirror, call the pure matcher, persist in one transaction.
+"""The match stage: load from the mirror, call the pure matcher, persist in one transaction.
 
 Auto-accepted allocations get their outbox commands in the same transaction, so a crash can
 never leave an accepted allocation without its push, or a push without its decision. Proposals
@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from syncd.allocations import inputs
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation as AllocationRow
+from syncd.allocations.tables import AllocationState
 from syncd.domain.models import Allocation, Decision, MatchResult, Problem
 from syncd.match.engine import propose
 from syncd.match.explain import explain
@@ -132,7 +133,7 @@ def persist(
         rows.append(row)
     session.flush()
     for row in rows:
-        if row.state == "accepted":
+        if row.state == AllocationState.ACCEPTED:
             enqueue_allocation(session, row, payment_account=payment_account)
     return rows
 
@@ -149,7 +150,7 @@ def _row(company_id: int, allocation: Allocation, booked: dt.date, now: dt.datet
         kind=allocation.kind.value,
         decision=allocation.decision.value,
         confidence=allocation.confidence,
-        state="accepted" if auto else "proposed",
+        state=AllocationState.ACCEPTED if auto else AllocationState.PROPOSED,
         currency=allocation.currency,
         amount=allocation.amount,
         amount_sek=allocation.amount_sek,
@@ -182,10 +183,10 @@ def expire_stale(session: Session, company_id: int, *, now: dt.datetime) -> int:
         update(AllocationRow)
         .where(
             AllocationRow.company_id == company_id,
-            AllocationRow.state == "proposed",
+            AllocationRow.state == AllocationState.PROPOSED,
             AllocationRow.created_at < now - PROPOSAL_TTL,
         )
-        .values(state="expired", decided_at=now, decided_by="expired")
+        .values(state=AllocationState.EXPIRED, decided_at=now, decided_by="expired")
     )
     return int(getattr(result, "rowcount", 0) or 0)
 
