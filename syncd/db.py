@@ -116,13 +116,19 @@ def utcnow() -> dt.datetime:
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
-    """An engine with exact JSON and, on SQLite, WAL, foreign keys and a busy timeout."""
+    """An engine with exact JSON; on SQLite WAL, foreign keys and a busy timeout; on PostgreSQL
+    with psycopg, plans made for each query's values."""
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         kwargs.setdefault("connect_args", {"timeout": 30})
+    elif parsed.get_backend_name() == "postgresql" and parsed.get_driver_name() == "psycopg":
+        # No server-side prepared statements: after five runs psycopg prepares a query, and
+        # PostgreSQL may then keep a generic plan that ignores the values (the bank import's
+        # same-day candidate query went from 9 ms to 560 ms at 30,000 rows that way).
+        kwargs.setdefault("connect_args", {"prepare_threshold": None})
     engine = create_engine(
         url,
         json_serializer=jsonutil.dumps,

@@ -22,6 +22,7 @@ from syncd.bankfiles import model
 from syncd.bankfiles.camt_entry import LOCAL_BATCH
 from syncd.bankfiles.model import Fingerprinter
 from syncd.ingest import identity
+from syncd.ingest.copy import copy_insert
 from syncd.ingest.identity import Verdict
 from syncd.ingest.tables import (
     MATCHABLE_IDENTITIES,
@@ -238,22 +239,26 @@ def insert_transactions(
             values["fingerprint"] = _stored_key(delivery, tx, line)
         keys[values["fingerprint"]] = tx.fingerprint
         rows.append(values)
-    ids: dict[str, int] = {}
-    if rows:
-        # A Core insert on the table, not the ORM entity: the ORM's bulk path splits rows into
-        # small batches whenever their None-ness differs (~6 rows per statement on PostgreSQL),
-        # Core's insertmanyvalues sends up to a thousand per statement.
-        table = BankTransaction.__table__
-        assert isinstance(table, Table)  # noqa: S101 - a declarative model's table
-        statement = (
-            _insert(session, table)
-            .on_conflict_do_nothing(index_elements=["company_id", "fingerprint"])
-            .returning(table.c.id, table.c.fingerprint)
-        )
-        # A conflict means a concurrent import stored the same bank reference first: known.
-        ids = {keys[stored]: row_id for row_id, stored in session.execute(statement, rows)}
+    # A conflict means a concurrent import stored the same bank reference first: known.
+    ids = {keys[stored]: row_id for row_id, stored in _insert_new(session, rows)} if rows else {}
     session.flush()
     return Inserted(ids, len(transactions) - len(ids), held=held)
+
+
+def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
+    """Insert ``rows`` unless their key is taken; ``(id, fingerprint)`` of the rows inserted."""
+    table = BankTransaction.__table__
+    assert isinstance(table, Table)  # noqa: S101 - a declarative model's table
+    if session.get_bind().dialect.name == "postgresql":
+        return copy_insert(session, table, rows, conflict=("company_id", "fingerprint"))
+    # A Core insert on the table, not the ORM entity: the ORM's bulk path splits rows into small
+    # batches whenever their None-ness differs; Core's insertmanyvalues sends many per statement.
+    statement = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=["company_id", "fingerprint"])
+        .returning(table.c.id, table.c.fingerprint)
+    )
+    return [(row_id, stored) for row_id, stored in session.execute(statement, rows)]
 
 
 def _stored_key(delivery: Delivery, tx: model.BankTransaction, line: identity.Line) -> str:
