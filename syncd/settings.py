@@ -354,6 +354,15 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> None:
+    """Environment variables over the file: top-level, ``SYNCD_SECTION__KEY``, then the shorthand."""
+    _apply_top_level_env(env, data, sources)
+    _apply_nested_env(env, data, sources)
+    _apply_shorthand(env, data, sources)
+
+
+def _apply_top_level_env(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
     for name, path in _TOP_LEVEL_ENV.items():
         if name in env:
             _set(data, path, env[name])
@@ -361,6 +370,11 @@ def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple
         if f"{name}_FILE" in env:
             _set(data, path, _read_secret_file(env[f"{name}_FILE"], key=f"{name}_FILE", source="environment"))
             sources[path] = f"file named by environment {name}_FILE"
+
+
+def _apply_nested_env(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
     for name, value in env.items():  # SYNCD_SECTION__KEY for nested keys
         if name.startswith("SYNCD_") and "__" in name:
             path = tuple(part.lower() for part in name.removeprefix("SYNCD_").split("__"))
@@ -373,6 +387,11 @@ def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple
             _set(data, path, value)
             sources[path] = f"environment {name}"
 
+
+def _apply_shorthand(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
+    """The single-company variables fill (or add) the ``[[companies]]`` entry with that id."""
     shorthand = _shorthand(env)
     if "SYNCD_BOKIO_TOKEN_FILE" in env:
         shorthand["token"] = _read_secret_file(
