@@ -504,30 +504,13 @@ def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Sett
 def _matching_problems(
     table: dict[str, Any], where: tuple[str, ...], sources: dict[tuple[str, ...], str]
 ) -> list[ConfigError]:
-    """Each ``[companies.matching]`` key checked alone, so every bad one is named (not only the first)."""
-    from dataclasses import fields
+    """Every bad ``[companies.matching]`` key (validated by :class:`~syncd.match.rules.MatchRules`)."""
+    from syncd.match.rules import rule_problems
 
-    from syncd.match.rules import MatchRules, rules_from_mapping
-
-    known = sorted(f.name for f in fields(MatchRules))
     problems = []
-    for key, value in table.items():
-        loc = (*where, str(key))
-        if key not in known:
-            message = f"unknown matching rule{_did_you_mean(str(key), known)}; known: {', '.join(known)}"
-            problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
-            continue
-        try:
-            rules_from_mapping({key: value})
-        except ConfigError as exc:
-            text = str(exc).removesuffix(f" (key {exc.key!r})")
-            problems.append(ConfigError(text, key=".".join(loc), source=_source_for(loc, sources)))
-    if not problems:
-        try:
-            rules_from_mapping(table)
-        except ConfigError as exc:
-            loc = (*where, exc.key or "")
-            problems.append(ConfigError(str(exc), key=".".join(loc), source=_source_for(loc, sources)))
+    for problem in rule_problems(table)[1]:
+        loc = (*where, *problem.key.split("."))
+        problems.append(ConfigError(problem.message, key=".".join(loc), source=_source_for(loc, sources)))
     return problems
 
 
