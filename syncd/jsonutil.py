@@ -1,8 +1,14 @@
-"""JSON with exact Decimals in both directions.
+"""syncd's one JSON codec, with exact Decimals in both directions.
 
 The standard decoder turns ``12.10`` into a float and the standard encoder refuses Decimal; both
 would put money at risk. :func:`loads` parses every non-integer number as Decimal and
-:func:`dumps` writes Decimals as JSON numbers with exactly their digits.
+:func:`dumps` writes Decimals as JSON numbers with exactly their digits (``format(d, "f")``: no
+exponent such as ``1E+2``, which some servers read as a float). Floats are refused.
+
+Everything outside the sandbox reads and writes JSON here: Bokio request and response bodies
+(:mod:`syncd.bokio.engine`), the database's JSON columns, mirror hashes (:func:`canonical`),
+``--json`` output and golden files (``indent``). The sandbox keeps a codec of its own on purpose:
+a fake that shares syncd's code cannot contradict it.
 """
 
 from __future__ import annotations
@@ -25,34 +31,59 @@ def loads(text: str | bytes) -> Any:
     return json.loads(text, parse_float=Decimal)
 
 
-def dumps(value: Any, *, sort_keys: bool = False) -> str:
-    """Serialise to compact JSON; Decimal as a plain number, dates ISO, enums by value.
+def dumps(value: Any, *, sort_keys: bool = False, indent: int | None = None) -> str:
+    """Serialise to JSON; Decimal as a plain number, dates ISO, enums by value, floats refused.
+
+    Compact by default; with ``indent`` laid out exactly as ``json.dumps(..., indent=...)`` would.
 
     >>> dumps({"sum": Decimal("0.30"), "n": 1})
     '{"sum":0.30,"n":1}'
+    >>> print(dumps({"a": [Decimal("1E+2")]}, indent=1))
+    {
+     "a": [
+      100
+     ]
+    }
     """
-    return "".join(_encode(value, sort_keys))
+    return "".join(_encode(value, sort_keys, indent, 0))
 
 
-def _encode(value: Any, sort_keys: bool) -> list[str]:
+def _container(open_: str, close: str, members: list[list[str]], indent: int | None, level: int) -> list[str]:
+    if not members:
+        return [open_ + close]
+    if indent is None:
+        separator, inner, outer = ",", "", ""
+    else:
+        inner = "\n" + " " * (indent * (level + 1))
+        outer = "\n" + " " * (indent * level)
+        separator = "," + inner
+    parts = [open_, inner]
+    for index, member in enumerate(members):
+        if index:
+            parts.append(separator)
+        parts.extend(member)
+    return [*parts, outer, close]
+
+
+def _encode(value: Any, sort_keys: bool, indent: int | None, level: int) -> list[str]:
     if isinstance(value, Mapping):
         items = sorted(value.items()) if sort_keys else list(value.items())
-        parts: list[str] = []
-        for key, item in items:
-            parts.extend((",", json.dumps(str(key), ensure_ascii=False), ":", *_encode(item, sort_keys)))
-        return ["{", *parts[1:], "}"]
+        colon = ":" if indent is None else ": "
+        members = [
+            [json.dumps(str(key), ensure_ascii=False), colon, *_encode(item, sort_keys, indent, level + 1)]
+            for key, item in items
+        ]
+        return _container("{", "}", members, indent, level)
     if isinstance(value, list | tuple):
-        parts = []
-        for item in value:
-            parts.extend((",", *_encode(item, sort_keys)))
-        return ["[", *parts[1:], "]"]
+        members = [_encode(item, sort_keys, indent, level + 1) for item in value]
+        return _container("[", "]", members, indent, level)
     return [_scalar(value)]
 
 
 def _scalar(value: Any) -> str:
     if isinstance(value, Decimal):
         if not value.is_finite():
-            raise ValueError(f"cannot write {value} as JSON")
+            raise ValueError(f"cannot write {value} as a JSON number")
         return format(value, "f")
     if isinstance(value, float):
         raise TypeError("floats are not allowed in syncd JSON; use Decimal")

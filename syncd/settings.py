@@ -359,6 +359,15 @@ def _set(data: dict[str, Any], path: tuple[str, ...], value: Any) -> None:
 
 
 def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> None:
+    """Environment variables over the file: top-level, ``SYNCD_SECTION__KEY``, then the shorthand."""
+    _apply_top_level_env(env, data, sources)
+    _apply_nested_env(env, data, sources)
+    _apply_shorthand(env, data, sources)
+
+
+def _apply_top_level_env(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
     for name, path in _TOP_LEVEL_ENV.items():
         if name in env:
             _set(data, path, env[name])
@@ -366,6 +375,11 @@ def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple
         if f"{name}_FILE" in env:
             _set(data, path, _read_secret_file(env[f"{name}_FILE"], key=f"{name}_FILE", source="environment"))
             sources[path] = f"file named by environment {name}_FILE"
+
+
+def _apply_nested_env(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
     for name, value in env.items():  # SYNCD_SECTION__KEY for nested keys
         if name.startswith("SYNCD_") and "__" in name:
             path = tuple(part.lower() for part in name.removeprefix("SYNCD_").split("__"))
@@ -378,6 +392,11 @@ def _apply_env(env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple
             _set(data, path, value)
             sources[path] = f"environment {name}"
 
+
+def _apply_shorthand(
+    env: Mapping[str, str], data: dict[str, Any], sources: dict[tuple[str, ...], str]
+) -> None:
+    """The single-company variables fill (or add) the ``[[companies]]`` entry with that id."""
     shorthand = _shorthand(env)
     if "SYNCD_BOKIO_TOKEN_FILE" in env:
         shorthand["token"] = _read_secret_file(
@@ -490,30 +509,13 @@ def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Sett
 def _matching_problems(
     table: dict[str, Any], where: tuple[str, ...], sources: dict[tuple[str, ...], str]
 ) -> list[ConfigError]:
-    """Each ``[companies.matching]`` key checked alone, so every bad one is named (not only the first)."""
-    from dataclasses import fields
+    """Every bad ``[companies.matching]`` key (validated by :class:`~syncd.match.rules.MatchRules`)."""
+    from syncd.match.rules import rule_problems
 
-    from syncd.match.rules import MatchRules, rules_from_mapping
-
-    known = sorted(f.name for f in fields(MatchRules))
     problems = []
-    for key, value in table.items():
-        loc = (*where, str(key))
-        if key not in known:
-            message = f"unknown matching rule{_did_you_mean(str(key), known)}; known: {', '.join(known)}"
-            problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
-            continue
-        try:
-            rules_from_mapping({key: value})
-        except ConfigError as exc:
-            text = str(exc).removesuffix(f" (key {exc.key!r})")
-            problems.append(ConfigError(text, key=".".join(loc), source=_source_for(loc, sources)))
-    if not problems:
-        try:
-            rules_from_mapping(table)
-        except ConfigError as exc:
-            loc = (*where, exc.key or "")
-            problems.append(ConfigError(str(exc), key=".".join(loc), source=_source_for(loc, sources)))
+    for problem in rule_problems(table)[1]:
+        loc = (*where, *problem.key.split("."))
+        problems.append(ConfigError(problem.message, key=".".join(loc), source=_source_for(loc, sources)))
     return problems
 
 

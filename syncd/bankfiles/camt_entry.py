@@ -98,6 +98,74 @@ class EntryContext:
     statement_id: str = ""
 
 
+@dataclass(frozen=True, slots=True)
+class _Party:
+    """The counterparty of one payment: ``Dbtr`` for credits, ``Cdtr`` for debits."""
+
+    name: str = ""
+    address: str = ""
+    account: str = ""
+    bankgiro: str = ""
+    org_no: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class _Details:
+    """What one ``TxDtls`` says about its payment (all empty for an entry without details)."""
+
+    references: tuple[Reference, ...] = ()
+    end_to_end_id: str = ""
+    tx_id: str = ""
+    instr_id: str = ""
+    texts: tuple[str, ...] = ()
+    party: _Party = _Party()
+    acct_svcr_ref: str = ""
+    return_reason: str = ""
+
+
+_NO_DETAILS = _Details()
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """The ``Ntry``-level facts every transaction cut from the entry shares."""
+
+    account: str
+    statement_id: str
+    booking_date: date | None
+    value_date: date | None
+    status: Status
+    is_reversal: bool
+    acct_svcr_ref: str
+    entry_ref: str
+    bank_tx_code: str
+    amount: Decimal
+    currency: str
+    direction: Direction
+    texts: tuple[str, ...]
+    charges: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Batch:
+    """How a transaction belongs to its deposit."""
+
+    key: str
+    count: int | None
+    deposit_total: Decimal
+    is_batch: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class _Money:
+    """One transaction's own amount, currency, direction and charges."""
+
+    amount: Decimal
+    currency: str
+    direction: Direction
+    charges: Decimal | None
+
+
 def _charges(x: Xml, el: Element, loc: str) -> Decimal | None:
     """Total of ``Chrgs`` (v04+ ``Rcrd`` list, v02 ``Amt`` directly under ``Chrgs``)."""
     total: Decimal | None = None
@@ -121,36 +189,34 @@ def _bank_tx_code(x: Xml, el: Element) -> str:
     return "/".join(p for p in parts if p) or x.text(el, "BkTxCd/Prtry/Cd")
 
 
-def _party(x: Xml, tx: Element, role: str) -> dict[str, str]:
+def _address(x: Xml, adr: Element | None) -> str:
+    """``PstlAdr`` as one line: address lines, street, post code and town, country."""
+    if adr is None:
+        return ""
+    lines = [(line.text or "").strip() for line in x.findall(adr, "AdrLine")]
+    street = " ".join(p for p in (x.text(adr, "StrtNm"), x.text(adr, "BldgNb")) if p)
+    town = " ".join(p for p in (x.text(adr, "PstCd"), x.text(adr, "TwnNm")) if p)
+    return ", ".join(p for p in [*lines, street, town, x.text(adr, "Ctry")] if p)
+
+
+def _party(x: Xml, tx: Element, role: str) -> _Party:
     """Counterparty fields (``Dbtr`` for credits, ``Cdtr`` for debits); v08 nests them in ``Pty``."""
     party = x.find(tx, f"RltdPties/{role}/Pty")
     if party is None:
         party = x.find(tx, f"RltdPties/{role}")
     acct = x.find(tx, f"RltdPties/{role}Acct/Id")
-    out = {
-        "payer_name": "",
-        "payer_address": "",
-        "payer_account": "",
-        "payer_bankgiro": "",
-        "payer_org_no": "",
-    }
+    name = address = org_no = account = bankgiro = ""
     if party is not None:
-        out["payer_name"] = x.text(party, "Nm")
-        adr = x.find(party, "PstlAdr")
-        if adr is not None:
-            lines = [(line.text or "").strip() for line in x.findall(adr, "AdrLine")]
-            street = " ".join(p for p in (x.text(adr, "StrtNm"), x.text(adr, "BldgNb")) if p)
-            town = " ".join(p for p in (x.text(adr, "PstCd"), x.text(adr, "TwnNm")) if p)
-            out["payer_address"] = ", ".join(p for p in [*lines, street, town, x.text(adr, "Ctry")] if p)
-        out["payer_org_no"] = x.text(party, "Id/OrgId/Othr/Id")
+        name, address = x.text(party, "Nm"), _address(x, x.find(party, "PstlAdr"))
+        org_no = x.text(party, "Id/OrgId/Othr/Id")
     if acct is not None:
         other = x.text(acct, "Othr/Id")
         scheme = x.text(acct, "Othr/SchmeNm/Prtry") or x.text(acct, "Othr/SchmeNm/Cd")
         if scheme == "BGNR":
-            out["payer_bankgiro"] = other
+            bankgiro = other
         else:
-            out["payer_account"] = x.text(acct, "IBAN") or other
-    return out
+            account = x.text(acct, "IBAN") or other
+    return _Party(name, address, account, bankgiro, org_no)
 
 
 def _remittance(x: Xml, tx: Element, loc: str) -> tuple[list[Reference], list[str]]:
@@ -175,44 +241,75 @@ def _remittance(x: Xml, tx: Element, loc: str) -> tuple[list[Reference], list[st
     return refs, [t for t in texts if t]
 
 
-def _details(x: Xml, tx: Element | None, direction: Direction, loc: str) -> dict[str, object]:
+def _details(x: Xml, tx: Element | None, direction: Direction, loc: str) -> _Details:
     """Fields that come from one ``TxDtls`` (all empty when the entry has none)."""
     if tx is None:
-        return {}
+        return _NO_DETAILS
     refs, texts = _remittance(x, tx, loc)
     texts.append(x.text(tx, "AddtlTxInf"))
-    out: dict[str, object] = {
-        "references": tuple(refs),
-        "end_to_end_id": x.text(tx, "Refs/EndToEndId"),
-        "tx_id": x.text(tx, "Refs/TxId"),
-        "instr_id": x.text(tx, "Refs/InstrId"),
-        "_texts": [t for t in texts if t],
-        **_party(x, tx, "Dbtr" if direction is Direction.CREDIT else "Cdtr"),
-    }
-    if x.text(tx, "Refs/AcctSvcrRef"):
-        out["acct_svcr_ref"] = x.text(tx, "Refs/AcctSvcrRef")
-    reason = x.text(tx, "RtrInf/Rsn/Cd") or x.text(tx, "RtrInf/Rsn/Prtry")
-    if reason:
-        out["return_reason"] = reason
-    return out
+    return _Details(
+        references=tuple(refs),
+        end_to_end_id=x.text(tx, "Refs/EndToEndId"),
+        tx_id=x.text(tx, "Refs/TxId"),
+        instr_id=x.text(tx, "Refs/InstrId"),
+        texts=tuple(t for t in texts if t),
+        party=_party(x, tx, "Dbtr" if direction is Direction.CREDIT else "Cdtr"),
+        acct_svcr_ref=x.text(tx, "Refs/AcctSvcrRef"),
+        return_reason=x.text(tx, "RtrInf/Rsn/Cd") or x.text(tx, "RtrInf/Rsn/Prtry"),
+    )
 
 
-def _finish(fields: dict[str, object], extra_texts: list[str]) -> dict[str, object]:
-    texts = [*fields.pop("_texts", []), *extra_texts]  # type: ignore[misc]
+def _transaction(  # noqa: PLR0917 - private builder; each argument is one typed part
+    entry: _Entry,
+    details: _Details,
+    money: _Money,
+    batch: _Batch | None,
+    acct_svcr_ref: str,
+    texts: tuple[str, ...],
+    source_location: str,
+) -> BankTransaction:
+    """One :class:`BankTransaction` from its parts; a detail's own bank reference wins."""
     free_text = "\n".join(texts)
-    fields["free_text"] = free_text
-    fields["tokens"] = tuple(candidate_tokens(free_text))
-    return fields
+    party = details.party
+    return BankTransaction(
+        account=entry.account,
+        booking_date=entry.booking_date,
+        value_date=entry.value_date,
+        status=entry.status,
+        is_reversal=entry.is_reversal,
+        acct_svcr_ref=details.acct_svcr_ref or acct_svcr_ref,
+        entry_ref=entry.entry_ref,
+        bank_tx_code=entry.bank_tx_code,
+        statement_id=entry.statement_id,
+        references=details.references,
+        end_to_end_id=details.end_to_end_id,
+        tx_id=details.tx_id,
+        instr_id=details.instr_id,
+        return_reason=details.return_reason,
+        payer_name=party.name,
+        payer_address=party.address,
+        payer_account=party.account,
+        payer_bankgiro=party.bankgiro,
+        payer_org_no=party.org_no,
+        free_text=free_text,
+        tokens=tuple(candidate_tokens(free_text)),
+        amount=money.amount,
+        currency=money.currency,
+        direction=money.direction,
+        charges=money.charges,
+        batch_key=batch.key if batch else None,
+        is_batch=batch.is_batch if batch else False,
+        batch_count=batch.count if batch else None,
+        deposit_total=batch.deposit_total if batch else None,
+        source_location=source_location,
+    )
 
 
-def entry_transactions(
-    x: Xml, ntry: Element, ctx: EntryContext, loc: str, problems: ProblemLog
-) -> list[BankTransaction]:
-    """Turn one ``Ntry`` into one transaction, or one per ``TxDtls`` when it is a batch."""
+def _read_entry(x: Xml, ntry: Element, ctx: EntryContext, loc: str) -> _Entry:
+    """The entry's own facts, each checked; a missing or unreadable one raises ParseError."""
     found = x.amount(ntry, "Amt", loc)
     if found is None:
         raise x.fail(f"{loc}/Amt", "entry has no amount")
-    amount, currency = found
     direction = _DIRECTION.get(x.text(ntry, "CdtDbtInd"))
     if direction is None:
         raise x.fail(f"{loc}/CdtDbtInd", f"expected CRDT or DBIT, got {x.text(ntry, 'CdtDbtInd')[:20]!r}")
@@ -223,83 +320,90 @@ def entry_transactions(
     booking = x.date(ntry, "BookgDt", loc)
     if booking is None and status is Status.BOOKED:
         raise x.fail(f"{loc}/BookgDt", "booked entry without booking date")
-    acct_svcr_ref, entry_ref = x.text(ntry, "AcctSvcrRef"), x.text(ntry, "NtryRef")
-    base: dict[str, object] = {
-        "account": ctx.account,
-        "booking_date": booking,
-        "value_date": x.date(ntry, "ValDt", loc),
-        "status": status,
-        "is_reversal": x.text(ntry, "RvslInd").lower() in {"true", "1"},
-        "acct_svcr_ref": acct_svcr_ref,
-        "entry_ref": entry_ref,
-        "bank_tx_code": _bank_tx_code(x, ntry),
-        "statement_id": ctx.statement_id,
-    }
-    batch = x.find(ntry, "NtryDtls/Btch")
+    entry_text = x.text(ntry, "AddtlNtryInf")
+    return _Entry(
+        account=ctx.account,
+        statement_id=ctx.statement_id,
+        booking_date=booking,
+        value_date=x.date(ntry, "ValDt", loc),
+        status=status,
+        is_reversal=x.text(ntry, "RvslInd").lower() in {"true", "1"},
+        acct_svcr_ref=x.text(ntry, "AcctSvcrRef"),
+        entry_ref=x.text(ntry, "NtryRef"),
+        bank_tx_code=_bank_tx_code(x, ntry),
+        amount=found[0],
+        currency=found[1],
+        direction=direction,
+        texts=(entry_text,) if entry_text else (),
+        charges=_charges(x, ntry, loc),
+    )
+
+
+def _batch_count(x: Xml, ntry: Element, loc: str) -> int | None:
+    """``Btch/NbOfTxs``: how many payments the bank says the deposit holds (None when unsaid)."""
     count_text = x.text(ntry, "NtryDtls/Btch/NbOfTxs")
     if count_text and not (count_text.isdigit() and len(count_text) <= 9):
         raise x.fail(f"{loc}/NtryDtls/Btch/NbOfTxs", f"not a count: {count_text[:20]!r}")
-    count = int(count_text) if count_text else None
-    txs = [
+    return int(count_text) if count_text else None
+
+
+def _tx_details(x: Xml, ntry: Element, loc: str) -> list[tuple[str, Element]]:
+    """Every ``TxDtls`` of the entry with its location."""
+    return [
         (f"{loc}/NtryDtls[{i}]/TxDtls[{j}]", tx)
         for i, dtls in enumerate(x.findall(ntry, "NtryDtls"), 1)
         for j, tx in enumerate(x.findall(dtls, "TxDtls"), 1)
     ]
+
+
+def _batch_key(x: Xml, entry: _Entry, batch: Element | None, loc: str) -> str:
     # NtryRef and MsgId are numbered per message: a key built on them would tie one deposit to
     # another file's unrelated deposit. Without a bank reference the key is local to this file.
-    batch_id = acct_svcr_ref or x.text(batch, "PmtInfId") or f"{LOCAL_BATCH}{loc}"
-    batch_key = f"camt:{ctx.account}:{booking}:{amount}:{currency}:{batch_id}"
-    entry_text = [x.text(ntry, "AddtlNtryInf")] if x.text(ntry, "AddtlNtryInf") else []
-    entry_charges = _charges(x, ntry, loc)
+    batch_id = entry.acct_svcr_ref or x.text(batch, "PmtInfId") or f"{LOCAL_BATCH}{loc}"
+    return f"camt:{entry.account}:{entry.booking_date}:{entry.amount}:{entry.currency}:{batch_id}"
+
+
+def entry_transactions(
+    x: Xml, ntry: Element, ctx: EntryContext, loc: str, problems: ProblemLog
+) -> list[BankTransaction]:
+    """Turn one ``Ntry`` into one transaction, or one per ``TxDtls`` when it is a batch."""
+    entry = _read_entry(x, ntry, ctx, loc)
+    batch_el = x.find(ntry, "NtryDtls/Btch")
+    count = _batch_count(x, ntry, loc)
+    txs = _tx_details(x, ntry, loc)
     if count is not None and txs and count != len(txs):
         problems.warning(loc, f"batch says {count} transactions but has {len(txs)} TxDtls")
-
-    unsplit = not txs and batch is not None and count != 1
+    batch = _Batch(_batch_key(x, entry, batch_el, loc), count, entry.amount)
+    unsplit = not txs and batch_el is not None and count != 1
     if len(txs) > 1 or (txs and (count or 0) > 1):
-        split = _split(x, txs, base, direction, currency, amount, batch_key, loc, problems)
+        split = _split(x, entry, txs, batch, loc, problems)
         if split is not None:
             return split
         unsplit = True
     if unsplit:
-        return [
-            BankTransaction(
-                **_finish(base, entry_text),  # type: ignore[arg-type]
-                amount=amount,
-                currency=currency,
-                direction=direction,
-                charges=entry_charges,
-                batch_key=batch_key,
-                is_batch=True,
-                batch_count=count,
-                deposit_total=amount,
-                source_location=loc,
-            )
-        ]
-    tx_loc, tx = txs[0] if len(txs) == 1 else (loc, None)
-    fields = {**base, **_details(x, tx, direction, tx_loc)}
-    charges = entry_charges
+        money = _Money(entry.amount, entry.currency, entry.direction, entry.charges)
+        whole = _Batch(batch.key, count, entry.amount, is_batch=True)
+        return [_transaction(entry, _NO_DETAILS, money, whole, entry.acct_svcr_ref, entry.texts, loc)]
+    return [_single(x, entry, txs[0] if txs else None, loc)]
+
+
+def _single(x: Xml, entry: _Entry, found: tuple[str, Element] | None, loc: str) -> BankTransaction:
+    """An entry that is one payment, with its one ``TxDtls`` (if any) filling in the details."""
+    tx_loc, tx = found if found is not None else (loc, None)
+    details = _details(x, tx, entry.direction, tx_loc)
+    charges = entry.charges
     if charges is None and tx is not None:
         charges = _charges(x, tx, tx_loc)
-    return [
-        BankTransaction(
-            **_finish(fields, entry_text),  # type: ignore[arg-type]
-            amount=amount,
-            currency=currency,
-            direction=direction,
-            charges=charges,
-            source_location=loc,
-        )
-    ]
+    money = _Money(entry.amount, entry.currency, entry.direction, charges)
+    texts = (*details.texts, *entry.texts)
+    return _transaction(entry, details, money, None, entry.acct_svcr_ref, texts, loc)
 
 
 def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
     x: Xml,
+    entry: _Entry,
     txs: list[tuple[str, Element]],
-    base: dict[str, object],
-    direction: Direction,
-    currency: str,
-    total: Decimal,
-    batch_key: str,
+    batch: _Batch,
     loc: str,
     problems: ProblemLog,
 ) -> list[BankTransaction] | None:
@@ -307,32 +411,22 @@ def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
     out: list[BankTransaction] = []
     signed_sum = Decimal(0)
     same_currency = True
+    parts = _Batch(batch.key, len(txs), entry.amount)
     for tx_loc, tx in txs:
         found = x.amount(tx, "Amt", tx_loc) or x.amount(tx, "AmtDtls/TxAmt/Amt", tx_loc)
         if found is None:
             problems.error(tx_loc, "batch detail without amount; the batch is kept unsplit")
             return None
         amount, ccy = found
-        tx_dir = _DIRECTION.get(x.text(tx, "CdtDbtInd"), direction)
-        signed_sum += amount if tx_dir is direction else -amount
-        same_currency = same_currency and ccy == currency
+        tx_dir = _DIRECTION.get(x.text(tx, "CdtDbtInd"), entry.direction)
+        signed_sum += amount if tx_dir is entry.direction else -amount
+        same_currency = same_currency and ccy == entry.currency
+        details = _details(x, tx, tx_dir, tx_loc)
+        money = _Money(amount, ccy, tx_dir, _charges(x, tx, tx_loc))
         # the entry's AcctSvcrRef names the deposit, not this payment: a detail keeps only its own
-        fields = {**base, "acct_svcr_ref": "", **_details(x, tx, tx_dir, tx_loc)}
-        out.append(
-            BankTransaction(
-                **_finish(fields, []),  # type: ignore[arg-type]
-                amount=amount,
-                currency=ccy,
-                direction=tx_dir,
-                charges=_charges(x, tx, tx_loc),
-                batch_key=batch_key,
-                batch_count=len(txs),
-                deposit_total=total,
-                source_location=tx_loc,
-            )
-        )
+        out.append(_transaction(entry, details, money, parts, "", details.texts, tx_loc))
     if not same_currency:
         problems.warning(loc, "batch details are in another currency than the entry; sum not checked")
-    elif signed_sum != total:
-        problems.error(loc, f"batch details sum to {signed_sum} but the entry amount is {total}")
+    elif signed_sum != entry.amount:
+        problems.error(loc, f"batch details sum to {signed_sum} but the entry amount is {entry.amount}")
     return out

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-import json
 from datetime import date
 from decimal import Decimal
 
+from syncd import jsonutil
 from syncd.bankfiles.model import ParseResult
 
 JsonValue = None | bool | int | str | list["JsonValue"] | dict[str, "JsonValue"]
@@ -36,4 +36,4 @@ def to_data(value: object) -> JsonValue:
 
 def render_json(result: ParseResult) -> str:
     """Stable, indented JSON text of ``result`` (ending in a newline)."""
-    return json.dumps(to_data(result), indent=2, ensure_ascii=False, sort_keys=False) + "\n"
+    return jsonutil.dumps(to_data(result), indent=2) + "\n"

@@ -31,7 +31,7 @@ from urllib.parse import urlencode
 import httpx
 from pydantic import SecretStr
 
-from syncd.bokio import wire
+from syncd import jsonutil
 from syncd.bokio.errors import AuthError, ErrorContext, OAuthError, ServerError, TransportError
 
 DEFAULT_BASE_URL = "https://api.bokio.se/v1"
@@ -219,7 +219,7 @@ class OAuthClient:
         if response.status_code >= 500:
             raise ServerError(f"token endpoint answered {response.status_code}", context=ctx)
         try:
-            body: Any = wire.loads(response.text) if response.content else {}
+            body: Any = jsonutil.loads(response.text) if response.content else {}
         except ValueError:
             body = {}
         if response.status_code != 200 or not isinstance(body, dict) or "access_token" not in body:

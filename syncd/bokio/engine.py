@@ -29,6 +29,7 @@ from urllib.parse import quote
 import httpx
 import structlog
 
+from syncd import jsonutil
 from syncd.bokio import wire
 from syncd.bokio.auth import Auth
 from syncd.bokio.errors import (
@@ -198,7 +199,7 @@ class Engine:
                 path=fill_path(template, ids or {}),
                 template=template,
                 params=params,
-                content=wire.dumps(body).encode() if body is not None else None,
+                content=jsonutil.dumps(body).encode() if body is not None else None,
                 deadline=started + self.deadline_s,
                 accept=accept,
             )
@@ -362,7 +363,7 @@ def _read_body(call: _Call, status: int, raw: bytes) -> tuple[Any, bool]:
     if not raw.strip():
         return None, False
     try:
-        return wire.loads(raw), False
+        return jsonutil.loads(raw), False
     except ValueError:
         return None, True
 

@@ -74,7 +74,8 @@ def _match(args: argparse.Namespace) -> int:
 
 
 def _eval(args: argparse.Namespace) -> int:
-    from syncd.match.evaluate import evaluate, generate_corpus, render_table
+    from syncd.evaluation.corpus import generate_corpus
+    from syncd.evaluation.score import evaluate, render_table
     from syncd.match.rules import MatchRules
 
     load(args)
@@ -83,10 +84,12 @@ def _eval(args: argparse.Namespace) -> int:
         emit_json(
             {
                 "incoming": report.incoming,
+                "for_a_person": report.for_a_person,
                 "auto_wrong": report.auto_wrong,
                 "auto_share": f"{report.auto_share:.4f}",
                 "rank1_share": f"{report.rank1_share:.4f}",
                 "tiers": {tier: dataclasses.asdict(counts) for tier, counts in report.tiers.items()},
+                "kinds": report.kind_figures(),
             }
         )
     else:

@@ -1,26 +1,35 @@
 """Matching policy (per company) and matching memory, as validated immutable values.
 
-The settings loader calls :func:`rules_from_mapping` with a company's ``[companies.matching]``
-TOML table; every problem is a :class:`~syncd.errors.ConfigError` naming the offending key, so
-a typo fails at startup instead of silently using a default.
+:class:`MatchRules` is a frozen pydantic model with ``extra="forbid"``: the settings loader
+validates each company's ``[companies.matching]`` TOML table with it (:func:`rule_problems`), so a
+misspelled key or a bad value fails at startup, every one named, instead of silently using a
+default.
 """
 
 from __future__ import annotations
 
-import decimal
+import difflib
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from decimal import Decimal
-from enum import StrEnum
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
+from pydantic_core import ErrorDetails
 
 from syncd.domain.invoice_math import DEFAULT_SETTLEMENT_SIGN, SettlementSign
 from syncd.domain.models import Tier, VatScheme
 from syncd.errors import ConfigError
-
-E = TypeVar("E", bound=StrEnum)
-
 
 DEFAULT_AUTO_TIERS = frozenset(t for t in Tier if t is not Tier.OCR_REPAIR)
 # Stripe, PayPal and Adyen bill from EU entities (reconciliation.md §0.4); Klarna is left to the
@@ -28,46 +37,58 @@ DEFAULT_AUTO_TIERS = frozenset(t for t in Tier if t is not Tier.OCR_REPAIR)
 DEFAULT_PSP_VAT = MappingProxyType({"stripe": VatScheme.EU, "paypal": VatScheme.EU, "adyen": VatScheme.EU})
 
 
-@dataclass(frozen=True, slots=True)
-class MatchRules:
-    """What the matcher may decide on its own; defaults are conservative."""
+class MatchRules(BaseModel):
+    """What the matcher may decide on its own; defaults are conservative.
 
-    bank_fee_tolerance: Decimal = Decimal("50.00")
+    Strict where TOML could mislead: a quoted number is no integer and ``"yes"`` is no boolean.
+    Amounts and percentages are Decimals (TOML has none: a float a person typed converts exactly
+    through its shortest ``repr``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    bank_fee_tolerance: Decimal = Field(default=Decimal("50.00"), ge=0, allow_inf_nan=False)
     """A payment short by at most this (SEK) closes with a ``bankFee`` settlement."""
-    bank_fee_tolerance_percent: Decimal = Decimal("0")
+    bank_fee_tolerance_percent: Decimal = Field(default=Decimal("0"), ge=0, le=100, allow_inf_nan=False)
     """…or by at most this percentage of the outstanding; the larger allowance applies."""
     auto_tiers: frozenset[Tier] = DEFAULT_AUTO_TIERS
     """Tiers allowed to auto-accept at all; each tier still has its own conditions."""
-    ocr_repair_auto: bool = False
+    ocr_repair_auto: StrictBool = False
     """Auto-accept a repaired OCR (unique candidate, exact amount) instead of queueing it."""
-    name_score_review: int = 85
+    name_score_review: StrictInt = Field(default=85, ge=0, le=100)
     """Minimum payer-name similarity (0-100, after normalising) to suggest a customer."""
-    date_window_days_before: int = 180
+    date_window_days_before: StrictInt = Field(default=180, ge=0)
     """Payer tier: consider invoices dated at most this many days before the payment."""
-    date_window_days_after: int = 14
+    date_window_days_after: StrictInt = Field(default=14, ge=0)
     """…and at most this many days after it (prepayments)."""
-    alias_confirmations_for_auto: int = 3
+    alias_confirmations_for_auto: StrictInt = Field(default=3, ge=1)
     """Payer tier auto-accepts only for an alias confirmed at least this many times."""
-    fx_tolerance_percent: Decimal = Decimal("3")
+    fx_tolerance_percent: Decimal = Field(default=Decimal("3"), ge=0, le=100, allow_inf_nan=False)
     """A SEK payment of a foreign invoice closes it when within this % of its SEK value."""
     currency_sign: SettlementSign = DEFAULT_SETTLEMENT_SIGN
     """How Bokio reads a currency settlement's sign: one shared assumption (invoice_math, design §2.5)."""
-    psp_vat_scheme: Mapping[str, VatScheme] = field(default_factory=lambda: DEFAULT_PSP_VAT)
-    subset_max_candidates: int = 20
+    psp_vat_scheme: Mapping[str, VatScheme] = Field(default_factory=lambda: DEFAULT_PSP_VAT)
+    """VAT scheme of each PSP's fees by provider; a table given here adds to the defaults."""
+    subset_max_candidates: StrictInt = Field(default=20, ge=1, le=24)
     """At most this many invoices enter a subset-sum search (it is exponential)."""
-    stripe_reference_keys: tuple[str, ...] = ()
+    stripe_reference_keys: tuple[StrictStr, ...] = ()
     """Stripe report columns holding the Bokio invoice number, first non-empty wins (lower case);
     empty: the usual ones (``syncd.bankfiles.psp.STRIPE_REFERENCE_KEYS``). Read at import."""
 
-    def __post_init__(self) -> None:
-        _require(self.bank_fee_tolerance >= 0, "bank_fee_tolerance", "must be >= 0")
-        _require(0 <= self.bank_fee_tolerance_percent <= 100, "bank_fee_tolerance_percent", "must be 0-100")
-        _require(0 <= self.name_score_review <= 100, "name_score_review", "must be 0-100")
-        _require(self.date_window_days_before >= 0, "date_window_days_before", "must be >= 0")
-        _require(self.date_window_days_after >= 0, "date_window_days_after", "must be >= 0")
-        _require(self.alias_confirmations_for_auto >= 1, "alias_confirmations_for_auto", "must be >= 1")
-        _require(0 <= self.fx_tolerance_percent <= 100, "fx_tolerance_percent", "must be 0-100")
-        _require(1 <= self.subset_max_candidates <= 24, "subset_max_candidates", "must be 1-24")
+    @field_validator("psp_vat_scheme", mode="after")
+    @classmethod
+    def _over_the_defaults(cls, value: Mapping[str, VatScheme]) -> Mapping[str, VatScheme]:
+        table = dict(DEFAULT_PSP_VAT)
+        table.update({provider.strip().lower(): scheme for provider, scheme in value.items()})
+        return MappingProxyType(table)
+
+    @field_validator("stripe_reference_keys", mode="after")
+    @classmethod
+    def _column_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        names = [name.strip().lower() for name in value]
+        if not names or not all(names):
+            raise ValueError("must be a non-empty list of column names (none of them empty)")
+        return tuple(dict.fromkeys(names))
 
     def allows_auto(self, tier: Tier) -> bool:
         """True if ``tier`` may auto-accept (OCR repair also needs ``ocr_repair_auto``)."""
@@ -101,98 +122,54 @@ class MatchMemory:
     aliases: tuple[PayerAlias, ...] = ()
 
 
-def _require(ok: bool, key: str, message: str) -> None:
-    if not ok:
-        raise ConfigError(f"matching rule {key} {message}", key=key)
+@dataclass(frozen=True, slots=True)
+class RuleProblem:
+    """One bad key of a matching table: ``key`` is dotted below the table (``psp_vat_scheme.klarna``)."""
+
+    key: str
+    message: str
 
 
-def _decimal(key: str, value: Any) -> Decimal:
-    # TOML has no decimal type; a float literal typed by a person round-trips exactly via str().
-    if isinstance(value, bool) or not isinstance(value, str | int | float | Decimal):
-        raise ConfigError(f"matching rule {key} must be a number, got {value!r}", key=key)
+KNOWN_RULES = tuple(sorted(MatchRules.model_fields))
+_TOML_WORDS = {"a valid frozenset": "a list", "a valid tuple": "a list", "a valid decimal": "a number"}
+
+
+def _problem(error: ErrorDetails) -> RuleProblem:
+    """A pydantic error as what a person fixes: which key, what is wrong, what is allowed."""
+    key = ".".join(str(part) for part in error["loc"] if not isinstance(part, int))
+    items = [part for part in error["loc"] if isinstance(part, int)]
+    if error["type"] == "extra_forbidden":
+        close = difflib.get_close_matches(key, KNOWN_RULES, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return RuleProblem(key, f"unknown matching rule {key!r}{hint} (known: {', '.join(KNOWN_RULES)})")
+    where = f" (item {items[0] + 1})" if items else ""
+    reason = error["msg"].removeprefix("Value error, ")
+    for python, toml in _TOML_WORDS.items():
+        reason = reason.replace(python, toml)
+    return RuleProblem(key, f"matching rule {key}{where}: {reason}, got {error['input']!r}")
+
+
+def rule_problems(table: Mapping[str, Any]) -> tuple[MatchRules | None, list[RuleProblem]]:
+    """Validate a ``[companies.matching]`` table: the rules, or every problem (not only the first)."""
     try:
-        result = Decimal(str(value))
-    except decimal.InvalidOperation as exc:
-        raise ConfigError(f"matching rule {key} must be a number, got {value!r}", key=key) from exc
-    _require(result.is_finite(), key, "must be finite")
-    return result
+        return MatchRules.model_validate(dict(table)), []
+    except ValidationError as exc:
+        return None, [_problem(error) for error in exc.errors()]
 
 
-def _int(key: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise ConfigError(f"matching rule {key} must be an integer, got {value!r}", key=key)
-    return value
-
-
-def _bool(key: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ConfigError(f"matching rule {key} must be true or false, got {value!r}", key=key)
-    return value
-
-
-def _enum(key: str, value: Any, enum: type[E]) -> E:
-    try:
-        return enum(value)
-    except ValueError as exc:
-        allowed = ", ".join(e.value for e in enum)
-        raise ConfigError(f"matching rule {key} must be one of {allowed}, got {value!r}", key=key) from exc
-
-
-def _tiers(key: str, value: Any) -> frozenset[Tier]:
-    if not isinstance(value, list | tuple):
-        raise ConfigError(f"matching rule {key} must be a list of tier names", key=key)
-    return frozenset(_enum(key, item, Tier) for item in value)
-
-
-def _columns(key: str, value: Any) -> tuple[str, ...]:
-    if not isinstance(value, list | tuple) or not value:
-        raise ConfigError(f"matching rule {key} must be a non-empty list of column names", key=key)
-    names = []
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ConfigError(f"matching rule {key} must list column names, got {item!r}", key=key)
-        names.append(item.strip().lower())
-    return tuple(dict.fromkeys(names))
-
-
-def _vat(key: str, value: Any) -> Mapping[str, VatScheme]:
-    if not isinstance(value, Mapping):
-        raise ConfigError(f"matching rule {key} must be a table of provider = scheme", key=key)
-    table = dict(DEFAULT_PSP_VAT)
-    for provider, scheme in value.items():
-        table[str(provider).strip().lower()] = _enum(f"{key}.{provider}", scheme, VatScheme)
-    return MappingProxyType(table)
-
-
-_PARSERS: dict[str, Any] = {
-    "bank_fee_tolerance": _decimal,
-    "bank_fee_tolerance_percent": _decimal,
-    "auto_tiers": _tiers,
-    "ocr_repair_auto": _bool,
-    "name_score_review": _int,
-    "date_window_days_before": _int,
-    "date_window_days_after": _int,
-    "alias_confirmations_for_auto": _int,
-    "fx_tolerance_percent": _decimal,
-    "currency_sign": lambda key, value: _enum(key, value, SettlementSign),
-    "psp_vat_scheme": _vat,
-    "subset_max_candidates": _int,
-    "stripe_reference_keys": _columns,
-}
-assert set(_PARSERS) == {f.name for f in fields(MatchRules)}  # noqa: S101 - import-time self-check
-
-
-def rules_from_mapping(table: Mapping[str, Any]) -> MatchRules:
-    """Build :class:`MatchRules` from a config table; unknown keys and bad values name the key.
+def rules_from_mapping(table: Mapping[str, Any], *, source: str | None = None) -> MatchRules:
+    """Build :class:`MatchRules` from a config table; a ConfigError names each bad key (and ``source``).
 
     >>> rules_from_mapping({"bank_fee_tolerance": "25", "psp_vat_scheme": {"Klarna": "domestic"}})
     ... # doctest: +ELLIPSIS
     MatchRules(bank_fee_tolerance=Decimal('25'), ...)
     """
-    unknown = sorted(set(table) - set(_PARSERS))
-    if unknown:
-        raise ConfigError(
-            f"unknown matching rule {unknown[0]!r}; known: {', '.join(sorted(_PARSERS))}", key=unknown[0]
-        )
-    values = {key: _PARSERS[key](key, value) for key, value in table.items()}
-    return MatchRules(**values)
+    rules, problems = rule_problems(table)
+    if rules is not None:
+        return rules
+    if len(problems) == 1:
+        raise ConfigError(problems[0].message, key=problems[0].key, source=source)
+    listed = "; ".join(p.message for p in problems)
+    raise ConfigError(
+        f"{len(problems)} problems in the matching rules: {listed}", key=problems[0].key, source=source
+    )

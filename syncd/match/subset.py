@@ -40,6 +40,11 @@ def exact_subsets(amounts: Sequence[int], target: int, *, limit: int = 2) -> lis
         return []
     if total == target:  # all positive, so no smaller subset can also hit the target
         return [tuple(range(len(amounts)))]
+    return _meet_in_the_middle(amounts, target, limit)
+
+
+def _meet_in_the_middle(amounts: Sequence[int], target: int, limit: int) -> list[tuple[int, ...]]:
+    """Pair each right-half sum with the left-half subsets that complete it to ``target``."""
     middle = len(amounts) // 2
     left, right = amounts[:middle], amounts[middle:]
     by_sum: dict[int, list[int]] = {}

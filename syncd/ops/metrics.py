@@ -101,6 +101,33 @@ BudgetSource = Callable[[], Iterable[BudgetFigures]]
 PauseSource = Callable[[], Iterable[PauseFigures]]
 
 
+def _add_pauses(
+    paused: Iterable[PauseFigures], pause_family: GaugeMetricFamily, until_family: GaugeMetricFamily
+) -> None:
+    """Each company's pause flags by kind, and when its pause ends (if it is paused)."""
+    for one in paused:
+        for kind, value in sorted(one.paused.items()):
+            pause_family.add_metric([one.company, kind], value)
+        if one.until_s is not None:
+            until_family.add_metric([one.company], one.until_s)
+
+
+def _add_outbox(
+    outbox: Iterable[OutboxFigures],
+    depth: GaugeMetricFamily,
+    oldest: GaugeMetricFamily,
+    duplicates: GaugeMetricFamily,
+) -> None:
+    """Each company's outbox depth by state, duplicates by status, and its oldest pending age."""
+    for figures in outbox:
+        for state, count in sorted(figures.depth.items()):
+            depth.add_metric([figures.company, state], count)
+        for status, count in sorted(figures.duplicates.items()):
+            duplicates.add_metric([figures.company, status], count)
+        if figures.oldest_pending_age_s is not None:
+            oldest.add_metric([figures.company], figures.oldest_pending_age_s)
+
+
 class _StateCollector(Collector):
     """Serves outbox and budget gauges: pushed values, overridden by the sources at scrape time."""
 
@@ -144,20 +171,10 @@ class _StateCollector(Collector):
         for one in _read_source("pauses", self._pause_source, up):
             paused[one.company] = one
         pause_family, until_family = self._pause_families()
-        for one in paused.values():
-            for kind, value in sorted(one.paused.items()):
-                pause_family.add_metric([one.company, kind], value)
-            if one.until_s is not None:
-                until_family.add_metric([one.company], one.until_s)
+        _add_pauses(paused.values(), pause_family, until_family)
         families = self._families()
         depth, oldest, used, remaining, duplicates = families
-        for figures in outbox.values():
-            for state, count in sorted(figures.depth.items()):
-                depth.add_metric([figures.company, state], count)
-            for status, count in sorted(figures.duplicates.items()):
-                duplicates.add_metric([figures.company, status], count)
-            if figures.oldest_pending_age_s is not None:
-                oldest.add_metric([figures.company], figures.oldest_pending_age_s)
+        _add_outbox(outbox.values(), depth, oldest, duplicates)
         for item in budget.values():
             used.add_metric([item.company], item.used)
             remaining.add_metric([item.company], item.remaining)

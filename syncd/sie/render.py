@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from syncd import jsonutil
 from syncd.sie.reader import Row, SieFile
 
 
@@ -54,4 +54,4 @@ def render_json(sie: SieFile) -> str:
         ],
         "skipped": dict(sorted(sie.skipped.items())),
     }
-    return json.dumps(view, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    return jsonutil.dumps(view, indent=2, sort_keys=True) + "\n"

@@ -14,7 +14,7 @@ from syncd.bokio.models import (
     SettlementType,
     VatScheme,
 )
-from syncd.bokio.wire import dumps, loads
+from syncd.jsonutil import dumps, loads
 
 from .conftest import PREFIX, FakeClock, make_client
 

@@ -8,12 +8,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from match_builders import TODAY, invoice, line, ocr_of
+from pydantic import ValidationError
 
 from syncd.domain.invoice_math import SettlementSign
 from syncd.domain.models import Tier, VatScheme
 from syncd.errors import ConfigError
 from syncd.match import MatchMemory, MatchRules, explain, propose, rules_from_mapping
 from syncd.match.names import name_score, normalise_name
+from syncd.match.rules import rule_problems
 from syncd.match.subset import exact_subsets
 
 
@@ -72,6 +74,28 @@ def test_a_bad_matching_rule_is_refused_naming_its_key(table: dict[str, object],
         rules_from_mapping(table)
     assert caught.value.key == key
     assert key in str(caught.value)
+
+
+def test_every_bad_matching_rule_is_listed_with_the_file_it_came_from() -> None:
+    table = {"bank_fee_tolerence": 10, "name_score_review": 120, "psp_vat_scheme": {"klarna": "eu-ish"}}
+    _, problems = rule_problems(table)
+    assert [p.key for p in problems] == ["name_score_review", "psp_vat_scheme.klarna", "bank_fee_tolerence"]
+    assert "did you mean 'bank_fee_tolerance'" in problems[2].message
+    assert "less than or equal to 100, got 120" in problems[0].message
+    with pytest.raises(ConfigError) as caught:
+        rules_from_mapping(table, source="/etc/syncd/syncd.toml")
+    assert "3 problems" in str(caught.value)
+    assert caught.value.source == "/etc/syncd/syncd.toml"
+
+
+def test_a_misspelled_keyword_in_code_is_refused_too() -> None:
+    with pytest.raises(ValidationError, match="bank_fee_tolerence"):
+        MatchRules(bank_fee_tolerence=Decimal(10))  # type: ignore[call-arg]
+
+
+def test_rules_are_immutable() -> None:
+    with pytest.raises(ValidationError):
+        MatchRules().bank_fee_tolerance = Decimal(0)  # type: ignore[misc]
 
 
 def test_exact_subsets_finds_every_combination_up_to_the_limit() -> None:

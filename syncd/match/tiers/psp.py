@@ -16,6 +16,7 @@ One payout converting two foreign currencies has no single rate and goes to revi
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from decimal import Decimal
 
 from syncd.domain.invoice_math import currency_settlement_sum
@@ -171,30 +172,20 @@ def _checked_shares(payout: PspPayoutLine, received: Decimal) -> tuple[dict[str,
     return shares, messages
 
 
-def psp_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
-    """Split a payout line into one payment + fee settlement per charge."""
+_Report = Callable[[ProblemCode, str, str | None], None]
+
+
+def _plan_charges(  # noqa: PLR0917 - private helper; the tier's state travels together
+    view: LineView,
+    payout: PspPayoutLine,
+    shares: dict[str, Decimal],
+    book: Book,
+    ctx: RunContext,
+    vat: VatScheme | None,
+    problem: _Report,
+) -> list[tuple[str, Plan, PspCharge]]:
+    """A plan per charge that names one open invoice and fits in the bank money; why not for the rest."""
     line = view.line
-    payout = find_payout(view, ctx)
-    if payout is None:
-        return None
-    key = (payout.company_id, payout.payout_id)
-    outcome = Outcome()
-
-    def problem(code: ProblemCode, message: str, invoice_id: str | None = None) -> None:
-        outcome.problems.append(Problem(code, message, line.company_id, line.id, invoice_id))
-
-    if key in ctx.used_payouts:
-        problem(
-            ProblemCode.PSP_PAYOUT_REUSED, f"payout {payout.payout_id} is already matched to another line"
-        )
-        return outcome
-    ctx.used_payouts.add(key)
-    shares, mismatches = _checked_shares(payout, line.amount)
-    for message in mismatches:
-        problem(ProblemCode.PSP_NET_MISMATCH, message)
-    vat = ctx.rules.vat_scheme_for(payout.provider)
-    if vat is None:
-        problem(ProblemCode.PSP_UNKNOWN_PROVIDER, f"no VAT scheme configured for PSP {payout.provider!r}")
     remaining: dict[str, Decimal] = {}
     spent = ZERO
     planned: list[tuple[str, Plan, PspCharge]] = []
@@ -205,6 +196,7 @@ def psp_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
                 ProblemCode.PSP_UNKNOWN_REFERENCE,
                 f"charge {charge.charge_id} ({format_amount(charge.gross)}) references "
                 f"{charge.invoice_reference or 'no invoice'}, which is not one open invoice",
+                None,
             )
             continue
         cash = shares.get(charge.charge_id)
@@ -234,6 +226,34 @@ def psp_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
         spent += cash
         remaining[invoice_id] = max(ZERO, left - plan.consumed)
         planned.append((invoice_id, plan, charge))
+    return planned
+
+
+def psp_tier(view: LineView, book: Book, ctx: RunContext) -> Outcome | None:
+    """Split a payout line into one payment + fee settlement per charge."""
+    line = view.line
+    payout = find_payout(view, ctx)
+    if payout is None:
+        return None
+    key = (payout.company_id, payout.payout_id)
+    outcome = Outcome()
+
+    def problem(code: ProblemCode, message: str, invoice_id: str | None = None) -> None:
+        outcome.problems.append(Problem(code, message, line.company_id, line.id, invoice_id))
+
+    if key in ctx.used_payouts:
+        problem(
+            ProblemCode.PSP_PAYOUT_REUSED, f"payout {payout.payout_id} is already matched to another line"
+        )
+        return outcome
+    ctx.used_payouts.add(key)
+    shares, mismatches = _checked_shares(payout, line.amount)
+    for message in mismatches:
+        problem(ProblemCode.PSP_NET_MISMATCH, message)
+    vat = ctx.rules.vat_scheme_for(payout.provider)
+    if vat is None:
+        problem(ProblemCode.PSP_UNKNOWN_PROVIDER, f"no VAT scheme configured for PSP {payout.provider!r}")
+    planned = _plan_charges(view, payout, shares, book, ctx, vat, problem)
     review = bool(outcome.problems) or not ctx.rules.allows_auto(Tier.PSP_PAYOUT)
     for invoice_id, plan, charge in planned:
         allocation: Allocation = build_allocation(

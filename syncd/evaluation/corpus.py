@@ -5,32 +5,51 @@ other customers as distractors) with the bank lines and the allocations a carefu
 would make. The mix is weighted like a Swedish B2B inbox: most bankgiro payments carry a correct
 OCR, and the hard cases (typos, no reference, look-alike names, refunds) are the minority that
 decides whether the matcher can be trusted. Same ``seed`` and ``size`` → same corpus.
+
+Near-misses sit just outside each tolerance the company's policy draws (:data:`FEE_LIMIT`,
+:data:`FX_LIMIT_PERCENT`), or where the evidence fits two answers: those are labelled "a person
+must decide". Labels follow the bookkeeping rules; nothing here imports the matcher.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from syncd.domain.models import Direction, PspCharge, PspPayoutLine, Tier
 from syncd.domain.money import from_ore, quantize
 from syncd.domain.references import make_ocr
-from syncd.match.corpus_world import (
+from syncd.evaluation.world import (
     COMPANY,
+    FEE_LIMIT,
     FOREIGN,
+    FX_LIMIT_PERCENT,
     LOOK_ALIKES,
     OTHER_COMPANY,
+    TODAY,
+    ConfirmedPayer,
     ExpectedAllocation,
     Scenario,
+    Taught,
     World,
+    one_slip_away,
+    two_digit_typo,
     typo,
 )
-from syncd.match.rules import MatchMemory, PayerAlias
-from syncd.match.subset import exact_subsets
-from syncd.match.tiers.ocr import ocr_variants
 
-__all__ = ["ExpectedAllocation", "Scenario", "generate_corpus"]
+__all__ = ["KINDS", "NEAR_MISSES", "ExpectedAllocation", "Scenario", "generate_corpus"]
+
+
+def _some_add_up_to(amounts: Sequence[Decimal], paid: Decimal) -> bool:
+    """True when some of ``amounts`` add up to exactly ``paid``: a bookkeeper books those whole."""
+    return any(
+        sum(chosen, Decimal(0)) == paid
+        for size in range(1, len(amounts) + 1)
+        for chosen in itertools.combinations(amounts, size)
+    )
 
 
 def _ocr_exact(w: World) -> Tier:
@@ -80,7 +99,7 @@ def _ocr_typo_ambiguous(w: World) -> Tier:
     """The typo is one step from two open OCRs with the same amount; the payer name decides."""
     inv = w.invoice(w.name())
     written = typo(w.rng, inv.ocr or "")
-    other_ocr = next(v for v in ocr_variants(written) if v != inv.ocr)
+    other_ocr = next(v for v in one_slip_away(written) if v != inv.ocr)
     w.invoice(w.name(), inv.outstanding, ocr=other_ocr)
     w.distractors()
     w.line(
@@ -109,9 +128,9 @@ def _alias(w: World) -> Tier:
     inv = w.invoice(customer)
     w.distractors()
     payer = w.rng.choice(("ANNA LINDQVIST", "P-O ERIKSSON", "BETALNING FRAN KUND 4471", "ELIN BORG"))
-    alias = PayerAlias(COMPANY, payer, inv.customer_id, w.rng.randint(3, 9))
+    confirmed = ConfirmedPayer(COMPANY, payer, inv.customer_id, w.rng.randint(3, 9))
     w.line(inv.outstanding, [(inv, inv.outstanding)], payer_name=payer)
-    w.memory = MatchMemory(aliases=(alias,))
+    w.taught = Taught(confirmed_payers=(confirmed,))
     return Tier.PAYER_AMOUNT
 
 
@@ -134,8 +153,7 @@ def _combined_oldest(w: World) -> Tier:
     invs = sorted((w.invoice(customer, age=30 + 10 * k) for k in range(3)), key=lambda i: i.due_date)
     w.distractors()
     paid = invs[0].outstanding + invs[1].outstanding + quantize(invs[2].outstanding / 3)
-    ore = [int(i.outstanding * 100) for i in invs]
-    if exact_subsets(ore, int(paid * 100)):
+    if _some_add_up_to([i.outstanding for i in invs], paid):
         return _combined(w)
     expected = [(invs[0], invs[0].outstanding), (invs[1], invs[1].outstanding)]
     expected.append((invs[2], paid - invs[0].outstanding - invs[1].outstanding))
@@ -256,8 +274,81 @@ def _rejected(w: World) -> Tier | None:
     inv = w.invoice(w.name())
     w.distractors()
     line = w.line(inv.outstanding, [], references=(inv.ocr or "",))
-    w.memory = MatchMemory(rejected=frozenset({(line.id, inv.bokio_id)}))
+    w.taught = Taught(rejected=frozenset({(line.id, inv.bokio_id)}))
     return None
+
+
+def _fee_over_limit(w: World) -> Tier:
+    """Right OCR, short by more than a bank fee: the money is a part payment, the rest stays open.
+
+    Whether the shortfall is a fee, a dispute or a debt is a person's call later; writing it off
+    now (a ``bankFee`` beyond the limit) would be wrong.
+    """
+    inv = w.invoice(w.name(), from_ore(w.rng.randint(2_000, 40_000) * 100))
+    w.distractors()
+    received = inv.outstanding - FEE_LIMIT - from_ore(w.rng.randint(1, 10_000))
+    w.line(received, [(inv, received)], references=(inv.ocr or "",), write_off=Decimal(0))
+    return Tier.OCR_PARTIAL
+
+
+def _fx_drift_over_limit(w: World) -> None:
+    """A foreign invoice paid in SEK just beyond the currency tolerance: a loss nobody agreed to."""
+    rate = Decimal(w.rng.randint(1100, 1190)) / 100
+    inv = w.invoice(
+        w.rng.choice(FOREIGN), from_ore(w.rng.randint(300, 5000) * 100), currency="EUR", rate=rate
+    )
+    w.distractors()
+    drift = FX_LIMIT_PERCENT + Decimal(w.rng.randint(1, 30)) / 10  # 0.1 to 3 points beyond
+    sign = w.rng.choice((-1, 1))
+    received = quantize(inv.outstanding_sek * (100 + sign * drift) / 100)
+    w.for_person(received, free_text=f"/INV/{inv.invoice_number} {inv.customer_name.upper()}")
+
+
+def _ocr_two_digit_typo(w: World) -> None:
+    """Two digits of the OCR mistyped: no single slip leads back, so only a person can tell."""
+    inv = w.invoice(w.name())
+    w.distractors()
+    written = two_digit_typo(w.rng, inv.ocr or "")
+    if any(written == other.ocr for other in w.invoices):
+        written = two_digit_typo(w.rng, written)
+    w.for_person(inv.outstanding, references=(written,))
+
+
+def _payer_of_another_customer(w: World) -> None:
+    """No reference; the amount fits one customer's invoice, the payer's name is another customer's."""
+    owner, payer = w.name(), w.name()
+    inv = w.invoice(owner)
+    w.invoice(payer, inv.outstanding + from_ore(w.rng.randint(1_000, 50_000)))
+    w.distractors()
+    w.for_person(inv.outstanding, payer_name=w.payer(payer))
+
+
+def _amount_fits_two(w: World) -> None:
+    """No reference and an unknown payer; two customers' invoices have exactly this amount."""
+    amount = w.amount()
+    w.invoice(w.name(), amount)
+    w.invoice(w.name(), amount)
+    w.distractors()
+    w.for_person(
+        amount, payer_name=w.rng.choice(("SWISH INBETALNING", "OKAND BETALARE", "KONTANTINSATTNING"))
+    )
+
+
+def _paid_twice(w: World) -> Tier:
+    """The same OCR and amount arrive twice: the earlier pays the invoice, the later is a person's call."""
+    inv = w.invoice(w.name())
+    w.distractors()
+    first = TODAY - dt.timedelta(days=w.rng.randint(2, 6))
+    w.line(inv.outstanding, [(inv, inv.outstanding)], references=(inv.ocr or "",), booked=first)
+    w.for_person(inv.outstanding, references=(inv.ocr or "",), booked=first + dt.timedelta(days=1))
+    return Tier.OCR_EXACT
+
+
+def _reversed(w: World) -> None:
+    """The bank takes back a payment it credited: a reversal pays no invoice."""
+    inv = w.invoice(w.name())
+    w.distractors()
+    w.line(inv.outstanding, [], references=(inv.ocr or "",), is_reversal=True)
 
 
 _Builder = Callable[[World], Tier | None]
@@ -282,7 +373,15 @@ KINDS: dict[str, tuple[float, _Builder]] = {
     "ocr_of_closed_invoice": (0.5, _closed),
     "two_invoices_same_amount": (0.5, _twins),
     "rejected_pair": (0.5, _rejected),
+    "near_miss_fee_over_limit": (1, _fee_over_limit),
+    "near_miss_fx_drift_over_limit": (1, _fx_drift_over_limit),
+    "near_miss_ocr_two_digit_typo": (1, _ocr_two_digit_typo),
+    "near_miss_payer_of_another_customer": (1, _payer_of_another_customer),
+    "near_miss_amount_fits_two_invoices": (1, _amount_fits_two),
+    "duplicate_payment": (0.5, _paid_twice),
+    "reversal": (0.5, _reversed),
 }
+NEAR_MISSES = frozenset(kind for kind in KINDS if kind.startswith("near_miss_"))
 
 
 def generate_corpus(seed: int = 2026, size: int = 2000) -> list[Scenario]:
@@ -303,7 +402,8 @@ def generate_corpus(seed: int = 2026, size: int = 2000) -> list[Scenario]:
                 bank_lines=tuple(world.lines),
                 expected=world.expected,
                 psp_payouts=tuple(world.payouts),
-                memory=world.memory,
+                taught=world.taught,
+                for_a_person=frozenset(world.for_a_person),
             )
         )
     return corpus
