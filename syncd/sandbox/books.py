@@ -16,10 +16,18 @@ from decimal import Decimal
 from typing import Any
 
 from syncd.domain.references import make_ocr
-from syncd.sandbox import journal, rules
+from syncd.sandbox import journal
 from syncd.sandbox import validation as v
 from syncd.sandbox.errors import ApiError, cannot_act, not_allowed, not_found, validation
-from syncd.sandbox.state import Company, Json, balance, document_amounts, render, render_invoice
+from syncd.sandbox.state import (
+    Company,
+    Json,
+    balance,
+    document_amounts,
+    render,
+    render_invoice,
+    store_totals,
+)
 
 _INVOICE_WRITABLE = (
     "orderNumberReference",
@@ -153,10 +161,6 @@ class BaseBooks:
         days = int(terms) if terms.isdigit() else self.company.payment_terms_days
         due = body.get("dueDate") or (invoice_date + timedelta(days=days)).isoformat()
         lines = self._lines(body["lineItems"], previous["lineItems"])
-        currency = body.get("currency", "SEK")
-        total_amount, total_tax = rules.reported_totals(
-            rules.amounts(lines, currency, self.company.readings), self.company.readings
-        )
         invoice: Json = {
             "id": previous["id"],
             "type": "invoice",
@@ -165,10 +169,10 @@ class BaseBooks:
             "invoiceNumber": None,
             "paymentReference": None,
             **{key: body.get(key) for key in _INVOICE_WRITABLE[:4]},
-            "currency": currency,
+            "currency": body.get("currency", "SEK"),
             "currencyRate": Decimal(body.get("currencyRate", 1)),
-            "totalAmount": total_amount,
-            "totalTax": total_tax,
+            "totalAmount": Decimal(0),  # set by store_totals below
+            "totalTax": Decimal(0),
             "paidAmount": Decimal(0),
             "status": "draft",
             "invoiceDate": invoice_date.isoformat(),
@@ -184,6 +188,7 @@ class BaseBooks:
             invoice["billingAddress"] = copy.deepcopy(customer["address"])
         if body.get("deliveryAddress"):
             invoice["deliveryAddress"] = copy.deepcopy(body["deliveryAddress"])
+        store_totals(self.company, invoice)
         return invoice
 
     @staticmethod

@@ -25,7 +25,7 @@ from syncd.sandbox.errors import (
     price_plan_required,
     validation,
 )
-from syncd.sandbox.state import Json, document_amounts, render, render_journal_entry, with_totals
+from syncd.sandbox.state import Json, document_amounts, render, render_journal_entry, store_totals
 
 
 class Books(BaseBooks):
@@ -178,8 +178,8 @@ class Books(BaseBooks):
         return self.view_note(note)
 
     def view_note(self, note: Json) -> Json:
-        """A credit note as Bokio returns it, totals shown under the company's readings."""
-        return with_totals(self.company, note)
+        """A credit note as Bokio returns it (a copy)."""
+        return render(note)
 
     def credit_note(self, note_id: str) -> Json:
         found = self.company.credit_notes.get(note_id)
@@ -206,6 +206,7 @@ class Books(BaseBooks):
                     errors.add(f"/{key}", f"The {key} field is required")
         self._raise(errors)
         note.update(lineItems=self._lines(body["lineItems"], note["lineItems"]))
+        store_totals(self.company, note)
         note.update(creditDate=body["creditDate"], dueDate=body["dueDate"])
         for key in ("orderNumberReference", "projectReference", "buyerReference", "contractReference"):
             note[key] = body.get(key)

@@ -3,7 +3,7 @@
 Resources are stored as wire-shaped dicts (money as Decimal); what Bokio derives -- an invoice's
 ``paidAmount``, ``status`` and ``creditNoteRefs`` -- is computed at render time from the
 payments, settlements and credit notes under the company's readings, through
-:mod:`syncd.sandbox.rules` (totals too, so switching a reading changes what is shown).
+:mod:`syncd.sandbox.rules`; totals are stored and recomputed when the readings switch.
 """
 
 from __future__ import annotations
@@ -69,8 +69,10 @@ class Company:
     readings: Readings = field(default_factory=Readings)
 
     def set_readings(self, readings: Readings) -> None:
-        """Switch the company's readings; öresavrundning brings its account into the chart."""
+        """Switch the company's readings: stored totals follow; öresavrundning brings its account."""
         self.readings = readings
+        for document in [*self.invoices.values(), *self.credit_notes.values()]:
+            store_totals(self, document)
         if readings.rounding is not Rounding.OFF:
             self.accounts.setdefault(
                 rules.ROUNDING_ACCOUNT,
@@ -147,18 +149,19 @@ def document_amounts(company: Company, document: Json) -> rules.Amounts:
     return rules.amounts(document["lineItems"], document["currency"], company.readings)
 
 
-def with_totals(company: Company, document: Json) -> Json:
-    """A copy of an invoice or credit note with ``totalAmount``/``totalTax`` as the readings show them."""
-    out = copy.deepcopy(document)
-    out["totalAmount"], out["totalTax"] = rules.reported_totals(
-        document_amounts(company, document), company.readings
-    )
-    return out
+def store_totals(company: Company, document: Json) -> None:
+    """Set an invoice's or credit note's ``totalAmount``/``totalTax`` as the readings show them.
+
+    Totals are stored (at every write and every switch of readings), not derived at render time,
+    so a test can still make Bokio's totals disagree with the lines by editing them.
+    """
+    found = document_amounts(company, document)
+    document["totalAmount"], document["totalTax"] = rules.reported_totals(found, company.readings)
 
 
 def render_invoice(company: Company, invoice: Json, today: date) -> Json:
-    """The invoice as Bokio returns it, with totals, ``paidAmount`` and ``status`` derived."""
-    out = with_totals(company, invoice)
+    """The invoice as Bokio returns it, with ``paidAmount`` and ``status`` derived."""
+    out = copy.deepcopy(invoice)
     found = balance(company, invoice)
     out["paidAmount"] = rules.paid_amount(found, invoice["currencyRate"], company.readings)
     out["status"] = rules.status(
