@@ -3,10 +3,34 @@
 Use it in-process (``httpx.Client(transport=SandboxTransport(sandbox), base_url=".../v1")``) or
 over HTTP (``syncd sandbox serve``). Money is Decimal end to end.
 
+Bokio's open rules are *readings*, switchable per company (:class:`Readings`: ``Sandbox(readings=)``,
+``add_company(readings=)``, ``seed_demo(readings=)``, ``POST /_sandbox/companies/{id}/readings``):
+whether ``paidAmount`` counts settlements and is in SEK or the invoice currency, whether
+``totalAmount`` is net or gross, which settlement sign reduces what is owed, öresavrundning
+(off / inside ``totalAmount`` / beside it), whether recording a payment needs a recorded invoice,
+and the fiscal years' accounting method. The defaults are what the sandbox always played; the
+arithmetic is the sandbox's own (:mod:`.rules`), never syncd's reading of Bokio.
+
+The modules form a tree (a test fails on any import cycle); each imports only modules listed
+before it, and from syncd only ``syncd.domain.money``, ``syncd.domain.references``, ``syncd.errors``:
+
+- leaves: :mod:`.clock`, :mod:`.errors`, :mod:`.jsonutil`, :mod:`.limits`, :mod:`.auth`,
+  :mod:`.faults`, :mod:`.readings`; :mod:`.query` (errors); :mod:`.contract` (jsonutil)
+- :mod:`.response` (jsonutil, errors, faults) -- what the sandbox answers
+- :mod:`.rules` (readings) -- Bokio's invoice arithmetic; :mod:`.state` (rules) -- per-company
+  state and rendering; :mod:`.journal` (rules); :mod:`.validation` (errors, state);
+  :mod:`.sie` (state); :mod:`.strict` (response, contract)
+- :mod:`.books` -> :mod:`.ledger` -- business operations on one company
+- :mod:`.router` (ledger, auth, state; the sandbox only as its ``Host`` protocol) ->
+  :mod:`.routes` (one module per resource)
+- :mod:`.core` (routes, router, ledger, ...) -- the ``Sandbox`` and its ``handle``
+- :mod:`.seed` (core) -> :mod:`.admin` (core, seed) -> :mod:`.gateway` (admin, core) ->
+  :mod:`.transport`, :mod:`.server` -> :mod:`.cli`
+
 ASSUMPTIONS (Bokio does not document these; each is decided in one place):
 
-- Invoice arithmetic -- totals NET of VAT, per-line öre rounding, ``paidAmount`` in SEK and
-  *including* settlements, settlement sign, status derivation: :mod:`syncd.domain.invoice_math`.
+- Invoice arithmetic -- per-line öre rounding, totals, ``paidAmount``, settlement sign, status,
+  öresavrundning: :mod:`.rules` under the company's :mod:`.readings`.
 - OCR ``paymentReference`` = ``make_ocr(invoiceNumber)`` (length digit + Luhn); invoice numbers
   are a per-company sequence from 1001; credit notes are ``CN-<n>``.
 - Lists are in creation order; ``pageSize`` outside 1..100 is a 400; past the last page is empty.
@@ -28,11 +52,13 @@ ASSUMPTIONS (Bokio does not document these; each is decided in one place):
 from __future__ import annotations
 
 from syncd.sandbox.clock import ManualClock, SystemClock
-from syncd.sandbox.core import Sandbox, SandboxResponse
+from syncd.sandbox.core import Sandbox
 from syncd.sandbox.errors import ApiError
 from syncd.sandbox.faults import Fault, FaultPlan
 from syncd.sandbox.ledger import Books
 from syncd.sandbox.limits import Limits
+from syncd.sandbox.readings import Readings
+from syncd.sandbox.response import SandboxResponse
 from syncd.sandbox.transport import SandboxTransport
 
 __all__ = [
@@ -42,6 +68,7 @@ __all__ = [
     "FaultPlan",
     "Limits",
     "ManualClock",
+    "Readings",
     "Sandbox",
     "SandboxResponse",
     "SandboxTransport",

@@ -15,12 +15,19 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from syncd.domain import invoice_math as im
 from syncd.domain.references import make_ocr
 from syncd.sandbox import journal
 from syncd.sandbox import validation as v
 from syncd.sandbox.errors import ApiError, cannot_act, not_allowed, not_found, validation
-from syncd.sandbox.state import Company, Json, invoice_remaining, render, render_invoice
+from syncd.sandbox.state import (
+    Company,
+    Json,
+    balance,
+    document_amounts,
+    render,
+    render_invoice,
+    store_totals,
+)
 
 _INVOICE_WRITABLE = (
     "orderNumberReference",
@@ -33,7 +40,10 @@ _INVOICE_WRITABLE = (
 
 
 class BaseBooks:
-    """Operations on one :class:`Company`; ``now`` is UTC, ``today`` the Stockholm date."""
+    """Operations on one :class:`Company`; ``now`` is UTC, ``today`` the Stockholm date.
+
+    Bokio's open rules are the company's own :attr:`Company.readings`.
+    """
 
     def __init__(
         self,
@@ -42,13 +52,11 @@ class BaseBooks:
         now: Callable[[], datetime],
         today: Callable[[], date],
         new_id: Callable[[], str],
-        sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN,
     ) -> None:
         self.company = company
         self.now = now
         self.today = today
         self.new_id = new_id
-        self.sign = sign
 
     # ----- customers -------------------------------------------------------------------------
     def create_customer(self, body: Json, *, via_api: bool = True) -> Json:
@@ -108,12 +116,12 @@ class BaseBooks:
         return found
 
     def view(self, invoice: Json) -> Json:
-        """Render with derived ``paidAmount``/``status`` as of today."""
-        return render_invoice(self.company, invoice, self.today(), self.sign)
+        """Render with derived totals, ``paidAmount`` and ``status`` as of today."""
+        return render_invoice(self.company, invoice, self.today())
 
     def remaining(self, invoice_id: str) -> Decimal:
-        """Outstanding amount in SEK (see :func:`syncd.domain.invoice_math.outstanding`)."""
-        return invoice_remaining(self.company, self.invoice(invoice_id), self.sign)
+        """What is still owed in SEK (see :class:`syncd.sandbox.rules.Balance`)."""
+        return balance(self.company, self.invoice(invoice_id)).remaining
 
     def create_invoice(self, body: Json) -> Json:
         """POST /invoices: a draft with computed totals and due date."""
@@ -153,7 +161,6 @@ class BaseBooks:
         days = int(terms) if terms.isdigit() else self.company.payment_terms_days
         due = body.get("dueDate") or (invoice_date + timedelta(days=days)).isoformat()
         lines = self._lines(body["lineItems"], previous["lineItems"])
-        total_amount, total_tax = im.reported_totals(lines)
         invoice: Json = {
             "id": previous["id"],
             "type": "invoice",
@@ -164,8 +171,8 @@ class BaseBooks:
             **{key: body.get(key) for key in _INVOICE_WRITABLE[:4]},
             "currency": body.get("currency", "SEK"),
             "currencyRate": Decimal(body.get("currencyRate", 1)),
-            "totalAmount": total_amount,
-            "totalTax": total_tax,
+            "totalAmount": Decimal(0),  # set by store_totals below
+            "totalTax": Decimal(0),
             "paidAmount": Decimal(0),
             "status": "draft",
             "invoiceDate": invoice_date.isoformat(),
@@ -181,6 +188,7 @@ class BaseBooks:
             invoice["billingAddress"] = copy.deepcopy(customer["address"])
         if body.get("deliveryAddress"):
             invoice["deliveryAddress"] = copy.deepcopy(body["deliveryAddress"])
+        store_totals(self.company, invoice)
         return invoice
 
     @staticmethod
@@ -224,8 +232,11 @@ class BaseBooks:
         invoice = self.invoice(invoice_id)
         if invoice["invoiceNumber"] is None or invoice["journalEntryRef"] is not None:
             raise cannot_act("invoice", invoice_id)
+        rounding = document_amounts(self.company, invoice).rounding
         entry = self.mint_entry(
-            f"Faktura {invoice['invoiceNumber']}", invoice["invoiceDate"], journal.invoice_lines(invoice)
+            f"Faktura {invoice['invoiceNumber']}",
+            invoice["invoiceDate"],
+            journal.invoice_lines(invoice, rounding),
         )
         invoice["journalEntryRef"] = {"id": entry["id"]}
         return self.view(invoice)

@@ -1,7 +1,9 @@
 """The sandbox: state per company behind one lock, and a pure ``handle()`` request function.
 
 ``handle`` never touches a socket: it returns a :class:`SandboxResponse` whose ``fault`` tells the
-adapter (in-process transport or HTTP server) to drop the connection or hang.
+adapter (in-process transport or HTTP server) to drop the connection or hang. It answers the
+Bokio API (``/v1``) only; the admin routes (:mod:`.admin`) sit above this module and the adapters
+send ``/_sandbox`` paths there (:mod:`.gateway`).
 """
 
 from __future__ import annotations
@@ -10,20 +12,19 @@ import random
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
 
-from syncd.domain import invoice_math as im
 from syncd.sandbox import jsonutil, routes
-from syncd.sandbox.auth import AuthStore, Token
+from syncd.sandbox.auth import AuthStore, Client, Token
 from syncd.sandbox.books import new_uuid
 from syncd.sandbox.clock import ManualClock, SystemClock
 from syncd.sandbox.errors import ApiError, not_found
-from syncd.sandbox.faults import GATE_LIMIT_S, Fault, FaultPlan, Gate
+from syncd.sandbox.faults import GATE_LIMIT_S, Fault, FaultPlan
 from syncd.sandbox.ledger import Books
 from syncd.sandbox.limits import STOCKHOLM, Counters, InFlight, Limits, LogEntry, RateWindow, month_key
 from syncd.sandbox.limits import seconds_to_next_month as _to_next_month
+from syncd.sandbox.readings import Readings
+from syncd.sandbox.response import SandboxResponse, error_response
 from syncd.sandbox.router import Ctx, Route, resolve, template_of
 from syncd.sandbox.state import Company
 
@@ -31,27 +32,12 @@ routes.register_all()
 Clock = Callable[[], datetime]
 
 
-@dataclass
-class SandboxResponse:
-    """What the sandbox answers; ``fault`` is ``"drop"`` or ``"hang"`` for the adapter to act on.
-
-    ``gate`` is set on a gated hang: an HTTP adapter keeps the connection silent until the
-    gate's write was applied (or ``fault_seconds``), then closes it.
-    """
-
-    status: int
-    headers: dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    fault: str | None = None
-    fault_seconds: float = 0.0
-    gate: Gate | None = None
-
-    def json(self) -> Any:
-        return jsonutil.loads(self.body) if self.body else None
-
-
 class Sandbox:
-    """A faithful in-memory Bokio (Company API v1 + General API token/connections)."""
+    """A faithful in-memory Bokio (Company API v1 + General API token/connections).
+
+    ``readings`` are the answers to Bokio's open rules that new companies start with (each
+    company can be switched later: :meth:`set_readings`).
+    """
 
     def __init__(
         self,
@@ -60,7 +46,7 @@ class Sandbox:
         limits: Limits | None = None,
         strict: bool = False,
         seed: int = 0,
-        settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN,
+        readings: Readings | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.clock: Clock = clock or SystemClock()
@@ -70,7 +56,7 @@ class Sandbox:
 
             require_validator()
         self.strict = strict
-        self.settlement_sign = settlement_sign
+        self.readings = readings or Readings()
         self.sleep = sleep
         self.faults = FaultPlan()
         self.lock = threading.RLock()
@@ -99,11 +85,21 @@ class Sandbox:
         return self.clock().astimezone(STOCKHOLM).date()
 
     def add_company(
-        self, company_id: str | None = None, *, name: str = "Sandbox AB", token: str | None = None
+        self,
+        company_id: str | None = None,
+        *,
+        name: str = "Sandbox AB",
+        token: str | None = None,
+        readings: Readings | None = None,
     ) -> Company:
-        """Create an empty company (base chart of accounts); ``token`` opens it as a private integration."""
+        """Create an empty company (base chart of accounts); ``token`` opens it as a private integration.
+
+        ``readings`` default to the sandbox's own.
+        """
         with self.lock:
-            company = Company.empty(company_id or self.new_id(), name=name)
+            company = Company.empty(
+                company_id or self.new_id(), name=name, readings=readings or self.readings
+            )
             self.companies[company.id] = company
             if token is not None:
                 self.add_token(token, company.id)
@@ -118,8 +114,6 @@ class Sandbox:
 
     def add_client(self, client_id: str, secret: str, *redirect_uris: str) -> None:
         """Register a public integration for the OAuth flows."""
-        from syncd.sandbox.auth import Client
-
         with self.lock:
             self.auth.clients[client_id] = Client(client_id, secret, set(redirect_uris))
 
@@ -134,15 +128,14 @@ class Sandbox:
             features = self.companies[company_id].features
             (features.add if enabled else features.discard)(feature)
 
+    def set_readings(self, company_id: str, readings: Readings) -> None:
+        """Switch one company's readings of Bokio's open rules (everything derived follows at once)."""
+        with self.lock:
+            self.companies[company_id].set_readings(readings)
+
     def books(self, company_id: str) -> Books:
         """Business operations on one company (hold ``sandbox.lock`` across several calls)."""
-        return Books(
-            self.companies[company_id],
-            now=self.clock,
-            today=self.today,
-            new_id=self.new_id,
-            sign=self.settlement_sign,
-        )
+        return Books(self.companies[company_id], now=self.clock, today=self.today, new_id=self.new_id)
 
     def high_water(self) -> dict[str, int]:
         """In-flight high-water marks keyed ``company``, ``company writes`` or ``company METHOD path``."""
@@ -162,10 +155,6 @@ class Sandbox:
         method = method.upper()
         query = dict(query or {})
         hdrs = {k.lower(): v for k, v in (headers or {}).items()}
-        if path.startswith("/_sandbox"):
-            from syncd.sandbox.admin import handle_admin
-
-            return handle_admin(self, method, path, query, body)
         if not path.startswith("/v1/"):
             return self._error(ApiError(404, "not-found", f"No API at {path}; the base URL ends in /v1"))
         rel = path[3:]
@@ -327,7 +316,9 @@ class Sandbox:
             if self.strict:
                 from syncd.sandbox.strict import check_request
 
-                check_request(self, ctx.method, matched.template, ctx.raw_body, ctx.headers)
+                check_request(
+                    self.contract_violations, ctx.method, matched.template, ctx.raw_body, ctx.headers
+                )
             status, payload = matched.handler(ctx)
         except ApiError as error:
             return self._error(error)
@@ -343,16 +334,12 @@ class Sandbox:
         if self.strict:
             from syncd.sandbox.strict import check_response
 
-            return check_response(self, ctx.method, matched.template, response)
+            return check_response(self.contract_violations, ctx.method, matched.template, response)
         return response
 
     @staticmethod
     def _error(error: ApiError) -> SandboxResponse:
-        body = error.to_body()
-        headers = dict(error.headers)
-        if body is not None:
-            headers["Content-Type"] = "application/json; charset=utf-8"
-        return SandboxResponse(error.status, headers, b"" if body is None else jsonutil.dumps(body))
+        return error_response(error)
 
     def _finish(  # noqa: PLR0917 - internal, called positionally in one place per outcome
         self,
@@ -397,7 +384,7 @@ def _fault_response(fault: Fault) -> SandboxResponse:
             "Rate limit exceeded (scripted fault)",
             headers={"Bokio-RateLimit-RetryAfter": retry, "Bokio-RateLimit-Remaining": "0"},
         )
-        return Sandbox._error(error)
+        return error_response(error)
     error = ApiError(
         fault.status,
         "internal-server-error" if fault.status >= 500 else "scripted-fault",
@@ -405,7 +392,7 @@ def _fault_response(fault: Fault) -> SandboxResponse:
     )
     if fault.status in (429, 503):
         error.headers["Retry-After"] = str(max(1, round(fault.retry_after)))
-    return Sandbox._error(error)
+    return error_response(error)
 
 
 __all__ = ["Clock", "ManualClock", "Sandbox", "SandboxResponse", "SystemClock"]

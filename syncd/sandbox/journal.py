@@ -4,6 +4,7 @@ Choices: revenue 3001/3002/3003/3004 and output VAT 2611/2621/2631 by tax rate, 
 1510; bank fees 6570; currency loss 7960 / gain 3960; payment-service fees 6570 (domestic, EU),
 6590 (non-EU), 6990 (VAT exempt), with reverse-charge VAT 2645 (debit) / 2614 (credit) at 25 %
 for EU and non-EU. Foreign-currency lines are converted with the invoice's ``currencyRate``.
+Öresavrundning (when the company's readings round) goes to 3740 beside the receivable.
 """
 
 from __future__ import annotations
@@ -11,8 +12,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from syncd.domain import invoice_math as im
 from syncd.domain.money import ZERO, quantize
+from syncd.sandbox import rules
+from syncd.sandbox.readings import SettlementSign
 
 REVENUE_BY_RATE = {Decimal(25): 3001, Decimal(12): 3002, Decimal(6): 3003, Decimal(0): 3004}
 VAT_BY_RATE = {Decimal(25): 2611, Decimal(12): 2621, Decimal(6): 2631}
@@ -20,23 +22,32 @@ RECEIVABLES = 1510
 Line = tuple[int, Decimal, Decimal]  # (account, debit, credit)
 
 
-def invoice_lines(invoice: dict[str, Any], *, credit_note: bool = False) -> list[Line]:
-    """Debit receivables, credit revenue and VAT per rate (reversed for a credit note)."""
+def invoice_lines(invoice: dict[str, Any], rounding: Decimal, *, credit_note: bool = False) -> list[Line]:
+    """Debit receivables, credit revenue and VAT per rate and the rounding (reversed for a credit note)."""
     rate = Decimal(invoice["currencyRate"])
     per_account: dict[int, Decimal] = {}
-    for line in invoice["lineItems"]:
-        totals = im.line_totals(line)
-        if totals is None:
-            continue
+    for line, totals in _priced(invoice["lineItems"]):
         revenue = line.get("bookkeepingAccountNumber") or REVENUE_BY_RATE.get(totals.tax_rate, 3001)
         per_account[revenue] = per_account.get(revenue, ZERO) + quantize(totals.net * rate)
         if totals.vat:
             vat_account = VAT_BY_RATE.get(totals.tax_rate, 2611)
             per_account[vat_account] = per_account.get(vat_account, ZERO) + quantize(totals.vat * rate)
-    receivable = sum(per_account.values(), ZERO)
+    rounded = quantize(rounding * rate)
+    receivable = sum(per_account.values(), rounded)
     lines: list[Line] = [(RECEIVABLES, receivable, ZERO)]
     lines += [(account, ZERO, amount) for account, amount in per_account.items()]
+    if rounded:
+        lines.append(_credit(rules.ROUNDING_ACCOUNT, rounded))
     return [(a, c, d) for a, d, c in lines] if credit_note else lines
+
+
+def _priced(lines: list[dict[str, Any]]) -> list[tuple[dict[str, Any], rules.Line]]:
+    return [(line, totals) for line in lines if (totals := rules.sales_line(line)) is not None]
+
+
+def _credit(account: int, amount: Decimal) -> Line:
+    """A credit line; a negative amount (öresavrundning down) is a debit."""
+    return (account, ZERO, amount) if amount >= 0 else (account, -amount, ZERO)
 
 
 def payment_lines(account: int, amount: Decimal) -> list[Line]:
@@ -44,9 +55,9 @@ def payment_lines(account: int, amount: Decimal) -> list[Line]:
     return _pair(account, RECEIVABLES, amount)
 
 
-def settlement_lines(kind: str, details: dict[str, Any], sign: im.SettlementSign) -> list[Line]:
+def settlement_lines(kind: str, details: dict[str, Any], sign: SettlementSign) -> list[Line]:
     """Book a settlement: the effect on the receivable against the matching cost/income account."""
-    effect = im.settlement_effect(kind, Decimal(details["sumBaseCurrency"]), sign)
+    effect = rules.settlement_effect(kind, Decimal(details["sumBaseCurrency"]), sign)
     if kind == "currency":
         return _pair(7960, RECEIVABLES, effect) if effect > 0 else _pair(RECEIVABLES, 3960, -effect)
     if kind == "bankFee":

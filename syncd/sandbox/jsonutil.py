@@ -1,4 +1,10 @@
-"""JSON with Decimal money both ways: parsed with ``parse_float=Decimal``, rendered as numbers."""
+"""JSON with Decimal money both ways: parsed with ``parse_float=Decimal``, rendered as numbers.
+
+Independent of syncd's own codec on purpose: the sandbox is the other side of the wire. If it
+parsed and rendered JSON with the client's code, a bug there (a lost digit, a float sneaking in,
+a number rendered as a string) would be made on both sides and cancel out, and no test could see
+it. Two small codecs that must agree on the bytes are the check.
+"""
 
 from __future__ import annotations
 

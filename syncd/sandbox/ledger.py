@@ -3,7 +3,9 @@
 Undocumented by Bokio and decided here: payments need a published invoice; deleting a
 *recorded* payment or settlement is allowed and mints a reversing journal entry; a second
 ``record`` is 400 ``validation-error``; ``POST /invoices/{id}/credit`` credits the whole invoice
-as a draft; credit-note numbers are ``CN-<n>``.
+as a draft; credit-note numbers are ``CN-<n>``. With the company's reading
+``record_requires_recorded_invoice``, recording a payment or settlement on an invoice that was never
+recorded is refused like any other record Bokio cannot act on.
 """
 
 from __future__ import annotations
@@ -11,12 +13,19 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from syncd.domain import invoice_math as im
-from syncd.sandbox import journal
+from syncd.sandbox import journal, rules
 from syncd.sandbox import validation as v
 from syncd.sandbox.books import BaseBooks
-from syncd.sandbox.errors import ApiError, FieldError, cannot_act, not_allowed, not_found, validation
-from syncd.sandbox.state import Json, render, render_journal_entry
+from syncd.sandbox.errors import (
+    ApiError,
+    FieldError,
+    cannot_act,
+    not_allowed,
+    not_found,
+    price_plan_required,
+    validation,
+)
+from syncd.sandbox.state import Json, document_amounts, render, render_journal_entry, store_totals
 
 
 class Books(BaseBooks):
@@ -54,6 +63,7 @@ class Books(BaseBooks):
         payment = self.payment(invoice_id, payment_id)
         if payment["journalEntryRef"] is not None:
             raise cannot_act("invoice payment", payment_id)
+        self._require_recorded_invoice(invoice_id, "invoice payment", payment_id)
         number = self.invoice(invoice_id)["invoiceNumber"]
         lines = journal.payment_lines(payment["bookkeepingAccountNumber"], payment["sumBaseCurrency"])
         entry = self.mint_entry(f"Inbetalning faktura {number}", payment["date"], lines)
@@ -100,8 +110,9 @@ class Books(BaseBooks):
         settlement = self.settlement(invoice_id, settlement_id)
         if settlement["journalEntryRef"] is not None:
             raise cannot_act("invoice settlement", settlement_id)
+        self._require_recorded_invoice(invoice_id, "invoice settlement", settlement_id)
         details = settlement["invoiceSettlementDetails"]
-        lines = journal.settlement_lines(settlement["type"], details, self.sign)
+        lines = journal.settlement_lines(settlement["type"], details, self.company.readings.settlement_sign)
         number = self.invoice(invoice_id)["invoiceNumber"]
         entry = self.mint_entry(f"Avräkning ({settlement['type']}) faktura {number}", details["date"], lines)
         settlement["journalEntryRef"] = {"id": entry["id"]}
@@ -114,9 +125,23 @@ class Books(BaseBooks):
             self.reverse_entry(settlement["journalEntryRef"]["id"], self.today().isoformat())
         del self.company.settlements[invoice_id][settlement_id]
 
+    def _require_recorded_invoice(self, invoice_id: str, resource: str, value: str) -> None:
+        """Under ``record_requires_recorded_invoice``: no record on an invoice never recorded."""
+        invoice = self.invoice(invoice_id)
+        if self.company.readings.record_requires_recorded_invoice and invoice["journalEntryRef"] is None:
+            error = cannot_act(resource, value)
+            error.errors.append(
+                FieldError(
+                    "#", f"Invoice {invoice['invoiceNumber']} is not recorded; record the invoice first"
+                )
+            )
+            raise error
+
     def currency_settlement_sum(self, invoice_id: str) -> Decimal:
         """The ``sumBaseCurrency`` that closes the invoice's remaining difference (sign-aware)."""
-        return im.currency_settlement_sum(self.remaining(invoice_id), self.sign)
+        return rules.currency_settlement_sum(
+            self.remaining(invoice_id), self.company.readings.settlement_sign
+        )
 
     # ----- credit notes ----------------------------------------------------------------------
     def credit_invoice(self, invoice_id: str) -> Json:
@@ -150,6 +175,10 @@ class Books(BaseBooks):
             if key in invoice:
                 note[key] = copy.deepcopy(invoice[key])
         self.company.credit_notes[note["id"]] = note
+        return self.view_note(note)
+
+    def view_note(self, note: Json) -> Json:
+        """A credit note as Bokio returns it (a copy)."""
         return render(note)
 
     def credit_note(self, note_id: str) -> Json:
@@ -176,13 +205,12 @@ class Books(BaseBooks):
                 if body.get(key) is None:
                     errors.add(f"/{key}", f"The {key} field is required")
         self._raise(errors)
-        lines = self._lines(body["lineItems"], note["lineItems"])
-        total_amount, total_tax = im.reported_totals(lines)
-        note.update(lineItems=lines, totalAmount=total_amount, totalTax=total_tax)
+        note.update(lineItems=self._lines(body["lineItems"], note["lineItems"]))
+        store_totals(self.company, note)
         note.update(creditDate=body["creditDate"], dueDate=body["dueDate"])
         for key in ("orderNumberReference", "projectReference", "buyerReference", "contractReference"):
             note[key] = body.get(key)
-        return render(note)
+        return self.view_note(note)
 
     def delete_credit_note(self, note_id: str) -> None:
         """DELETE /credit-notes/{id}: drafts only."""
@@ -196,17 +224,17 @@ class Books(BaseBooks):
         self.company.next_credit_number += 1
         note["status"] = "published"
         note["publishedDateTime"] = self._stamp()
-        return render(note)
+        return self.view_note(note)
 
     def record_credit_note(self, note_id: str) -> Json:
         """POST /credit-notes/{id}/record: published and not yet recorded."""
         note = self.credit_note(note_id)
         if note["status"] != "published" or note["journalEntryRef"] is not None:
             raise cannot_act("credit note", note_id)
-        lines = journal.invoice_lines(note, credit_note=True)
+        lines = journal.invoice_lines(note, document_amounts(self.company, note).rounding, credit_note=True)
         entry = self.mint_entry(f"Kreditfaktura {note['invoiceNumber']}", note["creditDate"], lines)
         note["journalEntryRef"] = {"id": entry["id"]}
-        return render(note)
+        return self.view_note(note)
 
     # ----- journal entries and tags ----------------------------------------------------------
     def journal_entry(self, entry_id: str) -> Json:
@@ -313,8 +341,6 @@ class Books(BaseBooks):
 
     def require_feature(self, feature: str) -> None:
         """403 price-plan body when the company's plan lacks ``feature``."""
-        from syncd.sandbox.errors import price_plan_required
-
         if feature not in self.company.features:
             raise price_plan_required(feature)
 

@@ -1,25 +1,42 @@
-"""Route table: ``(method, path template) -> handler``; templates use the OpenAPI spelling."""
+"""Route table: ``(method, path template) -> handler``; templates use the OpenAPI spelling.
+
+Handlers see the sandbox only through :class:`Host` (what the General API routes need), so the
+route modules sit below :mod:`syncd.sandbox.core`, which implements it.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, Protocol
 
 from syncd.sandbox import jsonutil
+from syncd.sandbox.auth import AuthStore
 from syncd.sandbox.errors import ApiError, FieldError
+from syncd.sandbox.ledger import Books
+from syncd.sandbox.state import Company
 
-if TYPE_CHECKING:
-    from syncd.sandbox.core import Sandbox
-    from syncd.sandbox.ledger import Books
+
+class Host(Protocol):
+    """The sandbox as route handlers see it: tokens, companies, the clock and consent."""
+
+    auth: AuthStore
+    companies: dict[str, Company]
+
+    def clock(self) -> datetime: ...
+
+    def new_id(self) -> str: ...
+
+    def authorize(self, client_id: str, company_id: str, redirect_uri: str) -> str: ...
 
 
 @dataclass
 class Ctx:
     """What a handler sees: path params, query, the raw body, and the company's books."""
 
-    sandbox: Sandbox
+    sandbox: Host
     method: str
     params: dict[str, str]
     query: Mapping[str, str]

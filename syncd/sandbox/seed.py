@@ -18,6 +18,7 @@ from stdnum.se import orgnr
 from syncd.domain.money import quantize
 from syncd.sandbox.core import Sandbox
 from syncd.sandbox.ledger import Books
+from syncd.sandbox.readings import Readings
 from syncd.sandbox.state import Company
 
 _FIRST = (
@@ -166,12 +167,16 @@ def seed_demo(
     invoices: int = 40,
     seed: int = 1,
     mix: Mix | None = None,
+    readings: Readings | None = None,
 ) -> Company:
-    """Create and fill one company; returns it. Invoice dates fall in the 90 days before today."""
+    """Create and fill one company; returns it. Invoice dates fall in the 90 days before today.
+
+    ``readings`` (default: the sandbox's) are the company's answers to Bokio's open rules.
+    """
     mix = mix or Mix()
     rng = random.Random(seed)
     with sandbox.lock:
-        company = sandbox.add_company(company_id, name="Demo Konsult AB", token=token)
+        company = sandbox.add_company(company_id, name="Demo Konsult AB", token=token, readings=readings)
         company.info["organizationNumber"] = org_number(rng)
         today = sandbox.today()
         for year in (today.year - 1, today.year):
@@ -180,7 +185,7 @@ def seed_demo(
                 "id": fid,
                 "startDate": f"{year}-01-01",
                 "endDate": f"{year}-12-31",
-                "accountingMethod": "accrual",
+                "accountingMethod": str(company.readings.accounting_method),
                 "status": "open" if year == today.year else "closed",
             }
         books = sandbox.books(company.id)

@@ -18,69 +18,83 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 from urllib.parse import parse_qsl, urlsplit
 
 from syncd.sandbox import jsonutil
 from syncd.sandbox.core import Sandbox
 from syncd.sandbox.faults import GATE_LIMIT_S
+from syncd.sandbox.gateway import ADMIN_PREFIX, answer
+from syncd.sandbox.response import SandboxResponse
 
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
 
 
-def _handler_class(sandbox: Sandbox, admin_token: str) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        # Keep-alive plus Nagle would hold each small response back ~40 ms waiting for an ACK.
-        disable_nagle_algorithm = True
+class _Handler(BaseHTTPRequestHandler):
+    """One request: admin token check, :func:`~syncd.sandbox.gateway.answer`, faults played."""
 
-        def _serve(self) -> None:
-            url = urlsplit(self.path)
-            length = int(self.headers.get("Content-Length") or 0)
-            body = self.rfile.read(length) if length else b""
-            headers = dict(self.headers.items())
-            if url.path.startswith("/_sandbox") and not self._admin():
-                return
-            response = sandbox.handle(self.command, url.path, dict(parse_qsl(url.query)), headers, body)
-            if response.fault == "hang" and response.gate is not None:
-                response.gate.done.wait(response.fault_seconds or GATE_LIMIT_S)
-            elif response.fault == "hang":
-                time.sleep(response.fault_seconds)
-            if response.fault in ("drop", "hang"):
-                self.close_connection = True
-                with contextlib.suppress(OSError):
-                    self.connection.shutdown(2)
-                return
-            try:
-                self.send_response(response.status)
-                for name, value in response.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(response.body)))
-                self.end_headers()
-                self.wfile.write(response.body)
-            except OSError:  # the client gave up (or died) while a latency fault held its request
-                self.close_connection = True
+    sandbox: ClassVar[Sandbox]
+    admin_token: ClassVar[str]
+    protocol_version = "HTTP/1.1"
+    # Keep-alive plus Nagle would hold each small response back ~40 ms waiting for an ACK.
+    disable_nagle_algorithm = True
 
-        def _admin(self) -> bool:
-            """Whether the request carries the admin token; else answer 401 and say so."""
-            given = self.headers.get(ADMIN_HEADER) or ""
-            if hmac.compare_digest(given.encode(), admin_token.encode()):
-                return True
-            payload = jsonutil.dumps(
-                {"error": f"admin routes need the sandbox admin token in the {ADMIN_HEADER} header"}
-            )
-            self.send_response(401)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(payload)))
+    def _serve(self) -> None:
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if url.path.startswith(ADMIN_PREFIX) and not self._admin():
+            return
+        query = dict(parse_qsl(url.query))
+        response = answer(
+            self.sandbox, self.command, url.path, query=query, headers=dict(self.headers.items()), body=body
+        )
+        if response.fault in ("drop", "hang"):
+            self._play_fault(response)
+            return
+        self._write(response.status, response.headers, response.body)
+
+    def _play_fault(self, response: SandboxResponse) -> None:
+        """Say nothing: wait out a hang (or its gate), then close the connection."""
+        if response.fault == "hang" and response.gate is not None:
+            response.gate.done.wait(response.fault_seconds or GATE_LIMIT_S)
+        elif response.fault == "hang":
+            time.sleep(response.fault_seconds)
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(2)
+
+    def _write(self, status: int, headers: dict[str, str], body: bytes) -> None:
+        try:
+            self.send_response(status)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            self.wfile.write(payload)
-            return False
+            self.wfile.write(body)
+        except OSError:  # the client gave up (or died) while a latency fault held its request
+            self.close_connection = True
 
-        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
+    def _admin(self) -> bool:
+        """Whether the request carries the admin token; else answer 401 and say so."""
+        given = self.headers.get(ADMIN_HEADER) or ""
+        if hmac.compare_digest(given.encode(), self.admin_token.encode()):
+            return True
+        payload = jsonutil.dumps(
+            {"error": f"admin routes need the sandbox admin token in the {ADMIN_HEADER} header"}
+        )
+        self._write(401, {"Content-Type": "application/json"}, payload)
+        return False
 
-        def log_message(self, format: str, *args: object) -> None:
-            """Quiet: the sandbox keeps its own request log."""
+    do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _serve
 
-    return Handler
+    def log_message(self, format: str, *args: object) -> None:
+        """Quiet: the sandbox keeps its own request log."""
+
+
+def _handler_class(sandbox: Sandbox, admin_token: str) -> type[BaseHTTPRequestHandler]:
+    """A handler class bound to one sandbox and its admin token."""
+    return type("Handler", (_Handler,), {"sandbox": sandbox, "admin_token": admin_token})
 
 
 class SandboxServer(ThreadingHTTPServer):

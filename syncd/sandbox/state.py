@@ -2,7 +2,8 @@
 
 Resources are stored as wire-shaped dicts (money as Decimal); what Bokio derives -- an invoice's
 ``paidAmount``, ``status`` and ``creditNoteRefs`` -- is computed at render time from the
-payments, settlements and credit notes, through :mod:`syncd.domain.invoice_math`.
+payments, settlements and credit notes under the company's readings, through
+:mod:`syncd.sandbox.rules`; totals are stored and recomputed when the readings switch.
 """
 
 from __future__ import annotations
@@ -10,11 +11,11 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
 from typing import Any
 
-from syncd.domain import invoice_math as im
 from syncd.domain.money import ZERO
+from syncd.sandbox import rules
+from syncd.sandbox.readings import Readings, Rounding
 
 Json = dict[str, Any]
 
@@ -65,9 +66,31 @@ class Company:
     next_invoice_number: int = 1001
     next_credit_number: int = 1
     next_journal_number: int = 1
+    readings: Readings = field(default_factory=Readings)
+
+    def set_readings(self, readings: Readings) -> None:
+        """Switch the company's readings: stored totals follow; öresavrundning brings its account."""
+        self.readings = readings
+        for document in [*self.invoices.values(), *self.credit_notes.values()]:
+            store_totals(self, document)
+        if readings.rounding is not Rounding.OFF:
+            self.accounts.setdefault(
+                rules.ROUNDING_ACCOUNT,
+                {
+                    "account": rules.ROUNDING_ACCOUNT,
+                    "name": "Öres- och kronutjämning",
+                    "accountType": "basePlanAccount",
+                },
+            )
 
     @classmethod
-    def empty(cls, company_id: str, name: str = "Sandbox AB", org_number: str = "556677-8899") -> Company:
+    def empty(
+        cls,
+        company_id: str,
+        name: str = "Sandbox AB",
+        org_number: str = "556677-8899",
+        readings: Readings | None = None,
+    ) -> Company:
         """A company with the base chart of accounts and nothing else."""
         info = {
             "id": company_id,
@@ -92,44 +115,61 @@ class Company:
                 "name": account_name,
                 "accountType": "basePlanAccount",
             }
+        company.set_readings(readings or Readings())
         return company
 
 
-def _invoice_amounts(company: Company, invoice: Json, sign: im.SettlementSign) -> dict[str, Decimal]:
-    gross = im.gross_from_reported(invoice["totalAmount"], invoice["totalTax"])
-    gross_sek = im.gross_base(gross, invoice["currencyRate"])
-    payments = [p["sumBaseCurrency"] for p in company.payments.get(invoice["id"], {}).values()]
-    settlements = [
-        (s["type"], s["invoiceSettlementDetails"]["sumBaseCurrency"])
-        for s in company.settlements.get(invoice["id"], {}).values()
-    ]
-    credited = sum(
-        (
-            im.gross_base(im.gross_from_reported(cn["totalAmount"], cn["totalTax"]), cn["currencyRate"])
-            for cn in company.credit_notes.values()
-            if cn["invoiceRef"]["id"] == invoice["id"] and cn["status"] == "published"
-        ),
-        ZERO,
+def balance(company: Company, invoice: Json) -> rules.Balance:
+    """What is owed on ``invoice`` and what has been set against it, in SEK."""
+    readings = company.readings
+    owed = rules.in_sek(document_amounts(company, invoice).to_pay, invoice["currencyRate"])
+    payments = company.payments.get(invoice["id"], {}).values()
+    settlements = company.settlements.get(invoice["id"], {}).values()
+    settled = (
+        rules.settlement_effect(
+            s["type"], s["invoiceSettlementDetails"]["sumBaseCurrency"], readings.settlement_sign
+        )
+        for s in settlements
     )
-    paid = im.paid_amount(payments, settlements, sign=sign)
-    remaining = im.outstanding(gross_sek, paid, settlements, credited=credited, sign=sign)
-    return {"gross": gross_sek, "paid": paid, "credited": credited, "remaining": remaining}
+    credited = (
+        rules.in_sek(document_amounts(company, note).to_pay, note["currencyRate"])
+        for note in company.credit_notes.values()
+        if note["invoiceRef"]["id"] == invoice["id"] and note["status"] == "published"
+    )
+    return rules.Balance(
+        owed=owed,
+        payments=sum((p["sumBaseCurrency"] for p in payments), ZERO),
+        settled=sum(settled, ZERO),
+        credited=sum(credited, ZERO),
+    )
 
 
-def render_invoice(company: Company, invoice: Json, today: date, sign: im.SettlementSign) -> Json:
+def document_amounts(company: Company, document: Json) -> rules.Amounts:
+    """Net, VAT and rounding of an invoice or credit note under the company's readings."""
+    return rules.amounts(document["lineItems"], document["currency"], company.readings)
+
+
+def store_totals(company: Company, document: Json) -> None:
+    """Set an invoice's or credit note's ``totalAmount``/``totalTax`` as the readings show them.
+
+    Totals are stored (at every write and every switch of readings), not derived at render time,
+    so a test can still make Bokio's totals disagree with the lines by editing them.
+    """
+    found = document_amounts(company, document)
+    document["totalAmount"], document["totalTax"] = rules.reported_totals(found, company.readings)
+
+
+def render_invoice(company: Company, invoice: Json, today: date) -> Json:
     """The invoice as Bokio returns it, with ``paidAmount`` and ``status`` derived."""
     out = copy.deepcopy(invoice)
-    amounts = _invoice_amounts(company, invoice, sign)
-    out["paidAmount"] = amounts["paid"]
-    out["status"] = im.derive_status(
+    found = balance(company, invoice)
+    out["paidAmount"] = rules.paid_amount(found, invoice["currencyRate"], company.readings)
+    out["status"] = rules.status(
+        found,
         published=invoice["invoiceNumber"] is not None,
-        gross=amounts["gross"],
-        paid=amounts["paid"],
-        remaining=amounts["remaining"],
         due_date=date.fromisoformat(invoice["dueDate"]),
         today=today,
-        credited=amounts["credited"],
-    ).value
+    )
     refs = [
         {"id": cn_id} for cn_id, cn in company.credit_notes.items() if cn["invoiceRef"]["id"] == invoice["id"]
     ]
@@ -137,9 +177,9 @@ def render_invoice(company: Company, invoice: Json, today: date, sign: im.Settle
     return out
 
 
-def invoice_remaining(company: Company, invoice: Json, sign: im.SettlementSign) -> Decimal:
-    """Outstanding base-currency amount (the seed and tests use it to pay exactly)."""
-    return _invoice_amounts(company, invoice, sign)["remaining"]
+def render_fiscal_year(company: Company, year: Json) -> Json:
+    """A fiscal year showing the company's accounting method."""
+    return {**copy.deepcopy(year), "accountingMethod": str(company.readings.accounting_method)}
 
 
 def render(obj: Json) -> Json:

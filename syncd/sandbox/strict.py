@@ -8,14 +8,10 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
 
 from syncd.errors import ConfigError
 from syncd.sandbox.errors import ApiError
-
-if TYPE_CHECKING:
-    from syncd.sandbox.core import Sandbox, SandboxResponse
-
+from syncd.sandbox.response import SandboxResponse, error_response
 
 CONTRACT_MODULES = ("yaml", "jsonschema", "openapi_schema_validator")
 
@@ -32,9 +28,12 @@ def require_validator() -> None:
 
 
 def check_request(
-    sandbox: Sandbox, method: str, template: str, body: bytes, headers: Mapping[str, str]
+    violations: list[str], method: str, template: str, body: bytes, headers: Mapping[str, str]
 ) -> None:
-    """Raise a 500 ``sandbox-contract-violation`` if the client's request breaks the spec."""
+    """Raise a 500 ``sandbox-contract-violation`` if the client's request breaks the spec.
+
+    Every violation is also appended to ``violations`` (the sandbox's record of them).
+    """
     from syncd.sandbox import contract
 
     problems = contract.validate_request(
@@ -42,12 +41,12 @@ def check_request(
     )
     if problems:
         message = f"request {method} {template} violates Bokio's OpenAPI: " + "; ".join(problems)
-        sandbox.contract_violations.append(message)
+        violations.append(message)
         raise ApiError(500, "sandbox-contract-violation", message)
 
 
 def check_response(
-    sandbox: Sandbox, method: str, template: str, response: SandboxResponse
+    violations: list[str], method: str, template: str, response: SandboxResponse
 ) -> SandboxResponse:
     """Replace a spec-violating response by a 500 naming every problem (the sandbox's own bug)."""
     from syncd.sandbox import contract
@@ -58,7 +57,5 @@ def check_response(
     message = f"response {response.status} to {method} {template} violates Bokio's OpenAPI: " + "; ".join(
         problems
     )
-    sandbox.contract_violations.append(message)
-    from syncd.sandbox.core import Sandbox as _Sandbox
-
-    return _Sandbox._error(ApiError(500, "sandbox-contract-violation", message))
+    violations.append(message)
+    return error_response(ApiError(500, "sandbox-contract-violation", message))

@@ -5,10 +5,11 @@ from __future__ import annotations
 import httpx
 
 from syncd.sandbox.core import Sandbox
+from syncd.sandbox.gateway import answer
 
 
 class SandboxTransport(httpx.BaseTransport):
-    """Routes requests into :meth:`Sandbox.handle`; turns faults into httpx transport errors.
+    """Routes requests into :func:`~syncd.sandbox.gateway.answer`; turns faults into httpx transport errors.
 
     ``drop``: the write is applied, then :class:`httpx.RemoteProtocolError` is raised (the server
     closed the connection without a response). ``hang``: :class:`httpx.ReadTimeout` at once (no
@@ -22,7 +23,9 @@ class SandboxTransport(httpx.BaseTransport):
         body = request.read()
         query = dict(request.url.params.multi_items())
         headers = dict(request.headers.items())
-        response = self.sandbox.handle(request.method, request.url.path, query, headers, body)
+        response = answer(
+            self.sandbox, request.method, request.url.path, query=query, headers=headers, body=body
+        )
         if response.fault == "drop":
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request

@@ -85,8 +85,12 @@ def line_item_errors(errors: Errors, line: Any, pointer: str) -> None:
     if kind not in ("salesItem", "descriptionOnlyItem"):
         errors.add(f"{pointer}/itemType", "The item type field must be salesItem or descriptionOnlyItem")
         return
-    if kind == "descriptionOnlyItem":
-        return
+    if kind == "salesItem":
+        _sales_item_errors(errors, line, pointer)
+
+
+def _sales_item_errors(errors: Errors, line: dict[str, Any], pointer: str) -> None:
+    """A ``salesItem``: product and unit type, quantity, unit price and a Swedish VAT rate."""
     if line.get("productType") not in ("goods", "services"):
         errors.add(f"{pointer}/productType", "The product type field must be goods or services")
     if line.get("unitType", "unspecified") not in UNIT_TYPES:
@@ -95,7 +99,10 @@ def line_item_errors(errors: Errors, line: Any, pointer: str) -> None:
         errors.add(f"{pointer}/quantity", "The quantity field must be a number")
     if not _is_number(line.get("unitPrice")):
         errors.add(f"{pointer}/unitPrice", "The unit price field is required")
-    rate = line.get("taxRate")
+    _tax_rate_errors(errors, line.get("taxRate"), pointer)
+
+
+def _tax_rate_errors(errors: Errors, rate: Any, pointer: str) -> None:
     if rate is None:
         errors.add(f"{pointer}/taxRate", "The tax rate field is required")
     elif not _is_number(rate) or Decimal(rate) not in TAX_RATES:
@@ -217,24 +224,33 @@ def settlement_errors(body: Any) -> Errors:
     if not isinstance(details, dict):
         errors.add("/invoiceSettlementDetails", "The invoice settlement details field is required")
         return errors
-    _check_date(errors, details, "date", "date", required=True)
-    errors[:] = [
-        FieldError(e.field.replace("#/date", "#/invoiceSettlementDetails/date"), e.message) for e in errors
-    ]
-    amount = details.get("sumBaseCurrency")
-    pointer = "/invoiceSettlementDetails"
-    if amount is None:
-        errors.add(f"{pointer}/sumBaseCurrency", "The sum base currency field is required")
-    elif not _is_number(amount) or Decimal(amount) == 0:
-        errors.add(f"{pointer}/sumBaseCurrency", "The sum base currency field must be a non-zero number")
-    if kind == "paymentServiceFee":
-        if details.get("vatScheme") not in VAT_SCHEMES:
-            errors.add(
-                f"{pointer}/vatScheme", f"The vat scheme field must be one of {', '.join(VAT_SCHEMES)}"
-            )
-        if _is_number(amount) and Decimal(amount) <= 0:
-            errors.add(f"{pointer}/sumBaseCurrency", "A payment service fee must be greater than zero")
-    else:
-        for extra in sorted(set(details) - {"date", "sumBaseCurrency"}):
-            errors.add(f"{pointer}/{extra}", f"The field {extra} is not allowed for settlement type {kind}")
+    _settlement_details_errors(errors, kind, details)
     return errors
+
+
+_DETAILS = "/invoiceSettlementDetails"
+
+
+def _settlement_details_errors(errors: Errors, kind: Any, details: dict[str, Any]) -> None:
+    """The date, the non-zero sum, and the keys the settlement's type allows."""
+    date_errors = Errors()
+    _check_date(date_errors, details, "date", "date", required=True)
+    errors.extend(FieldError(e.field.replace("#/date", f"#{_DETAILS}/date"), e.message) for e in date_errors)
+    amount = details.get("sumBaseCurrency")
+    if amount is None:
+        errors.add(f"{_DETAILS}/sumBaseCurrency", "The sum base currency field is required")
+    elif not _is_number(amount) or Decimal(amount) == 0:
+        errors.add(f"{_DETAILS}/sumBaseCurrency", "The sum base currency field must be a non-zero number")
+    if kind == "paymentServiceFee":
+        _fee_details_errors(errors, details, amount)
+        return
+    for extra in sorted(set(details) - {"date", "sumBaseCurrency"}):
+        errors.add(f"{_DETAILS}/{extra}", f"The field {extra} is not allowed for settlement type {kind}")
+
+
+def _fee_details_errors(errors: Errors, details: dict[str, Any], amount: Any) -> None:
+    """A payment-service fee names its VAT scheme and is greater than zero."""
+    if details.get("vatScheme") not in VAT_SCHEMES:
+        errors.add(f"{_DETAILS}/vatScheme", f"The vat scheme field must be one of {', '.join(VAT_SCHEMES)}")
+    if _is_number(amount) and Decimal(amount) <= 0:
+        errors.add(f"{_DETAILS}/sumBaseCurrency", "A payment service fee must be greater than zero")

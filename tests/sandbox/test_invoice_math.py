@@ -1,4 +1,4 @@
-"""The one module of invoice assumptions shared by syncd and the sandbox."""
+"""syncd's own reading of Bokio's invoice arithmetic (the sandbox plays its own: test_rules.py)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from syncd.sandbox.errors import not_found
 from syncd.sandbox.query import compile_query, paginate
 from syncd.sandbox.router import Ctx, Result, route
-from syncd.sandbox.state import render
+from syncd.sandbox.state import render, render_fiscal_year
 
 BASE = "/companies/{companyId}"
 
@@ -36,14 +36,16 @@ def account(ctx: Ctx) -> Result:
 @route("GET", f"{BASE}/fiscal-years")
 def fiscal_years(ctx: Ctx) -> Result:
     keep = compile_query(ctx.query.get("query"), "fiscal-years")
-    years = [render(y) for y in ctx.books.company.fiscal_years.values() if keep(y)]
+    company = ctx.books.company
+    views = [render_fiscal_year(company, y) for y in company.fiscal_years.values()]
+    years = [view for view in views if keep(view)]
     return 200, paginate(years, ctx.query)
 
 
 @route("GET", f"{BASE}/fiscal-years/{{fiscalYearId}}")
 def fiscal_year(ctx: Ctx) -> Result:
-    """Wrapped in ``fiscalYear`` as in the saved spec."""
+    """Wrapped in ``fiscalYear`` as in the saved spec; ``accountingMethod`` is the company's reading."""
     found = ctx.books.company.fiscal_years.get(ctx.params["fiscalYearId"])
     if found is None:
         raise not_found("fiscal year", ctx.params["fiscalYearId"])
-    return 200, {"fiscalYear": render(found)}
+    return 200, {"fiscalYear": render_fiscal_year(ctx.books.company, found)}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from syncd.sandbox.query import compile_query, paginate
 from syncd.sandbox.router import Ctx, Result, route
-from syncd.sandbox.state import render
 
 BASE = "/companies/{companyId}/credit-notes"
 ONE = f"{BASE}/{{creditNoteId}}"
@@ -13,13 +12,14 @@ ONE = f"{BASE}/{{creditNoteId}}"
 @route("GET", BASE)
 def list_(ctx: Ctx) -> Result:
     keep = compile_query(ctx.query.get("query"), "credit-notes")
-    notes = [render(n) for n in ctx.books.company.credit_notes.values() if keep(n)]
+    views = [ctx.books.view_note(n) for n in ctx.books.company.credit_notes.values()]
+    notes = [view for view in views if keep(view)]
     return 200, paginate(notes, ctx.query, default_size=20)
 
 
 @route("GET", ONE)
 def get(ctx: Ctx) -> Result:
-    return 200, render(ctx.books.credit_note(ctx.params["creditNoteId"]))
+    return 200, ctx.books.view_note(ctx.books.credit_note(ctx.params["creditNoteId"]))
 
 
 @route("PUT", ONE)
