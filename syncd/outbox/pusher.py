@@ -56,10 +56,9 @@ from syncd.bokio import (
     TransportError,
 )
 from syncd.bokio.errors import BokioError
-from syncd.bokio.models import SettlementType
 from syncd.db import utcnow
 from syncd.domain import invoice_math as im
-from syncd.domain.models import VatScheme
+from syncd.domain.models import SettlementType, VatScheme
 from syncd.logging import get_logger
 from syncd.mirror import repo
 from syncd.mirror.tables import Invoice

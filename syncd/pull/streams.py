@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from syncd.bokio import F
 from syncd.bokio.client import C
+from syncd.clock import parse_timestamp
 from syncd.bokio.models import CreditNote as CreditNoteModel
 from syncd.bokio.models import Customer as CustomerModel
 from syncd.mirror import mapping, repo
@@ -90,7 +91,7 @@ def pull_customers(run: Run, *, full: bool) -> None:
     kind = "full" if full else "incremental"
 
     def prepare(raws: list[dict[str, Any]]) -> Any:
-        rows = [(str(raw["id"]), cursors.parse_timestamp(raw.get("modifiedDateTime"))) for raw in raws]
+        rows = [(str(raw["id"]), parse_timestamp(raw.get("modifiedDateTime"))) for raw in raws]
         keep = {rid for rid, _ in cursors.drop_seen(cursor, rows)}
         fresh = [raw for raw in raws if str(raw["id"]) in keep]
 

@@ -8,13 +8,9 @@ import httpx
 import pytest
 
 from syncd.bokio import JournalEntryTagsWrite, PaymentWrite, SettlementWrite, TagWeight
-from syncd.bokio.models import (
-    InvoiceSettlement,
-    InvoiceStatus,
-    SettlementType,
-    VatScheme,
-)
+from syncd.bokio.models import InvoiceSettlement, InvoiceStatus, VatScheme
 from syncd.bokio.wire import dumps, loads
+from syncd.domain.models import SettlementType
 
 from .conftest import PREFIX, FakeClock, make_client
 
