@@ -15,15 +15,16 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from syncd.allocations.tables import Allocation
+from syncd.bokio import models as bm
 from syncd.domain import invoice_math as im
 from syncd.mirror import repo
+from syncd.mirror.dirty import mark_dirty
+from syncd.mirror.pauses import Pause, PauseKind, set_pause
 from syncd.mirror.tables import InvoicePayment, InvoiceSettlement
 from syncd.outbox import enqueue as k
 from syncd.outbox.reflect import reflect_allocation
 from syncd.outbox.store import DUPLICATE_OF, Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull.pauses import Pause, PauseKind, set_pause
-from syncd.pull.store import mark_dirty
 
 OutcomeKind = Literal["done", "retry", "unknown", "failed", "pause", "resend"]
 
@@ -47,7 +48,7 @@ class Outcome:
     delay_s: float = 0.0
     not_before: dt.datetime | None = None
     pause_until: dt.datetime | None = None
-    pause_kind: str | None = None  # syncd.pull.pauses.PauseKind value
+    pause_kind: str | None = None  # syncd.mirror.pauses.PauseKind value
     before: dict[str, Any] | None = None
     payments: tuple[dict[str, Any], ...] = ()
     settlements: tuple[dict[str, Any], ...] = ()
@@ -138,14 +139,10 @@ def apply_outcome(
 
 def _mirror(session: Session, claimed: Claimed, outcome: Outcome, now: dt.datetime) -> None:
     """Mirror what the write responses told us, so the next poll has nothing new to learn."""
-    payments = [{**raw, "invoiceId": raw.get("invoiceId") or claimed.invoice_id} for raw in outcome.payments]
-    settlements = [
-        {**raw, "invoiceId": raw.get("invoiceId") or claimed.invoice_id} for raw in outcome.settlements
-    ]
-    if payments:
-        repo.upsert(session, InvoicePayment, claimed.company_id, payments)
-    if settlements:
-        repo.upsert(session, InvoiceSettlement, claimed.company_id, settlements)
+    payments = [bm.InvoicePayment.model_validate(raw) for raw in outcome.payments]
+    settlements = [bm.InvoiceSettlement.model_validate(raw) for raw in outcome.settlements]
+    repo.upsert(session, InvoicePayment, claimed.company_id, payments, invoice_id=claimed.invoice_id)
+    repo.upsert(session, InvoiceSettlement, claimed.company_id, settlements, invoice_id=claimed.invoice_id)
     for what, bokio_id in outcome.deleted:
         model = InvoicePayment if what == "payment" else InvoiceSettlement
         session.execute(

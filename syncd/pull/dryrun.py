@@ -15,15 +15,18 @@ every call) and scales what it finds on them to the listing's ``totalItems``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from syncd.bokio import F
+from syncd.bokio import models as bm
+from syncd.bokio.models import BokioModel
 from syncd.clock import business_date
+from syncd.mirror.dirty import STREAM, dirty_ids
+from syncd.mirror.syncstate import peek_state
 from syncd.mirror.tables import Company, CreditNote, Customer, Invoice
 from syncd.pull import store
 from syncd.pull.cursors import pages_for, window_start
@@ -36,8 +39,8 @@ CUSTOMERS = BASE + "/customers"
 CREDIT_NOTES = BASE + "/credit-notes"
 SAMPLE_PAGES = 3
 
-Sampler = Callable[[str, str | None, int], tuple[int, int, list[dict[str, Any]]]]
-"""``(template, query, page) -> (totalItems, totalPages, raw items)``: one listing page from Bokio."""
+Sampler = Callable[[str, str | None, int], tuple[int, int, list[BokioModel]]]
+"""``(template, query, page) -> (totalItems, totalPages, items)``: one listing page from Bokio."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ def sample_listing(
     template: str,
     query: str | None,
     *,
-    counts: Callable[[Mapping[str, Any]], bool] = lambda _raw: True,
+    counts: Callable[[bm.Invoice], bool] = lambda _invoice: True,
 ) -> ListingSample:
     """Read the first, middle and last page; count what a first pull does for their invoices.
 
@@ -71,16 +74,17 @@ def sample_listing(
     """
     from syncd.pull.invoices import needs_children
 
-    total_items, total_pages, raws = sampler(template, query, 1)
+    total_items, total_pages, items = sampler(template, query, 1)
     for page in sorted({(total_pages + 1) // 2, total_pages} - {0, 1})[: SAMPLE_PAGES - 1]:
-        raws += sampler(template, query, page)[2]
-    mine = [raw for raw in raws if counts(raw)]
+        items += sampler(template, query, page)[2]
+    invoices = [item for item in items if isinstance(item, bm.Invoice)]
+    mine = [invoice for invoice in invoices if counts(invoice)]
     return ListingSample(
         total_items=total_items,
         total_pages=max(total_pages, 1),
-        sampled=len(raws),
-        children=sum(1 for raw in mine if needs_children(None, raw)),
-        notes=sum(len([r for r in raw.get("creditNoteRefs") or [] if r]) for raw in mine),
+        sampled=len(items),
+        children=sum(1 for invoice in mine if needs_children(None, invoice)),
+        notes=sum(len(invoice.credit_note_refs or []) for invoice in mine),
     )
 
 
@@ -158,7 +162,7 @@ def plan(
 
 
 def _never(session: Session, pk: int, stream: str) -> bool:
-    row = store.peek_state(session, pk, stream)
+    row = peek_state(session, pk, stream)
     return row is None or row.last_success_at is None
 
 
@@ -185,7 +189,7 @@ def _first_invoice_calls(
                     sampler,
                     INVOICES,
                     str(F("invoiceDate") >= start),
-                    counts=lambda raw: raw.get("status") not in OPEN,
+                    counts=lambda invoice: invoice.status not in OPEN,
                 ),
                 f"?query=invoiceDate>={start}",
                 f"invoices in the {config.window_days}-day window",
@@ -212,7 +216,7 @@ def _invoice_calls(
     session: Session, pk: int, config: PullConfig, *, full: bool, now: dt.datetime
 ) -> list[PlannedCall]:
     size = config.page_size
-    dirty = store.dirty_ids(store.peek_state(session, pk, "invoices"))
+    dirty = dirty_ids(peek_state(session, pk, STREAM))
     calls: list[PlannedCall] = []
     if full:
         total = _count(session, Invoice, pk)
