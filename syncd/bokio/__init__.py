@@ -41,7 +41,7 @@ from syncd.bokio.errors import (
     ValidationError,
 )
 from syncd.bokio.pagination import Page, PageNumberPaginator
-from syncd.bokio.query import F, Query
+from syncd.bokio.query import F, Query, invoice_dated_from, modified_since, status_is_one_of
 from syncd.bokio.ratelimit import RateLimiter, RateLimitSnapshot
 from syncd.bokio.writes import JournalEntryTagsWrite, PaymentWrite, SettlementWrite, TagWeight
 
@@ -89,4 +89,7 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "build_http_client",
+    "invoice_dated_from",
+    "modified_since",
+    "status_is_one_of",
 ]

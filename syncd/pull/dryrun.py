@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import F
+from syncd.bokio import invoice_dated_from
 from syncd.bokio import models as bm
 from syncd.bokio.models import BokioModel
 from syncd.clock import business_date
@@ -99,6 +99,35 @@ def _count(
     return int(session.scalar(query) or 0)
 
 
+@dataclass(frozen=True, slots=True)
+class _Planning:
+    """One :func:`plan` call's inputs, shared by the per-stream estimates."""
+
+    session: Session
+    pk: int | None
+    config: PullConfig
+    full: bool
+    explicit: bool
+    notes_by_id: bool
+    now: dt.datetime
+    sampler: Sampler | None
+
+    @property
+    def mirror(self) -> int:
+        return self.pk if self.pk is not None else -1  # no company row: every count is 0
+
+    def never(self, stream: str) -> bool:
+        return self.pk is None or _never(self.session, self.pk, stream)
+
+
+REFERENCE_PATHS = {
+    "company": BASE + "/company-information",
+    "accounts": BASE + "/chart-of-accounts",
+    "fiscal_years": BASE + "/fiscal-years",
+    "tag_groups": BASE + "/tag-groups",
+}
+
+
 def plan(
     session: Session,
     bokio_company_id: str,
@@ -116,49 +145,64 @@ def plan(
     """
     pk = session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_company_id))
     chosen = list(streams or STREAMS)
-    explicit = streams is not None
-    size = config.page_size
-    calls: list[PlannedCall] = []
     if pk is None and sampler is None:
         return [
             PlannedCall(s, "GET", "(first pull)", 1, "never pulled: at least one listing") for s in chosen
         ]
-    paths = {
-        "company": (BASE + "/company-information", 1),
-        "accounts": (BASE + "/chart-of-accounts", 1),
-        "fiscal_years": (BASE + "/fiscal-years", 1),
-        "tag_groups": (BASE + "/tag-groups", 1),
-    }
-    notes_by_id = not (full and "credit_notes" in chosen)
-    mirror = pk if pk is not None else -1  # no company row: every count below is 0
-    for name in chosen:
-        never = pk is None or _never(session, pk, name)
-        if name in REFERENCE_STREAMS:
-            if full or explicit or never:
-                path, count = paths[name]
-                calls.append(PlannedCall(name, "GET", path, count, "reference data (full sweep or missing)"))
-        elif name == "customers" and never and sampler is not None:
-            total = sampler(CUSTOMERS, None, 1)[0]
-            calls.append(
-                PlannedCall(name, "GET", CUSTOMERS, pages_for(total, size), f"all {total} customers")
+    planning = _Planning(
+        session,
+        pk,
+        config,
+        full=full,
+        explicit=streams is not None,
+        notes_by_id=not (full and "credit_notes" in chosen),
+        now=now,
+        sampler=sampler,
+    )
+    return [call for name in chosen for call in _stream_calls(planning, name)]
+
+
+def _stream_calls(p: _Planning, name: str) -> list[PlannedCall]:
+    """One stream's estimated calls (reference data only on full sweeps or when never read)."""
+    if name in REFERENCE_STREAMS:
+        if p.full or p.explicit or p.never(name):
+            return [
+                PlannedCall(name, "GET", REFERENCE_PATHS[name], 1, "reference data (full sweep or missing)")
+            ]
+        return []
+    estimate = {"customers": _customer_calls, "credit_notes": _credit_note_calls, "invoices": _invoice_plan}
+    return estimate[name](p) if name in estimate else []
+
+
+def _customer_calls(p: _Planning) -> list[PlannedCall]:
+    size, never = p.config.page_size, p.never("customers")
+    if never and p.sampler is not None:
+        total = p.sampler(CUSTOMERS, None, 1)[0]
+        return [PlannedCall("customers", "GET", CUSTOMERS, pages_for(total, size), f"all {total} customers")]
+    count = pages_for(_count(p.session, Customer, p.mirror), size) if p.full or never else 1
+    query = "all" if p.full or never else "modifiedDateTime>=cursor-lag"
+    return [PlannedCall("customers", "GET", f"{CUSTOMERS}?query={query}", count, "customers")]
+
+
+def _credit_note_calls(p: _Planning) -> list[PlannedCall]:
+    if not (p.full or p.explicit):
+        return []  # incremental credit notes come by id with their invoice
+    size = p.config.page_size
+    if p.never("credit_notes") and p.sampler is not None:
+        total = p.sampler(CREDIT_NOTES, None, 1)[0]
+        return [
+            PlannedCall(
+                "credit_notes", "GET", CREDIT_NOTES, pages_for(total, size), f"all {total} credit notes"
             )
-        elif name == "customers":
-            count = pages_for(_count(session, Customer, mirror), size) if full or never else 1
-            query = "all" if full or never else "modifiedDateTime>=cursor-lag"
-            calls.append(PlannedCall(name, "GET", f"{CUSTOMERS}?query={query}", count, "customers"))
-        elif name == "credit_notes" and (full or explicit) and never and sampler is not None:
-            total = sampler(CREDIT_NOTES, None, 1)[0]
-            calls.append(
-                PlannedCall(name, "GET", CREDIT_NOTES, pages_for(total, size), f"all {total} credit notes")
-            )
-        elif name == "credit_notes" and (full or explicit):
-            count = pages_for(_count(session, CreditNote, mirror), size)
-            calls.append(PlannedCall(name, "GET", CREDIT_NOTES, count, "every credit note"))
-        elif name == "invoices" and never and sampler is not None:
-            calls.extend(_first_invoice_calls(sampler, config, full=full, notes_by_id=notes_by_id, now=now))
-        elif name == "invoices":
-            calls.extend(_invoice_calls(session, mirror, config, full=full, now=now))
-    return calls
+        ]
+    count = pages_for(_count(p.session, CreditNote, p.mirror), size)
+    return [PlannedCall("credit_notes", "GET", CREDIT_NOTES, count, "every credit note")]
+
+
+def _invoice_plan(p: _Planning) -> list[PlannedCall]:
+    if p.never("invoices") and p.sampler is not None:
+        return _first_invoice_calls(p.sampler, p.config, full=p.full, notes_by_id=p.notes_by_id, now=p.now)
+    return _invoice_calls(p.session, p.mirror, p.config, full=p.full, now=p.now)
 
 
 def _never(session: Session, pk: int, stream: str) -> bool:
@@ -188,10 +232,10 @@ def _first_invoice_calls(
                 sample_listing(
                     sampler,
                     INVOICES,
-                    str(F("invoiceDate") >= start),
+                    invoice_dated_from(start),
                     counts=lambda invoice: invoice.status not in OPEN,
                 ),
-                f"?query=invoiceDate>={start}",
+                f"?query={invoice_dated_from(start)}",
                 f"invoices in the {config.window_days}-day window",
             ),
         ]
@@ -242,7 +286,7 @@ def _invoice_calls(
             PlannedCall(
                 "invoices",
                 "GET",
-                f"{BASE}/invoices?query=invoiceDate>={start}",
+                f"{BASE}/invoices?query={invoice_dated_from(start)}",
                 pages_for(recent, size),
                 f"{recent} invoices in the {config.window_days}-day window",
             )

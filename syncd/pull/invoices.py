@@ -23,7 +23,7 @@ from functools import partial
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import F, NotFoundError
+from syncd.bokio import NotFoundError, invoice_dated_from, status_is_one_of
 from syncd.bokio import models as bm
 from syncd.bokio.client import C
 from syncd.clock import business_date
@@ -44,16 +44,12 @@ BATCH = 25
 
 
 def open_query() -> str:
-    """``status==published||status==underPaid||status==overdue`` (from invoice_math.OPEN_STATUSES)."""
-    first, *rest = store.OPEN
-    query = F("status") == first
-    for status in rest:
-        query = query | (F("status") == status)  # type: ignore[assignment]
-    return str(query)
+    """Invoices in an open status (invoice_math.OPEN_STATUSES)."""
+    return status_is_one_of(store.OPEN)
 
 
 def window_query(run: Run) -> str:
-    return str(F("invoiceDate") >= window_start(business_date(run.now), run.config.window_days))
+    return invoice_dated_from(window_start(business_date(run.now), run.config.window_days))
 
 
 def _ref_id(ref: bm.Ref | None) -> str | None:

@@ -15,8 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import F
 from syncd.bokio import models as bm
+from syncd.bokio import modified_since
 from syncd.bokio.client import C
 from syncd.clock import parse_timestamp
 from syncd.mirror import mapping, repo
@@ -98,7 +98,7 @@ def pull_customers(run: Run, *, full: bool) -> None:
         row = peek_state(session, run.company_pk, "customers")
         cursor = cursors.TimestampCursor.from_json((row.cursor or {}).get("modified") if row else None)
     start = cursors.query_start(cursor, run.config.customer_lag)
-    query = None if full or start is None else str(F("modifiedDateTime") >= start)
+    query = None if full or start is None else modified_since(start)
     kind = "full" if full else "incremental"
 
     def prepare(customers: list[bm.Customer]) -> Writer:
