@@ -10,16 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from syncd.bokio import models as bm
 from syncd.domain import invoice_math as im
 from syncd.domain.money import ZERO
 from syncd.mirror import repo
 from syncd.mirror.tables import Invoice, InvoiceSettlement
+
+if TYPE_CHECKING:
+    from syncd.bokio import models as bm
 
 
 @dataclass(frozen=True, slots=True)

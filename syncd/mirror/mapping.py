@@ -10,14 +10,16 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Sequence
 from decimal import Decimal
-from typing import Any
-
-from pydantic import BaseModel
+from typing import TYPE_CHECKING, Any
 
 from syncd import jsonutil
-from syncd.bokio import models as bm
 from syncd.clock import parse_timestamp
 from syncd.domain.money import ZERO
+
+if TYPE_CHECKING:  # the client's models are only read here: a command using the mirror starts without httpx
+    from pydantic import BaseModel
+
+    from syncd.bokio import models as bm
 
 
 def content_hash(model: BaseModel | Sequence[BaseModel]) -> str:
@@ -26,7 +28,7 @@ def content_hash(model: BaseModel | Sequence[BaseModel]) -> str:
     Computed from the typed fields (not the raw payload) so the mirror can give the hash a fresh
     read would give after it changed a field itself (:func:`syncd.mirror.repo.set_paid`).
     """
-    dumped = model.model_dump() if isinstance(model, BaseModel) else [m.model_dump() for m in model]
+    dumped = [m.model_dump() for m in model] if isinstance(model, Sequence) else model.model_dump()
     return hashlib.sha256(jsonutil.canonical(dumped).encode()).hexdigest()
 
 

@@ -18,7 +18,6 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.orm import Session
 
-from syncd.bokio import models as bm
 from syncd.db import utcnow
 from syncd.mirror import mapping
 from syncd.mirror.tables import (
@@ -36,6 +35,19 @@ from syncd.mirror.tables import (
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql
 
+    from syncd.bokio import models as bm
+
+    MirrorRecord = (
+        bm.Invoice
+        | bm.InvoicePayment
+        | bm.InvoiceSettlement
+        | bm.CreditNote
+        | bm.Customer
+        | bm.Account
+        | bm.FiscalYear
+    )
+    """A typed Bokio record the mirror keeps (:mod:`syncd.bokio.models`)."""
+
 MirrorModel = (
     type[Invoice]
     | type[InvoicePayment]
@@ -45,17 +57,6 @@ MirrorModel = (
     | type[Account]
     | type[FiscalYear]
 )
-
-MirrorRecord = (
-    bm.Invoice
-    | bm.InvoicePayment
-    | bm.InvoiceSettlement
-    | bm.CreditNote
-    | bm.Customer
-    | bm.Account
-    | bm.FiscalYear
-)
-"""A typed Bokio record the mirror keeps (:mod:`syncd.bokio.models`)."""
 
 MAPPERS: dict[MirrorModel, mapping.Mapper] = {
     Invoice: mapping.invoice_values,
@@ -108,6 +109,8 @@ def ensure_company(session: Session, bokio_company_id: str, name: str = "") -> C
 
 def bokio_id_of(record: MirrorRecord) -> str:
     """The external id of a record (accounts are keyed by their number)."""
+    from syncd.bokio import models as bm  # at first use: commands that only read the mirror skip httpx
+
     if isinstance(record, bm.Account):
         return str(record.account)
     return str(record.id)
@@ -168,6 +171,8 @@ def upsert(
 
 def _under(record: MirrorRecord, invoice_id: str | None) -> MirrorRecord:
     """A payment or settlement that does not name its invoice, given the one it was listed under."""
+    from syncd.bokio import models as bm
+
     if invoice_id is None or not isinstance(record, bm.InvoicePayment | bm.InvoiceSettlement):
         return record
     return record if record.invoice_id else record.model_copy(update={"invoice_id": invoice_id})
@@ -205,6 +210,8 @@ def mirrored_credit_notes(
     session: Session, company_id: int, invoice_ids: Iterable[str]
 ) -> dict[str, list[bm.CreditNote]]:
     """The live credit notes of these invoices, as typed models, by invoice id."""
+    from syncd.bokio import models as bm
+
     notes: dict[str, list[bm.CreditNote]] = {}
     for invoice_id, raw in session.execute(
         select(CreditNote.invoice_bokio_id, CreditNote.raw).where(
@@ -219,6 +226,8 @@ def mirrored_credit_notes(
 
 def _as_mirrored(raw: dict[str, Any], paid: Decimal, status: str) -> bm.Invoice:
     """The stored payload as a typed invoice, with the paid amount and status the columns hold."""
+    from syncd.bokio import models as bm
+
     return bm.Invoice.model_validate(raw).model_copy(update={"paid_amount": paid, "status": status})
 
 

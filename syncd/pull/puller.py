@@ -4,10 +4,10 @@ Entry points (how the rest of syncd calls the mirror):
 
 - the scheduler: :meth:`Puller.pull` on its timer (``full=True`` when :meth:`Puller.full_sweep_due`);
 - the bank-file import job: :meth:`Puller.refresh_open_invoices` when new bank data arrived;
-- the pusher: :func:`syncd.pull.store.mark_dirty` inside its own transaction, or
+- the pusher: :func:`syncd.mirror.dirty.mark_dirty` inside its own transaction, or
   :meth:`Puller.refresh_invoices` right after a push to read the invoice back at once.
 
-An answer that concerns the whole company (quota, token, Bokio down: :mod:`syncd.pull.pauses`)
+An answer that concerns the whole company (quota, token, Bokio down: :mod:`syncd.mirror.pauses`)
 pauses that company with its kind, reason and until-time; the others go on, and a paused
 company's pulls are skipped with a log line. An ``auth`` pause is re-checked first with one cheap,
 budget-counted call, so a fixed token resumes at the next pull.

@@ -187,7 +187,7 @@ def test_after_a_push_the_mirror_already_shows_what_bokio_shows_without_reading_
         books = world.sandbox.books(world.company.id)
         for invoice_id in pushed:
             bokio = books.view(world.sandbox.companies[world.company.id].invoices[invoice_id])
-            assert mirror[invoice_id].raw["paidAmount"] == bokio["paidAmount"]
+            assert mirror[invoice_id].paid_amount == bokio["paidAmount"]
             assert mirror[invoice_id].status == bokio["status"]
             assert mirror[invoice_id].outstanding == books.remaining(invoice_id)
     refresh = world.app.puller().refresh_open_invoices(world.app.settings.companies[0])
