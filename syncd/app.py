@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # imported where used: a command that never calls Bokio start
     import httpx
 
     from syncd.bokio import Auth, BokioClient, OAuthClient, RateLimiter, RequestRecord
+    from syncd.pull import PullConfig, Puller, PullProgress
     from syncd.tokenstore import FileTokenStore
 
 
@@ -92,6 +93,22 @@ class App:
             on_request=self._observed(on_request),
             deadline_s=self.settings.bokio.deadline_s,
             now=self.clock,
+        )
+
+    def puller(
+        self, config: PullConfig | None = None, *, on_progress: Callable[[PullProgress], None] | None = None
+    ) -> Puller:
+        """The puller wired to these sessions, clients, settings (``[pull]``, ``[budget]``) and clock."""
+        from syncd.pull import PullConfig, Puller
+
+        return Puller(
+            self.sessions,
+            self.bokio_client,
+            config=config or PullConfig.from_settings(self.settings),
+            monthly_quota=self.settings.budget.monthly_quota,
+            companies=self.settings.companies,
+            clock=self.clock,
+            on_progress=on_progress,
         )
 
     def oauth_client(self) -> OAuthClient:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -29,3 +30,26 @@ def month_bounds(instant: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
     start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     end = (start + dt.timedelta(days=32)).replace(day=1)
     return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
+def parse_timestamp(value: Any) -> dt.datetime | None:
+    """An ISO 8601 instant as an aware UTC datetime; empty is None.
+
+    The one parser for timestamps syncd reads or stored (Bokio's, cursors', tokens'): ``Z`` and
+    offsets are honoured, a naive value is taken as UTC (how syncd writes them). Bank files have
+    their own time-zone rules and do not use it.
+
+    >>> parse_timestamp("2026-03-02T09:00:00Z").isoformat()
+    '2026-03-02T09:00:00+00:00'
+    >>> parse_timestamp("2026-03-02T10:00:00+01:00").isoformat()
+    '2026-03-02T09:00:00+00:00'
+    >>> parse_timestamp("2026-03-02T09:00:00").isoformat()
+    '2026-03-02T09:00:00+00:00'
+    """
+    if not value:
+        return None
+    if isinstance(value, dt.datetime):
+        parsed = value
+    else:
+        parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed.astimezone(dt.UTC) if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)

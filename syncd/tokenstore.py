@@ -17,6 +17,7 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from syncd.bokio.auth import TokenSet
+from syncd.clock import parse_timestamp
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]")
 
@@ -39,7 +40,7 @@ class FileTokenStore:
         refresh = data.get("refresh_token")
         return TokenSet(
             access_token=SecretStr(data["access_token"]),
-            expires_at=dt.datetime.fromisoformat(data["expires_at"]),
+            expires_at=_expiry(data["expires_at"]),
             refresh_token=SecretStr(refresh) if refresh else None,
             token_type=data.get("token_type", "bearer"),
             tenant_id=data.get("tenant_id"),
@@ -70,3 +71,10 @@ class FileTokenStore:
         except BaseException:
             Path(temp).unlink(missing_ok=True)
             raise
+
+
+def _expiry(value: str) -> dt.datetime:
+    expires = parse_timestamp(value)
+    if expires is None:
+        raise ValueError("stored tokens without expires_at")
+    return expires

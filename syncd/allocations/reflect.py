@@ -3,7 +3,8 @@
 The write responses already told us the payment and settlement rows (mirrored as they came);
 what they do not tell is the invoice's new ``paidAmount`` and ``status``. Those follow from the
 same documented assumptions the sandbox implements (:mod:`syncd.domain.invoice_math`), so they
-are computed here instead of read back: zero requests in the fault-free path.
+are computed here instead of read back (:func:`syncd.mirror.repo.set_paid`): zero requests in the
+fault-free path.
 
 Nothing is taken on trust: the next open-invoice scan lists the invoice anyway (it is open, or it
 was until now), and if Bokio's figures differ from these, the content hash differs, the pollers
@@ -23,8 +24,8 @@ from syncd.allocations.tables import Allocation
 from syncd.clock import business_date
 from syncd.domain import invoice_math as im
 from syncd.mirror import repo
+from syncd.mirror.derive import refresh_derived
 from syncd.mirror.tables import Invoice, InvoicePayment, InvoiceSettlement
-from syncd.pull.store import refresh_derived
 
 
 def reflect_allocation(
@@ -48,9 +49,7 @@ def reflect_allocation(
     delta = _booked(
         session, company_pk, allocation, sign=sign, includes=paid_includes_settlements, undone=undone
     )
-    raw = dict(row.raw)
-    paid = Decimal(str(raw.get("paidAmount") or 0)) + delta
-    raw["paidAmount"] = paid
+    paid = row.paid_amount + delta
     all_settlements = [
         (kind, amount)
         for kind, amount in session.execute(
@@ -61,10 +60,8 @@ def reflect_allocation(
             )
         )
     ]
-    raw["status"] = _status(
-        row, paid, all_settlements, now, sign=sign, includes=paid_includes_settlements, raw=raw
-    )
-    repo.upsert(session, Invoice, company_pk, [raw])
+    status = _status(row, paid, all_settlements, now, sign=sign, includes=paid_includes_settlements)
+    repo.set_paid(session, row, paid, status)
     refresh_derived(
         session, company_pk, [row.bokio_id], sign=sign, paid_includes_settlements=paid_includes_settlements
     )
@@ -114,12 +111,9 @@ def _status(
     *,
     sign: im.SettlementSign,
     includes: bool,
-    raw: dict[str, object],
 ) -> str:
-    if raw.get("status") in (im.Status.CREDITED, im.Status.DRAFT, "credit"):
-        return str(raw["status"])
-    if row.gross_amount is None:
-        return str(raw.get("status"))
+    if row.status in (im.Status.CREDITED, im.Status.DRAFT, "credit") or row.gross_amount is None:
+        return row.status
     remaining = im.outstanding(
         row.gross_amount, paid, settlements, sign=sign, paid_includes_settlements=includes
     )

@@ -75,15 +75,10 @@ def _read(app: App, company: CompanySettings) -> tuple[int, list[PlannedYear], l
 
 def _fetch_years(app: App, pk: int, client: BokioClient) -> list[PlannedYear]:
     """The fiscal years from Bokio (one more request), mirrored so the next audit needs none."""
-    raws = [dict(year.raw) for year in client.iter_fiscal_years()]
+    years = list(client.iter_fiscal_years())
     with app.sessions.begin() as session:
-        repo.upsert(session, FiscalYear, pk, raws)
-    return [
-        PlannedYear(
-            str(r["id"]), dt.date.fromisoformat(str(r["startDate"])), dt.date.fromisoformat(str(r["endDate"]))
-        )
-        for r in raws
-    ]
+        repo.upsert(session, FiscalYear, pk, years)
+    return [PlannedYear(year.id, year.start_date, year.end_date) for year in years]
 
 
 def choose_years(

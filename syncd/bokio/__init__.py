@@ -45,7 +45,7 @@ if TYPE_CHECKING:
         ValidationError,
     )
     from syncd.bokio.pagination import Page, PageNumberPaginator
-    from syncd.bokio.query import F, Query
+    from syncd.bokio.query import F, Query, invoice_dated_from, modified_since, status_is_one_of
     from syncd.bokio.ratelimit import RateLimiter, RateLimitSnapshot
     from syncd.bokio.writes import JournalEntryTagsWrite, PaymentWrite, SettlementWrite, TagWeight
 
@@ -93,6 +93,9 @@ _EXPORTS = {
     "TransportError": "syncd.bokio.errors",
     "ValidationError": "syncd.bokio.errors",
     "build_http_client": "syncd.bokio.engine",
+    "invoice_dated_from": "syncd.bokio.query",
+    "modified_since": "syncd.bokio.query",
+    "status_is_one_of": "syncd.bokio.query",
 }
 """Where each public name lives: imported on first use, so importing a write type or an error
 does not import the HTTP client (``syncd review`` starts without httpx)."""
@@ -142,6 +145,9 @@ __all__ = [
     "TransportError",
     "ValidationError",
     "build_http_client",
+    "invoice_dated_from",
+    "modified_since",
+    "status_is_one_of",
 ]
 
 

@@ -26,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, PrivateAttr, 
 from pydantic.alias_generators import to_camel
 
 from syncd.domain.invoice_math import Status
-from syncd.domain.models import VatScheme
+from syncd.domain.models import SettlementType, VatScheme
 
 E = TypeVar("E", bound=StrEnum)
 
@@ -43,17 +43,9 @@ def _lenient(enum_cls: type[E]) -> Callable[[Any], E | str]:
     return parse
 
 
-# Bokio's invoice statuses and VAT schemes are domain facts: one enum each, shared with the
-# matcher and syncd.domain.invoice_math rather than a second copy here.
+# Bokio's invoice statuses, settlement types and VAT schemes are domain facts: one enum each,
+# shared with the matcher and syncd.domain.invoice_math rather than a second copy here.
 InvoiceStatus = Status
-
-
-class SettlementType(StrEnum):
-    CURRENCY = "currency"
-    BANK_FEE = "bankFee"
-    PAYMENT_SERVICE_FEE = "paymentServiceFee"
-    BAD_DEBT = "badDebt"
-    BALANCE_ADJUSTMENT = "balanceAdjustment"
 
 
 class CustomerType(StrEnum):

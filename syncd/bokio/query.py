@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -140,3 +141,26 @@ class F:
 def render(query: Condition | Query | str | None) -> str | None:
     """Accept a built expression or a raw string (already in Bokio's grammar)."""
     return None if query is None else str(query)
+
+
+# ----- the filters syncd's pull uses, named so callers need not spell Bokio's property names -----
+def status_is_one_of(statuses: Iterable[str]) -> str:
+    """``status==a||status==b…``: invoices in any of these statuses.
+
+    >>> status_is_one_of(["published", "overdue"])
+    'status==published||status==overdue'
+    """
+    conditions = [F("status") == status for status in statuses]
+    if not conditions:
+        raise ValueError("no statuses to filter on")
+    return str(Query("||", tuple(conditions)))
+
+
+def invoice_dated_from(day: dt.date) -> str:
+    """``invoiceDate>=day``: invoices dated on or after ``day``."""
+    return str(F("invoiceDate") >= day)
+
+
+def modified_since(instant: dt.datetime) -> str:
+    """``modifiedDateTime>=instant``: records changed at or after ``instant`` (customers)."""
+    return str(F("modifiedDateTime") >= instant)

@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from syncd.bokio.models import SettlementType
-from syncd.domain.models import VatScheme
+from syncd.domain.models import SettlementType, VatScheme
 
 
 def _money(value: Decimal) -> Decimal:

@@ -60,9 +60,10 @@ def _list(args: argparse.Namespace) -> int:
 def _resume(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
+    from syncd.mirror import pauses
     from syncd.mirror.tables import Company
     from syncd.outbox import tagging
-    from syncd.pull import pauses
+    from syncd.outbox.wake import wake_parked
 
     with build_app(args) as app, app.sessions.begin() as session:
         row = session.scalar(select(Company).where(Company.bokio_company_id == args.company))
@@ -74,7 +75,8 @@ def _resume(args: argparse.Namespace) -> int:
             )
         pause = pauses.current(row, app.clock())
         was = pause.to_json(args.company) if pause is not None else None
-        pauses.clear(session, row.id, company=args.company, why="syncd companies resume", now=app.clock())
+        ended = pauses.clear(session, row.id, company=args.company, why="syncd companies resume")
+        wake_parked(session, row.id, ended, now=app.clock())
         tagging_was = tagging.enable(session, row.id) if args.tagging else None
     result: dict[str, Any] = {
         "company": args.company,

@@ -33,10 +33,9 @@ from syncd.budget import LedgerRecorder, usage
 from syncd.commands import add_json_flag, emit_json, load
 from syncd.errors import ConfigError
 from syncd.ingest import accounts
-from syncd.mirror import repo
+from syncd.mirror import pauses, repo
 from syncd.mirror.tables import Company
 from syncd.outbox import tagging
-from syncd.pull import pauses
 from syncd.settings import CompanySettings, describe_database
 
 

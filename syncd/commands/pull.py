@@ -47,7 +47,7 @@ def _pull(args: argparse.Namespace) -> int:
     refused = False
     with build_app(args) as app:
         companies = [app.settings.company(args.company)] if args.company else list(app.settings.companies)
-        puller = Puller(app, on_progress=bar.update if bar is not None else None)
+        puller = app.puller(on_progress=bar.update if bar is not None else None)
         reports = []
         for company in companies:
             expected = None if args.dry_run else _expected_requests(app, puller, company, args)

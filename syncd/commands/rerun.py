@@ -58,7 +58,7 @@ def _rerun(args: argparse.Namespace) -> int:
         company = companies[0]
         if args.since > business_date(app.clock()):
             raise ConfigError(f"--since {args.since} is in the future")
-        puller = Puller(app, _window_config(app, args.since))
+        puller = app.puller(_window_config(app, args.since))
         planned = _plan(app, company, puller, args.since, stages)
         result: dict[str, Any] = {"company": str(company.id), "since": args.since, "planned": planned}
         if not args.json:

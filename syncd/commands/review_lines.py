@@ -16,7 +16,7 @@ from syncd.allocations import dismissals, unmatched
 from syncd.commands import build_app, emit_json
 from syncd.commands.decide import company_of, match_lock, parse_amount, person, plain, would_push
 from syncd.db import utcnow
-from syncd.domain.models import SettlementType, VatScheme
+from syncd.domain.models import WRITABLE_SETTLEMENTS, VatScheme
 from syncd.errors import ConfigError
 from syncd.match.plan import format_amount
 
@@ -89,9 +89,9 @@ def _fees(raw: list[list[str]]) -> tuple[manual.Fee, ...]:
 
     fees = []
     for kind, amount in raw:
-        fee_type = next((t for t in SettlementType if t.value.casefold() == kind.casefold()), None)
+        fee_type = next((t for t in WRITABLE_SETTLEMENTS if t.value.casefold() == kind.casefold()), None)
         if fee_type is None:
-            choices = "|".join(t.value for t in SettlementType)
+            choices = "|".join(t.value for t in WRITABLE_SETTLEMENTS)
             raise ConfigError(f"--fee {kind} {amount}: the type is one of {choices}")
         try:
             value = parse_amount(amount)

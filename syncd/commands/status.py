@@ -27,10 +27,10 @@ from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.domain.invoice_math import OPEN_STATUSES
 from syncd.ingest import duplicates as held_lines
 from syncd.ingest.linking import unlinked_batches
+from syncd.mirror import pauses
 from syncd.mirror.tables import Company, Invoice, SyncState
 from syncd.outbox import duplicates, tagging
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull import pauses
 from syncd.pull import spread as first_pull
 from syncd.settings import describe_database
 

@@ -26,10 +26,10 @@ from syncd.clock import business_date
 from syncd.ingest.importer import ImportStatus
 from syncd.ingest.inbox import InboxWatch, scan_inbox
 from syncd.logging import bind_job_context, get_logger
-from syncd.mirror import repo
+from syncd.mirror import pauses, repo
 from syncd.ops.locks import company_job_lock
 from syncd.outbox.pusher import Pusher, PushPolicy
-from syncd.pull import Puller, pauses, spread
+from syncd.pull import Puller, spread
 from syncd.settings import CompanySettings, Settings
 
 log = get_logger(__name__)
@@ -111,7 +111,7 @@ class CompanyCycle:
         self.app = app
         self.company = company
         self.key = str(company.id)
-        self.puller = puller or Puller(app)
+        self.puller = puller or app.puller()
         self.stop = stop
         self.push_policy = push_policy
         self.on_stage = on_stage
@@ -337,7 +337,7 @@ def admin_stage(app: App, company: CompanySettings, stage: str) -> Iterator[None
 
 def run_once(app: App, *, full: bool = False, stop: Callable[[], bool] = lambda: False) -> list[CycleReport]:
     """``syncd run --once``: one full cycle for every configured company."""
-    puller = Puller(app)
+    puller = app.puller()
     return [
         CompanyCycle(app, company, puller=puller, stop=stop).run(full=full)
         for company in app.settings.companies

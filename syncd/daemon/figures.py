@@ -9,12 +9,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.budget import usage
+from syncd.mirror import pauses
 from syncd.mirror.tables import Company
 from syncd.ops.metrics import PAUSE_KINDS, BudgetFigures, OutboxFigures, PauseFigures
 from syncd.outbox import duplicates
 from syncd.outbox.kinds import OPEN_STATES
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull import pauses
 from syncd.settings import Settings
 
 OUTBOX_STATES = ("pending", "sending", "unknown", "failed", "done", "cancelled")

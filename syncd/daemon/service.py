@@ -44,7 +44,6 @@ from syncd.ops.metrics import Metrics
 from syncd.ops.sdnotify import SystemdNotifier
 from syncd.ops.server import OpsServer
 from syncd.ops.shutdown import ShutdownSignal
-from syncd.pull import Puller
 from syncd.pull.schedule import poll_plan
 from syncd.settings import CompanySettings
 
@@ -73,7 +72,7 @@ class Daemon:
             pause_source=lambda: pause_figures(app.sessions, self.settings, app.clock()),
         )
         app.request_observer = self.metrics.observe_request
-        self.puller = Puller(app)
+        self.puller = app.puller()
         self.serve_ops = serve_ops
         self.ops: OpsServer | None = None
         self.scheduler = BackgroundScheduler(

@@ -23,11 +23,20 @@ class Direction(StrEnum):
 
 
 class SettlementType(StrEnum):
-    """The Bokio settlement types the matcher proposes (Bokio's wire values)."""
+    """Bokio's settlement types (its wire values); syncd creates only :data:`WRITABLE_SETTLEMENTS`.
+
+    ``badDebt`` and ``balanceAdjustment`` are made by people in Bokio; the mirror reads them.
+    """
 
     CURRENCY = "currency"
     BANK_FEE = "bankFee"
     PAYMENT_SERVICE_FEE = "paymentServiceFee"
+    BAD_DEBT = "badDebt"
+    BALANCE_ADJUSTMENT = "balanceAdjustment"
+
+
+WRITABLE_SETTLEMENTS = (SettlementType.CURRENCY, SettlementType.BANK_FEE, SettlementType.PAYMENT_SERVICE_FEE)
+"""The settlement types Bokio's API can create, so the ones the matcher and reviewers propose."""
 
 
 class VatScheme(StrEnum):

@@ -9,8 +9,9 @@ insert of the same record harmless.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
@@ -33,6 +34,19 @@ from syncd.mirror.tables import (
 
 if TYPE_CHECKING:
     from sqlalchemy.dialects import postgresql
+
+    from syncd.bokio import models as bm
+
+    MirrorRecord = (
+        bm.Invoice
+        | bm.InvoicePayment
+        | bm.InvoiceSettlement
+        | bm.CreditNote
+        | bm.Customer
+        | bm.Account
+        | bm.FiscalYear
+    )
+    """A typed Bokio record the mirror keeps (:mod:`syncd.bokio.models`)."""
 
 MirrorModel = (
     type[Invoice]
@@ -93,19 +107,30 @@ def ensure_company(session: Session, bokio_company_id: str, name: str = "") -> C
     return company
 
 
-def bokio_id_of(model: MirrorModel, raw: Mapping[str, Any]) -> str:
+def bokio_id_of(record: MirrorRecord) -> str:
     """The external id of a record (accounts are keyed by their number)."""
-    if model is Account:
-        return str(raw.get("account", raw.get("number")))
-    return str(raw["id"])
+    from syncd.bokio import models as bm  # at first use: commands that only read the mirror skip httpx
+
+    if isinstance(record, bm.Account):
+        return str(record.account)
+    return str(record.id)
 
 
 def upsert(
-    session: Session, model: MirrorModel, company_id: int, records: Iterable[Mapping[str, Any]]
+    session: Session,
+    model: MirrorModel,
+    company_id: int,
+    records: Iterable[MirrorRecord],
+    *,
+    invoice_id: str | None = None,
 ) -> UpsertCounts:
-    """Insert new and update changed records; leave identical ones untouched (and undelete)."""
+    """Insert new and update changed records; leave identical ones untouched (and undelete).
+
+    ``invoice_id`` is the invoice payments or settlements were listed under, for records that do
+    not name it themselves. Each record's ``raw`` payload is stored beside its columns.
+    """
     mapper = MAPPERS[model]
-    by_id: dict[str, Mapping[str, Any]] = {bokio_id_of(model, raw): raw for raw in records}
+    by_id = {bokio_id_of(record): _under(record, invoice_id) for record in records}
     if not by_id:
         return UpsertCounts()
     rows_found = session.execute(
@@ -119,8 +144,8 @@ def upsert(
     now = utcnow()
     rows: list[dict[str, Any]] = []
     inserted = updated = 0
-    for bokio_id, raw in by_id.items():
-        digest = mapping.content_hash(raw)
+    for bokio_id, record in by_id.items():
+        digest = mapping.content_hash(record)
         if existing.get(bokio_id) == digest:
             continue
         if bokio_id in existing:
@@ -131,17 +156,91 @@ def upsert(
             {
                 "company_id": company_id,
                 "bokio_id": bokio_id,
-                "raw": dict(raw),
+                "raw": dict(record.raw),
                 "content_hash": digest,
                 "first_seen_at": now,
                 "last_seen_at": now,
                 "deleted_at": None,
-                **mapper(raw),
+                **mapper(record),
             }
         )
     if rows:
         _insert_or_update(session, model, rows)
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
+
+
+def _under(record: MirrorRecord, invoice_id: str | None) -> MirrorRecord:
+    """A payment or settlement that does not name its invoice, given the one it was listed under."""
+    from syncd.bokio import models as bm
+
+    if invoice_id is None or not isinstance(record, bm.InvoicePayment | bm.InvoiceSettlement):
+        return record
+    return record if record.invoice_id else record.model_copy(update={"invoice_id": invoice_id})
+
+
+@dataclass(frozen=True, slots=True)
+class MirroredInvoice:
+    """An invoice as the mirror holds it: the typed model (with syncd's own paid amount and
+    status, see :func:`set_paid`) and the content hash it was stored with."""
+
+    invoice: bm.Invoice
+    content_hash: str
+
+
+def mirrored_invoices(
+    session: Session, company_id: int, bokio_ids: Iterable[str]
+) -> dict[str, MirroredInvoice]:
+    """The live invoices among ``bokio_ids``, replayed from their stored payloads into typed models."""
+    rows = session.execute(
+        select(
+            Invoice.bokio_id, Invoice.raw, Invoice.paid_amount, Invoice.status, Invoice.content_hash
+        ).where(
+            Invoice.company_id == company_id,
+            Invoice.bokio_id.in_(sorted(set(bokio_ids))),
+            Invoice.deleted_at.is_(None),
+        )
+    ).all()
+    return {
+        row.bokio_id: MirroredInvoice(_as_mirrored(row.raw, row.paid_amount, row.status), row.content_hash)
+        for row in rows
+    }
+
+
+def mirrored_credit_notes(
+    session: Session, company_id: int, invoice_ids: Iterable[str]
+) -> dict[str, list[bm.CreditNote]]:
+    """The live credit notes of these invoices, as typed models, by invoice id."""
+    from syncd.bokio import models as bm
+
+    notes: dict[str, list[bm.CreditNote]] = {}
+    for invoice_id, raw in session.execute(
+        select(CreditNote.invoice_bokio_id, CreditNote.raw).where(
+            CreditNote.company_id == company_id,
+            CreditNote.invoice_bokio_id.in_(sorted(set(invoice_ids))),
+            CreditNote.deleted_at.is_(None),
+        )
+    ):
+        notes.setdefault(str(invoice_id), []).append(bm.CreditNote.model_validate(raw))
+    return notes
+
+
+def _as_mirrored(raw: dict[str, Any], paid: Decimal, status: str) -> bm.Invoice:
+    """The stored payload as a typed invoice, with the paid amount and status the columns hold."""
+    from syncd.bokio import models as bm
+
+    return bm.Invoice.model_validate(raw).model_copy(update={"paid_amount": paid, "status": status})
+
+
+def set_paid(session: Session, row: Invoice, paid: Decimal, status: str) -> None:
+    """Move an invoice's paid amount and status in place, as a fresh read is expected to show them.
+
+    The content hash becomes the one that read would give, so the next pull sees no change when
+    Bokio agrees and re-reads the invoice's payments when it does not. ``raw`` keeps what Bokio
+    last sent.
+    """
+    row.paid_amount, row.status = paid, status
+    row.content_hash = mapping.content_hash(_as_mirrored(row.raw, paid, status))
+    session.flush()
 
 
 def _dialect_insert(dialect: str) -> Callable[[Any], postgresql.Insert | sqlite.Insert]:

@@ -30,7 +30,7 @@ class Company(Base):
     paused_until: Mapped[dt.datetime | None] = mapped_column(default=None)
     pause_reason: Mapped[str | None] = mapped_column(String(500), default=None)
     pause_kind: Mapped[str | None] = mapped_column(String(20), default=None)
-    """auth, quota, rate, plan or bokio_down (see :mod:`syncd.pull.pauses`); None when not paused."""
+    """auth, quota, rate, plan or bokio_down (see :mod:`syncd.mirror.pauses`); None when not paused."""
     paused_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 

@@ -42,7 +42,7 @@ log = get_logger(__name__)
 JOB_BUCKETS = (0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 _T = TypeVar("_T")
-PAUSE_KINDS = ("auth", "quota", "rate", "plan", "bokio_down")  # syncd.pull.pauses.PauseKind values
+PAUSE_KINDS = ("auth", "quota", "rate", "plan", "bokio_down")  # syncd.mirror.pauses.PauseKind values
 
 
 class RequestLike(Protocol):

@@ -88,8 +88,8 @@ def retry(session: Session, command_id: int, now: dt.datetime, *, owner: Command
 
 def _refuse_paused(session: Session, command: OutboxCommand, now: dt.datetime) -> None:
     """A pending command held by its company's pause: say which pause, and how to end it."""
+    from syncd.mirror import pauses
     from syncd.mirror.tables import Company
-    from syncd.pull import pauses
 
     company = session.get(Company, command.company_id)
     pause = pauses.current(company, now)

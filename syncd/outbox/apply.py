@@ -18,14 +18,14 @@ from sqlalchemy.orm import Session
 from syncd.bokio.models import InvoicePayment as PaymentModel
 from syncd.bokio.models import InvoiceSettlement as SettlementModel
 from syncd.mirror import repo
+from syncd.mirror.dirty import mark_dirty
+from syncd.mirror.pauses import Pause, PauseKind, set_pause
 from syncd.mirror.tables import InvoicePayment, InvoiceSettlement
 from syncd.outbox.kinds import FINISHED, CommandState
 from syncd.outbox.owner import CommandOwner
 from syncd.outbox.payloads import DUPLICATE_OF
 from syncd.outbox.store import Claimed, cancel_successors
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull.pauses import Pause, PauseKind, set_pause
-from syncd.pull.store import mark_dirty
 
 OutcomeKind = Literal["done", "retry", "unknown", "failed", "pause", "resend"]
 
@@ -49,7 +49,7 @@ class Outcome:
     delay_s: float = 0.0
     not_before: dt.datetime | None = None
     pause_until: dt.datetime | None = None
-    pause_kind: str | None = None  # syncd.pull.pauses.PauseKind value
+    pause_kind: str | None = None  # syncd.mirror.pauses.PauseKind value
     before: dict[str, Any] | None = None
     payments: tuple[PaymentModel, ...] = ()
     settlements: tuple[SettlementModel, ...] = ()
@@ -166,16 +166,18 @@ def _later(
 
 def _mirror(session: Session, claimed: Claimed, outcome: Outcome, now: dt.datetime) -> None:
     """Mirror what the write responses told us, so the next poll has nothing new to learn."""
-    payments = [
-        {**p.raw, "invoiceId": p.raw.get("invoiceId") or claimed.invoice_id} for p in outcome.payments
-    ]
-    settlements = [
-        {**s.raw, "invoiceId": s.raw.get("invoiceId") or claimed.invoice_id} for s in outcome.settlements
-    ]
-    if payments:
-        repo.upsert(session, InvoicePayment, claimed.company_id, payments)
-    if settlements:
-        repo.upsert(session, InvoiceSettlement, claimed.company_id, settlements)
+    if outcome.payments:
+        repo.upsert(
+            session, InvoicePayment, claimed.company_id, list(outcome.payments), invoice_id=claimed.invoice_id
+        )
+    if outcome.settlements:
+        repo.upsert(
+            session,
+            InvoiceSettlement,
+            claimed.company_id,
+            list(outcome.settlements),
+            invoice_id=claimed.invoice_id,
+        )
     for what, bokio_id in outcome.deleted:
         model = InvoicePayment if what == "payment" else InvoiceSettlement
         session.execute(

@@ -18,7 +18,7 @@ the same rule -- or, when even that cannot be written, abandoned so this process
 Errors, by what to do (style §6): 429s (rate or concurrency; the client already waited them out
 a few times), a 5xx on a read, or a request that never left → ``pending`` with backoff and
 jitter; quota 403 → pause the company (kind ``quota``) until ``Retry-After``, 401 or a missing
-scope → an ``auth`` pause (see :mod:`syncd.pull.pauses`); a lost answer → ``unknown``,
+scope → an ``auth`` pause (see :mod:`syncd.mirror.pauses`); a lost answer → ``unknown``,
 read back once the settle window from its send has passed;
 Bokio's refusals (400/404) → ``failed`` with its error verbatim; any 403 on tagging (no Tags
 in the price plan, no tag scope) → tagging off for the company and the tag command done as
@@ -52,7 +52,8 @@ from syncd.bokio.errors import BokioError
 from syncd.db import utcnow
 from syncd.errors import FatalError, RetriableError, UncertainError
 from syncd.logging import get_logger
-from syncd.mirror import repo
+from syncd.mirror import pauses, repo
+from syncd.mirror.pauses import PauseKind
 from syncd.mirror.tables import Invoice
 from syncd.outbox import payloads, store, tagging
 from syncd.outbox.apply import Applied, Outcome, apply_outcome, error_body
@@ -60,8 +61,6 @@ from syncd.outbox.kinds import DELETE_KINDS, RECORD_KINDS, CommandKind
 from syncd.outbox.owner import CommandOwner
 from syncd.outbox.resolve import resolve
 from syncd.outbox.store import Claimed
-from syncd.pull import pauses
-from syncd.pull.pauses import PauseKind
 
 log = get_logger(__name__)
 
@@ -407,7 +406,7 @@ class Pusher:
             log.info("outbox.invoice_refresh_skipped", invoice=invoice_id, error=str(exc))
             return False
         with self.sessions.begin() as session:
-            repo.upsert(session, Invoice, self.company_id, [invoice.raw])
+            repo.upsert(session, Invoice, self.company_id, [invoice])
         return True
 
 

@@ -20,15 +20,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from syncd.clock import parse_timestamp
+
 Row = tuple[str, dt.datetime | None]
 """``(id, modifiedDateTime)`` of one record."""
-
-
-def parse_timestamp(value: Any) -> dt.datetime | None:
-    if not value:
-        return None
-    parsed = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
 def _iso(value: dt.datetime | None) -> str | None:

@@ -15,15 +15,18 @@ every call) and scales what it finds on them to the listing's ``totalItems``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import F
+from syncd.bokio import invoice_dated_from
+from syncd.bokio import models as bm
+from syncd.bokio.models import BokioModel
 from syncd.clock import business_date
+from syncd.mirror.dirty import STREAM, dirty_ids
+from syncd.mirror.syncstate import peek_state
 from syncd.mirror.tables import Company, CreditNote, Customer, Invoice
 from syncd.pull import store
 from syncd.pull.cursors import pages_for, window_start
@@ -36,8 +39,8 @@ CUSTOMERS = BASE + "/customers"
 CREDIT_NOTES = BASE + "/credit-notes"
 SAMPLE_PAGES = 3
 
-Sampler = Callable[[str, str | None, int], tuple[int, int, list[dict[str, Any]]]]
-"""``(template, query, page) -> (totalItems, totalPages, raw items)``: one listing page from Bokio."""
+Sampler = Callable[[str, str | None, int], tuple[int, int, list[BokioModel]]]
+"""``(template, query, page) -> (totalItems, totalPages, items)``: one listing page from Bokio."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +65,7 @@ def sample_listing(
     template: str,
     query: str | None,
     *,
-    counts: Callable[[Mapping[str, Any]], bool] = lambda _raw: True,
+    counts: Callable[[bm.Invoice], bool] = lambda _invoice: True,
 ) -> ListingSample:
     """Read the first, middle and last page; count what a first pull does for their invoices.
 
@@ -71,16 +74,17 @@ def sample_listing(
     """
     from syncd.pull.invoices import needs_children
 
-    total_items, total_pages, raws = sampler(template, query, 1)
+    total_items, total_pages, items = sampler(template, query, 1)
     for page in sorted({(total_pages + 1) // 2, total_pages} - {0, 1})[: SAMPLE_PAGES - 1]:
-        raws += sampler(template, query, page)[2]
-    mine = [raw for raw in raws if counts(raw)]
+        items += sampler(template, query, page)[2]
+    invoices = [item for item in items if isinstance(item, bm.Invoice)]
+    mine = [invoice for invoice in invoices if counts(invoice)]
     return ListingSample(
         total_items=total_items,
         total_pages=max(total_pages, 1),
-        sampled=len(raws),
-        children=sum(1 for raw in mine if needs_children(None, raw)),
-        notes=sum(len([r for r in raw.get("creditNoteRefs") or [] if r]) for raw in mine),
+        sampled=len(items),
+        children=sum(1 for invoice in mine if needs_children(None, invoice)),
+        notes=sum(len(invoice.credit_note_refs or []) for invoice in mine),
     )
 
 
@@ -93,6 +97,35 @@ def _count(
         .where(model.company_id == pk, model.deleted_at.is_(None), *where)  # type: ignore[arg-type]
     )
     return int(session.scalar(query) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class _Planning:
+    """One :func:`plan` call's inputs, shared by the per-stream estimates."""
+
+    session: Session
+    pk: int | None
+    config: PullConfig
+    full: bool
+    explicit: bool
+    notes_by_id: bool
+    now: dt.datetime
+    sampler: Sampler | None
+
+    @property
+    def mirror(self) -> int:
+        return self.pk if self.pk is not None else -1  # no company row: every count is 0
+
+    def never(self, stream: str) -> bool:
+        return self.pk is None or _never(self.session, self.pk, stream)
+
+
+REFERENCE_PATHS = {
+    "company": BASE + "/company-information",
+    "accounts": BASE + "/chart-of-accounts",
+    "fiscal_years": BASE + "/fiscal-years",
+    "tag_groups": BASE + "/tag-groups",
+}
 
 
 def plan(
@@ -112,53 +145,68 @@ def plan(
     """
     pk = session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_company_id))
     chosen = list(streams or STREAMS)
-    explicit = streams is not None
-    size = config.page_size
-    calls: list[PlannedCall] = []
     if pk is None and sampler is None:
         return [
             PlannedCall(s, "GET", "(first pull)", 1, "never pulled: at least one listing") for s in chosen
         ]
-    paths = {
-        "company": (BASE + "/company-information", 1),
-        "accounts": (BASE + "/chart-of-accounts", 1),
-        "fiscal_years": (BASE + "/fiscal-years", 1),
-        "tag_groups": (BASE + "/tag-groups", 1),
-    }
-    notes_by_id = not (full and "credit_notes" in chosen)
-    mirror = pk if pk is not None else -1  # no company row: every count below is 0
-    for name in chosen:
-        never = pk is None or _never(session, pk, name)
-        if name in REFERENCE_STREAMS:
-            if full or explicit or never:
-                path, count = paths[name]
-                calls.append(PlannedCall(name, "GET", path, count, "reference data (full sweep or missing)"))
-        elif name == "customers" and never and sampler is not None:
-            total = sampler(CUSTOMERS, None, 1)[0]
-            calls.append(
-                PlannedCall(name, "GET", CUSTOMERS, pages_for(total, size), f"all {total} customers")
+    planning = _Planning(
+        session,
+        pk,
+        config,
+        full=full,
+        explicit=streams is not None,
+        notes_by_id=not (full and "credit_notes" in chosen),
+        now=now,
+        sampler=sampler,
+    )
+    return [call for name in chosen for call in _stream_calls(planning, name)]
+
+
+def _stream_calls(p: _Planning, name: str) -> list[PlannedCall]:
+    """One stream's estimated calls (reference data only on full sweeps or when never read)."""
+    if name in REFERENCE_STREAMS:
+        if p.full or p.explicit or p.never(name):
+            return [
+                PlannedCall(name, "GET", REFERENCE_PATHS[name], 1, "reference data (full sweep or missing)")
+            ]
+        return []
+    estimate = {"customers": _customer_calls, "credit_notes": _credit_note_calls, "invoices": _invoice_plan}
+    return estimate[name](p) if name in estimate else []
+
+
+def _customer_calls(p: _Planning) -> list[PlannedCall]:
+    size, never = p.config.page_size, p.never("customers")
+    if never and p.sampler is not None:
+        total = p.sampler(CUSTOMERS, None, 1)[0]
+        return [PlannedCall("customers", "GET", CUSTOMERS, pages_for(total, size), f"all {total} customers")]
+    count = pages_for(_count(p.session, Customer, p.mirror), size) if p.full or never else 1
+    query = "all" if p.full or never else "modifiedDateTime>=cursor-lag"
+    return [PlannedCall("customers", "GET", f"{CUSTOMERS}?query={query}", count, "customers")]
+
+
+def _credit_note_calls(p: _Planning) -> list[PlannedCall]:
+    if not (p.full or p.explicit):
+        return []  # incremental credit notes come by id with their invoice
+    size = p.config.page_size
+    if p.never("credit_notes") and p.sampler is not None:
+        total = p.sampler(CREDIT_NOTES, None, 1)[0]
+        return [
+            PlannedCall(
+                "credit_notes", "GET", CREDIT_NOTES, pages_for(total, size), f"all {total} credit notes"
             )
-        elif name == "customers":
-            count = pages_for(_count(session, Customer, mirror), size) if full or never else 1
-            query = "all" if full or never else "modifiedDateTime>=cursor-lag"
-            calls.append(PlannedCall(name, "GET", f"{CUSTOMERS}?query={query}", count, "customers"))
-        elif name == "credit_notes" and (full or explicit) and never and sampler is not None:
-            total = sampler(CREDIT_NOTES, None, 1)[0]
-            calls.append(
-                PlannedCall(name, "GET", CREDIT_NOTES, pages_for(total, size), f"all {total} credit notes")
-            )
-        elif name == "credit_notes" and (full or explicit):
-            count = pages_for(_count(session, CreditNote, mirror), size)
-            calls.append(PlannedCall(name, "GET", CREDIT_NOTES, count, "every credit note"))
-        elif name == "invoices" and never and sampler is not None:
-            calls.extend(_first_invoice_calls(sampler, config, full=full, notes_by_id=notes_by_id, now=now))
-        elif name == "invoices":
-            calls.extend(_invoice_calls(session, mirror, config, full=full, now=now))
-    return calls
+        ]
+    count = pages_for(_count(p.session, CreditNote, p.mirror), size)
+    return [PlannedCall("credit_notes", "GET", CREDIT_NOTES, count, "every credit note")]
+
+
+def _invoice_plan(p: _Planning) -> list[PlannedCall]:
+    if p.never("invoices") and p.sampler is not None:
+        return _first_invoice_calls(p.sampler, p.config, full=p.full, notes_by_id=p.notes_by_id, now=p.now)
+    return _invoice_calls(p.session, p.mirror, p.config, full=p.full, now=p.now)
 
 
 def _never(session: Session, pk: int, stream: str) -> bool:
-    row = store.peek_state(session, pk, stream)
+    row = peek_state(session, pk, stream)
     return row is None or row.last_success_at is None
 
 
@@ -184,10 +232,10 @@ def _first_invoice_calls(
                 sample_listing(
                     sampler,
                     INVOICES,
-                    str(F("invoiceDate") >= start),
-                    counts=lambda raw: raw.get("status") not in OPEN,
+                    invoice_dated_from(start),
+                    counts=lambda invoice: invoice.status not in OPEN,
                 ),
-                f"?query=invoiceDate>={start}",
+                f"?query={invoice_dated_from(start)}",
                 f"invoices in the {config.window_days}-day window",
             ),
         ]
@@ -212,7 +260,7 @@ def _invoice_calls(
     session: Session, pk: int, config: PullConfig, *, full: bool, now: dt.datetime
 ) -> list[PlannedCall]:
     size = config.page_size
-    dirty = store.dirty_ids(store.peek_state(session, pk, "invoices"))
+    dirty = dirty_ids(peek_state(session, pk, STREAM))
     calls: list[PlannedCall] = []
     if full:
         total = _count(session, Invoice, pk)
@@ -238,7 +286,7 @@ def _invoice_calls(
             PlannedCall(
                 "invoices",
                 "GET",
-                f"{BASE}/invoices?query=invoiceDate>={start}",
+                f"{BASE}/invoices?query={invoice_dated_from(start)}",
                 pages_for(recent, size),
                 f"{recent} invoices in the {config.window_days}-day window",
             )

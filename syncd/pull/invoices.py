@@ -2,9 +2,9 @@
 
 Bokio has no change feed for invoices (design §2.2). An incremental pull lists the *open*
 invoices (status filter) and, when worth it, a recent ``invoiceDate`` window; upserts compare
-content hashes. Payments and settlements are read only for invoices whose ``paidAmount``,
-``creditNoteRefs`` or ``journalEntryRef`` changed, whose status left or entered the open set,
-or that syncd itself wrote to (:func:`syncd.pull.store.mark_dirty`); each time, the outbox's
+content hashes. Payments and settlements are read only for invoices whose paid amount,
+credit-note references or journal entry changed, whose status left or entered the open set,
+or that syncd itself wrote to (:func:`syncd.mirror.dirty.mark_dirty`); each time, the outbox's
 duplicate detector (:mod:`syncd.outbox.duplicates`) compares them with what syncd sent. An invoice the mirror
 holds as open that the open scan no longer lists (paid, credited) is read once by id so the
 mirror never keeps it open.
@@ -16,17 +16,22 @@ Known gap: a partial credit note published on an invoice that is already ``under
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from functools import partial
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import F, NotFoundError
+from syncd.bokio import NotFoundError, invoice_dated_from, status_is_one_of
+from syncd.bokio import models as bm
 from syncd.bokio.client import C
-from syncd.bokio.models import Invoice as InvoiceModel
 from syncd.clock import business_date
+from syncd.domain.money import ZERO
+from syncd.mirror import dirty as marks
 from syncd.mirror import mapping, repo
+from syncd.mirror.derive import refresh_derived
+from syncd.mirror.syncstate import peek_state, state
 from syncd.mirror.tables import CreditNote, Invoice, InvoicePayment, InvoiceSettlement
 from syncd.outbox import duplicates
 from syncd.pull import store
@@ -34,150 +39,194 @@ from syncd.pull.cursors import pages_for, window_start
 from syncd.pull.run import Run, Writer
 
 TEMPLATE = C + "/invoices"
-SIGNALS = ("paidAmount", "creditNoteRefs", "journalEntryRef")
 OPEN = frozenset(store.OPEN)
 BATCH = 25
 
 
 def open_query() -> str:
-    """``status==published||status==underPaid||status==overdue`` (from invoice_math.OPEN_STATUSES)."""
-    first, *rest = store.OPEN
-    query = F("status") == first
-    for status in rest:
-        query = query | (F("status") == status)  # type: ignore[assignment]
-    return str(query)
+    """Invoices in an open status (invoice_math.OPEN_STATUSES)."""
+    return status_is_one_of(store.OPEN)
 
 
 def window_query(run: Run) -> str:
-    return str(F("invoiceDate") >= window_start(business_date(run.now), run.config.window_days))
+    return invoice_dated_from(window_start(business_date(run.now), run.config.window_days))
 
 
-def _same(a: Any, b: Any) -> bool:
-    if isinstance(a, (int, Decimal)) and isinstance(b, (int, Decimal)):
-        return Decimal(a) == Decimal(b)
-    return bool(a == b)
+def _ref_id(ref: bm.Ref | None) -> str | None:
+    return ref.id if ref is not None else None
 
 
-def needs_children(old: Mapping[str, Any] | None, new: Mapping[str, Any]) -> bool:
+def credit_note_ids(invoice: bm.Invoice) -> list[str]:
+    """The ids of the credit notes an invoice refers to."""
+    return [ref.id for ref in invoice.credit_note_refs or [] if ref.id]
+
+
+def needs_children(old: bm.Invoice | None, new: bm.Invoice) -> bool:
     """Whether an invoice's payments/settlements may have changed since the mirror saw it.
 
     A status move inside the open set with nothing else changed is time (published →
     overdue), not money, so it costs nothing.
     """
     if old is None:
-        return not _same(new.get("paidAmount") or 0, 0)
-    if any(not _same(old.get(key), new.get(key)) for key in SIGNALS):
+        return _paid(new) != 0
+    if (
+        _paid(old) != _paid(new)
+        or credit_note_ids(old) != credit_note_ids(new)
+        or _ref_id(old.journal_entry_ref) != _ref_id(new.journal_entry_ref)
+    ):
         return True
-    return old.get("status") != new.get("status") and not (
-        old.get("status") in OPEN and new.get("status") in OPEN
-    )
+    before, after = _status(old), _status(new)
+    return before != after and not (before in OPEN and after in OPEN)
 
 
-def _refs(raw: Mapping[str, Any]) -> list[str]:
-    return [str(ref["id"]) for ref in raw.get("creditNoteRefs") or [] if ref and ref.get("id")]
+def _paid(invoice: bm.Invoice) -> Decimal:
+    return ZERO if invoice.paid_amount is None else invoice.paid_amount
 
 
-def prepare(run: Run, raws: list[dict[str, Any]], *, force: Iterable[str] = ()) -> Writer:
-    """Read what changed for these invoices from Bokio; return the page's database writer."""
-    ids = [str(raw["id"]) for raw in raws]
+def _status(invoice: bm.Invoice) -> str:
+    """As the mirror's column holds it (none is a draft)."""
+    return str(invoice.status or "draft")
+
+
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the mirror holds for one page of invoices."""
+
+    invoices: Mapping[str, repo.MirroredInvoice]
+    dirty: frozenset[str]
+    published_notes: frozenset[str]
+    """Referenced credit notes the mirror already holds as published (never re-read)."""
+
+
+@dataclass(slots=True)
+class PageWrite:
+    """Everything read from Bokio for one page of invoices, to be written in one transaction."""
+
+    invoices: list[bm.Invoice]
+    children: list[str]
+    forced: set[str]
+    refs_now: dict[str, set[str]]
+    payments: dict[str, list[bm.InvoicePayment]] = field(default_factory=dict)
+    settlements: dict[str, list[bm.InvoiceSettlement]] = field(default_factory=dict)
+    notes: list[bm.CreditNote] = field(default_factory=list)
+
+
+def _known(run: Run, invoices: list[bm.Invoice]) -> Known:
+    refs = sorted({ref for invoice in invoices for ref in credit_note_ids(invoice)})
     with run.read() as session:
-        known: dict[str, dict[str, Any]] = dict(
-            session.execute(
-                select(Invoice.bokio_id, Invoice.raw).where(
-                    Invoice.company_id == run.company_pk,
-                    Invoice.bokio_id.in_(ids),
-                    Invoice.deleted_at.is_(None),
-                )
-            ).all()
-        )
-        dirty = store.dirty_ids(store.peek_state(session, run.company_pk, "invoices"))
-        all_refs = {ref for raw in raws for ref in _refs(raw)}
-        note_status = dict(
-            session.execute(
-                select(CreditNote.bokio_id, CreditNote.status).where(
-                    CreditNote.company_id == run.company_pk,
-                    CreditNote.bokio_id.in_(sorted(all_refs)),
-                    CreditNote.deleted_at.is_(None),
-                )
-            ).all()
-        )
-    forced = set(force) | dirty
-    children = [
-        i for i, raw in zip(ids, raws, strict=True) if i in forced or needs_children(known.get(i), raw)
-    ]
-    changed = {
-        i
-        for i, raw in zip(ids, raws, strict=True)
-        if known.get(i) is None or mapping.content_hash(known[i]) != mapping.content_hash(raw)
+        mirrored = repo.mirrored_invoices(session, run.company_pk, [invoice.id for invoice in invoices])
+        dirty = marks.dirty_ids(peek_state(session, run.company_pk, marks.STREAM))
+        published = session.scalars(
+            select(CreditNote.bokio_id).where(
+                CreditNote.company_id == run.company_pk,
+                CreditNote.bokio_id.in_(refs),
+                CreditNote.deleted_at.is_(None),
+                CreditNote.status == "published",
+            )
+        ).all()
+    return Known(mirrored, frozenset(dirty), frozenset(published))
+
+
+def _changed(invoices: list[bm.Invoice], known: Known) -> set[str]:
+    """Invoices new to the mirror or whose content differs from what it holds."""
+    return {
+        invoice.id
+        for invoice in invoices
+        if (held := known.invoices.get(invoice.id)) is None
+        or held.content_hash != mapping.content_hash(invoice)
     }
-    payments: dict[str, list[dict[str, Any]]] = {}
-    settlements: dict[str, list[dict[str, Any]]] = {}
-    for invoice_id in children:
-        with run.counting("payments"):
-            payments[invoice_id] = [
-                dict(p.raw) for p in run.client.iter_payments(invoice_id, on_skip=run.on_skip)
-            ]
-        with run.counting("settlements"):
-            settlements[invoice_id] = [
-                dict(s.raw) for s in run.client.iter_settlements(invoice_id, on_skip=run.on_skip)
-            ]
-    wanted = (
-        sorted(
-            {
-                ref
-                for invoice_id, raw in zip(ids, raws, strict=True)
-                if invoice_id in changed or invoice_id in children
-                for ref in _refs(raw)
-                if note_status.get(ref) != "published"
-            }
-        )
-        if run.notes_by_id
-        else []
+
+
+def _needing_children(invoices: list[bm.Invoice], known: Known, forced: set[str]) -> list[str]:
+    def old(invoice_id: str) -> bm.Invoice | None:
+        held = known.invoices.get(invoice_id)
+        return held.invoice if held is not None else None
+
+    return [i.id for i in invoices if i.id in forced or needs_children(old(i.id), i)]
+
+
+def _wanted_notes(page: PageWrite, changed: set[str], known: Known) -> list[str]:
+    """Credit notes to read by id: those of changed invoices not yet mirrored as published."""
+    touched = changed | set(page.children)
+    return sorted(
+        {
+            ref
+            for invoice in page.invoices
+            if invoice.id in touched
+            for ref in credit_note_ids(invoice)
+            if ref not in known.published_notes
+        }
     )
-    notes: list[dict[str, Any]] = []
+
+
+def _read_children(run: Run, page: PageWrite) -> None:
+    for invoice_id in page.children:
+        with run.counting("payments"):
+            page.payments[invoice_id] = list(run.client.iter_payments(invoice_id, on_skip=run.on_skip))
+        with run.counting("settlements"):
+            page.settlements[invoice_id] = list(run.client.iter_settlements(invoice_id, on_skip=run.on_skip))
+
+
+def _read_notes(run: Run, page: PageWrite, note_ids: list[str]) -> None:
     with run.counting("credit_notes"):
-        for note_id in wanted:
+        for note_id in note_ids:
             try:
-                notes.append(dict(run.client.get_credit_note(note_id).raw))
+                page.notes.append(run.client.get_credit_note(note_id))
             except NotFoundError:
                 continue
-    refs_now = {i: set(_refs(raw)) for i, raw in zip(ids, raws, strict=True) if i in changed}
 
-    def write(session: Session) -> None:
-        rows = run.report.rows_for("invoices")
-        rows.add(repo.upsert(session, Invoice, run.company_pk, raws))
-        for invoice_id in children:
-            for model, stream, found in (
-                (InvoicePayment, "payments", payments[invoice_id]),
-                (InvoiceSettlement, "settlements", settlements[invoice_id]),
-            ):
-                for raw in found:
-                    raw.setdefault("invoiceId", invoice_id)
-                counts = repo.upsert(session, model, run.company_pk, found)
-                gone = store.soft_delete_children(
-                    session,
-                    model,
-                    run.company_pk,
-                    invoice_id,
-                    keep={str(r["id"]) for r in found},
-                    now=run.now,
-                )
-                run.report.rows_for(stream).add(counts, gone)
-        duplicates.detect(session, run.company_pk, children, now=run.now)  # a copy that landed anyway
-        run.report.rows_for("credit_notes").add(repo.upsert(session, CreditNote, run.company_pk, notes))
-        _drop_unreferenced_notes(session, run, refs_now)
-        run.report.problems.extend(
-            store.refresh_derived(
-                session,
-                run.company_pk,
-                ids,
-                sign=run.config.settlement_sign,
-                paid_includes_settlements=run.config.paid_includes_settlements,
-            )
+
+def prepare(run: Run, invoices: list[bm.Invoice], *, force: Iterable[str] = ()) -> Writer:
+    """Read what changed for these invoices from Bokio; return the page's database writer."""
+    known = _known(run, invoices)
+    forced = set(force) | known.dirty
+    changed = _changed(invoices, known)
+    page = PageWrite(
+        invoices=invoices,
+        children=_needing_children(invoices, known, forced),
+        forced=forced,
+        refs_now={i.id: set(credit_note_ids(i)) for i in invoices if i.id in changed},
+    )
+    _read_children(run, page)
+    _read_notes(run, page, _wanted_notes(page, changed, known) if run.notes_by_id else [])
+    return partial(_write, run, page)
+
+
+def _write_children(session: Session, run: Run, page: PageWrite) -> None:
+    for invoice_id in page.children:
+        found: tuple[
+            tuple[type[InvoicePayment], str, list[bm.InvoicePayment]],
+            tuple[type[InvoiceSettlement], str, list[bm.InvoiceSettlement]],
+        ] = (
+            (InvoicePayment, "payments", page.payments[invoice_id]),
+            (InvoiceSettlement, "settlements", page.settlements[invoice_id]),
         )
-        store.clear_dirty(store.state(session, run.company_pk, "invoices"), set(ids) & forced)
+        for model, stream, records in found:
+            counts = repo.upsert(session, model, run.company_pk, records, invoice_id=invoice_id)
+            keep = {record.id for record in records}
+            gone = store.soft_delete_children(
+                session, model, run.company_pk, invoice_id, keep=keep, now=run.now
+            )
+            run.report.rows_for(stream).add(counts, gone)
 
-    return write
+
+def _write(run: Run, page: PageWrite, session: Session) -> None:
+    ids = [invoice.id for invoice in page.invoices]
+    run.report.rows_for("invoices").add(repo.upsert(session, Invoice, run.company_pk, page.invoices))
+    _write_children(session, run, page)
+    duplicates.detect(session, run.company_pk, page.children, now=run.now)  # a copy that landed anyway
+    run.report.rows_for("credit_notes").add(repo.upsert(session, CreditNote, run.company_pk, page.notes))
+    _drop_unreferenced_notes(session, run, page.refs_now)
+    run.report.problems.extend(
+        refresh_derived(
+            session,
+            run.company_pk,
+            ids,
+            sign=run.config.settlement_sign,
+            paid_includes_settlements=run.config.paid_includes_settlements,
+        )
+    )
+    marks.clear_dirty(state(session, run.company_pk, marks.STREAM), set(ids) & page.forced)
 
 
 def _drop_unreferenced_notes(session: Session, run: Run, refs_now: Mapping[str, set[str]]) -> None:
@@ -191,7 +240,7 @@ def _drop_unreferenced_notes(session: Session, run: Run, refs_now: Mapping[str, 
             )
         ).all()
         gone = [note for note in stale if note not in refs]
-        store.soft_delete_ids(session, CreditNote, run.company_pk, gone, run.now)  # type: ignore[arg-type]
+        store.soft_delete_ids(session, CreditNote, run.company_pk, gone, run.now)
         run.report.rows_for("credit_notes").deleted += len(gone)
 
 
@@ -202,19 +251,19 @@ def fetch_by_ids(run: Run, invoice_ids: Iterable[str], *, force: bool) -> None:
         batch = ids[start : start + BATCH]
         run.check_cap(3 * len(batch))
         before = run.report.total_requests
-        raws: list[dict[str, Any]] = []
+        found: list[bm.Invoice] = []
         gone: list[str] = []
         with run.counting("invoices"):
             for invoice_id in batch:
                 try:
-                    raws.append(dict(run.client.get_invoice(invoice_id).raw))
+                    found.append(run.client.get_invoice(invoice_id))
                 except NotFoundError:
                     gone.append(invoice_id)
-        writer = prepare(run, raws, force=batch if force else ())
+        writer = prepare(run, found, force=batch if force else ())
         with run.txn() as session:
             writer(session)
             store.soft_delete_ids(session, Invoice, run.company_pk, gone, run.now)
-            store.clear_dirty(store.state(session, run.company_pk, "invoices"), gone)
+            marks.clear_dirty(state(session, run.company_pk, marks.STREAM), gone)
             run.report.rows_for("invoices").deleted += len(gone)
         run.stepped(before)
         run.progress("invoices", "by id", start + len(batch), len(ids))
@@ -226,9 +275,9 @@ def _scan(run: Run, kind: str, query: str | None) -> frozenset[str]:
             "invoices",
             kind=kind,
             query=query,
-            model=InvoiceModel,
+            model=bm.Invoice,
             template=TEMPLATE,
-            prepare=lambda raws: prepare(run, raws),
+            prepare=lambda invoices: prepare(run, invoices),
         )
     return progress.seen
 
@@ -283,5 +332,5 @@ def pull_incremental(run: Run, *, window: bool | None = None) -> None:
 
 def _dirty_leftovers(run: Run) -> None:
     with run.read() as session:
-        dirty = store.dirty_ids(store.peek_state(session, run.company_pk, "invoices"))
+        dirty = marks.dirty_ids(peek_state(session, run.company_pk, marks.STREAM))
     fetch_by_ids(run, dirty, force=True)

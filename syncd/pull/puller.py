@@ -4,10 +4,10 @@ Entry points (how the rest of syncd calls the mirror):
 
 - the scheduler: :meth:`Puller.pull` on its timer (``full=True`` when :meth:`Puller.full_sweep_due`);
 - the bank-file import job: :meth:`Puller.refresh_open_invoices` when new bank data arrived;
-- the pusher: :func:`syncd.pull.store.mark_dirty` inside its own transaction, or
+- the pusher: :func:`syncd.mirror.dirty.mark_dirty` inside its own transaction, or
   :meth:`Puller.refresh_invoices` right after a push to read the invoice back at once.
 
-An answer that concerns the whole company (quota, token, Bokio down: :mod:`syncd.pull.pauses`)
+An answer that concerns the whole company (quota, token, Bokio down: :mod:`syncd.mirror.pauses`)
 pauses that company with its kind, reason and until-time; the others go on, and a paused
 company's pulls are skipped with a log line. An ``auth`` pause is re-checked first with one cheap,
 budget-counted call, so a fixed token resumes at the next pull.
@@ -18,23 +18,34 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Protocol
 
 import structlog
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.app import App
-from syncd.bokio import AuthError, BokioError, QuotaExceededError, ServerError, TransportError
+from syncd.bokio import (
+    AuthError,
+    BokioClient,
+    BokioError,
+    QuotaExceededError,
+    RequestRecord,
+    ServerError,
+    TransportError,
+)
 from syncd.bokio.models import BokioModel
 from syncd.bokio.models import CreditNote as CreditNoteModel
 from syncd.bokio.models import Customer as CustomerModel
 from syncd.bokio.models import Invoice as InvoiceModel
 from syncd.budget import LedgerRecorder
 from syncd.clock import business_date
-from syncd.mirror import repo
+from syncd.db import utcnow
+from syncd.mirror import pauses, repo
+from syncd.mirror.dirty import STREAM, mark_dirty
+from syncd.mirror.syncstate import peek_state, state
 from syncd.mirror.tables import Company
-from syncd.pull import dryrun, invoices, pauses, spread, store, streams
+from syncd.outbox.wake import wake_parked
+from syncd.pull import dryrun, invoices, spread, streams
 from syncd.pull.dryrun import first_pull_pending, plan
 from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
 from syncd.pull.run import ProgressHook, PullConfig, RequestCapReached, RequestTap, Run
@@ -46,14 +57,38 @@ DEFAULT_QUOTA_PAUSE = pauses.DEFAULT_PAUSE
 StreamFn = Callable[[Run], None]
 
 
+class ClientFactory(Protocol):
+    """Builds one company's Bokio client whose requests go through ``on_request`` (``App.bokio_client``)."""
+
+    def __call__(
+        self, company: CompanySettings, *, on_request: Callable[[RequestRecord], None] | None = None
+    ) -> BokioClient: ...
+
+
 class Puller:
-    """Keeps the mirror of each configured company close to Bokio within the request budget."""
+    """Keeps the mirror of each configured company close to Bokio within the request budget.
+
+    Takes what it uses, as :class:`syncd.outbox.pusher.Pusher` does; the composition root
+    (``App.puller``) wires it from the settings.
+    """
 
     def __init__(
-        self, app: App, config: PullConfig | None = None, *, on_progress: ProgressHook | None = None
+        self,
+        sessions: sessionmaker[Session],
+        clients: ClientFactory,
+        *,
+        config: PullConfig,
+        monthly_quota: int,
+        companies: Sequence[CompanySettings] = (),
+        clock: Callable[[], dt.datetime] = utcnow,
+        on_progress: ProgressHook | None = None,
     ) -> None:
-        self.app = app
-        self.config = config or PullConfig.from_settings(app.settings)
+        self.sessions = sessions
+        self.clients = clients
+        self.config = config
+        self.monthly_quota = monthly_quota
+        self.companies = list(companies)
+        self.clock = clock
         self.on_progress = on_progress
 
     # ----- entry points ----------------------------------------------------------------------
@@ -76,7 +111,7 @@ class Puller:
         unknown = set(streams or ()) - set(STREAMS)
         if unknown:
             raise ValueError(f"unknown stream(s) {sorted(unknown)}; streams are {', '.join(STREAMS)}")
-        now = now or self.app.clock()
+        now = now or self.clock()
         report = PullReport(str(company.id), full=full, dry_run=dry_run)
         if dry_run:
             return self._dry_run(company, report, streams=streams, full=full, now=now)
@@ -89,7 +124,7 @@ class Puller:
                 never = {
                     name
                     for name in REFERENCE_STREAMS
-                    if (row := store.peek_state(session, run.company_pk, name)) is None
+                    if (row := peek_state(session, run.company_pk, name)) is None
                     or row.last_success_at is None
                 }
             for name in chosen:
@@ -116,11 +151,11 @@ class Puller:
         case) is exactly what it was, with no estimate made. Only one that reaches the cap is
         estimated (a few sampled pages, counted) and goes on the next days where it stopped.
         """
-        now = now or self.app.clock()
+        now = now or self.clock()
         bokio_id = str(company.id)
-        allowance = max(1, int(share * self.app.settings.budget.monthly_quota))
+        allowance = max(1, int(share * self.monthly_quota))
         today = business_date(now)
-        with self.app.sessions() as session:
+        with self.sessions() as session:
             under_way = spread.load(session, bokio_id)
             first = under_way is None and first_pull_pending(session, bokio_id, None)
         if under_way is None:
@@ -176,7 +211,7 @@ class Puller:
         return report
 
     def _keep_spread(self, company: CompanySettings, record: spread.Spread | None) -> None:
-        with self.app.sessions.begin() as session:
+        with self.sessions.begin() as session:
             pk = repo.ensure_company(session, str(company.id), company.name).id
             spread.save(session, pk, record)
 
@@ -187,7 +222,7 @@ class Puller:
 
         The recent window is listed only when cheaper than re-reading vanished invoices by id.
         """
-        now = now or self.app.clock()
+        now = now or self.clock()
         report = PullReport(str(company.id))
 
         def body(run: Run) -> None:
@@ -205,26 +240,26 @@ class Puller:
         return self._execute(
             company,
             report,
-            now or self.app.clock(),
+            now or self.clock(),
             lambda run: self._guarded(run, "invoices", lambda r: invoices.fetch_by_ids(r, ids, force=True)),
         )
 
     def mark_dirty(self, company: CompanySettings, invoice_ids: Iterable[str]) -> None:
         """Flag invoices for a payments/settlements re-read at the next pull (own transaction)."""
-        with self.app.sessions.begin() as session:
+        with self.sessions.begin() as session:
             pk = repo.ensure_company(session, str(company.id)).id
-            store.mark_dirty(session, pk, invoice_ids)
+            mark_dirty(session, pk, invoice_ids)
 
     def pull_all(self, *, full: bool = False, now: dt.datetime | None = None) -> list[PullReport]:
         """Every configured company; one company's trouble never stops the others."""
-        return [self.pull(company, full=full, now=now) for company in self.app.settings.companies]
+        return [self.pull(company, full=full, now=now) for company in self.companies]
 
     def full_sweep_due(self, company: CompanySettings, now: dt.datetime | None = None) -> bool:
         """Whether the last completed invoice sweep is older than ``full_sweep_every``."""
-        now = now or self.app.clock()
-        with self.app.sessions() as session:
+        now = now or self.clock()
+        with self.sessions() as session:
             pk = _company_pk(session, str(company.id))
-            row = store.peek_state(session, pk, "invoices") if pk is not None else None
+            row = peek_state(session, pk, STREAM) if pk is not None else None
         last = row.last_full_sweep_at if row is not None else None
         return last is None or now - last >= self.config.full_sweep_every
 
@@ -251,7 +286,7 @@ class Puller:
     ) -> PullReport:
         """From the mirror alone, or, for a stream never pulled, from a few sampled pages."""
         bokio_id = str(company.id)
-        with self.app.sessions() as session:
+        with self.sessions() as session:
             if not first_pull_pending(session, bokio_id, streams):
                 report.planned = plan(
                     session, bokio_id, config=self.config, streams=streams, full=full, now=now
@@ -265,10 +300,10 @@ class Puller:
                 dryrun.CREDIT_NOTES: CreditNoteModel,
             }
 
-            def sampler(template: str, query: str | None, page: int) -> tuple[int, int, list[dict[str, Any]]]:
+            def sampler(template: str, query: str | None, page: int) -> tuple[int, int, list[BokioModel]]:
                 with run.counting("estimate"):
                     found = run.fetch_page(models[template], template, query, page)
-                return found.total_items, found.total_pages, [dict(item.raw) for item in found.items]
+                return found.total_items, found.total_pages, list(found.items)
 
             with run.read() as session:
                 report.planned = plan(
@@ -313,7 +348,7 @@ class Puller:
             run.report.problems.append(f"{name}: {exc}")
             log.warning("pull.stream_failed", company=run.report.company, stream=name, error=str(exc))
             with run.txn() as session:
-                row = store.state(session, run.company_pk, name)
+                row = state(session, run.company_pk, name)
                 row.last_run_at = run.now
                 row.last_error = str(exc)[:2000]
 
@@ -328,16 +363,16 @@ class Puller:
         resume: bool = False,
     ) -> PullReport:
         bokio_id = str(company.id)
-        with self.app.sessions.begin() as session:
+        with self.sessions.begin() as session:
             row = repo.ensure_company(session, bokio_id, company.name)
             pk = row.id
             pause = pauses.current(row, now)
             if pause is None and row.paused_until is not None:
                 pauses.clear(session, pk, company=bokio_id, why="the pause ran out")
-        ledger = LedgerRecorder(self.app.sessions, company_ids={bokio_id: pk})
+        ledger = LedgerRecorder(self.sessions, company_ids={bokio_id: pk})
         tap = RequestTap(forward=ledger, report=report)
-        client = self.app.bokio_client(company, on_request=tap)
-        run = Run(self.app.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
+        client = self.clients(company, on_request=tap)
+        run = Run(self.sessions, client, pk, report, self.config, now, tap, flush=ledger.flush)
         run.on_progress = self.on_progress
         run.request_cap = request_cap
         run.resume_any = resume
@@ -375,24 +410,11 @@ class Puller:
             log.info("pull.auth_still_refused", company=bokio_id, error=str(exc))
             return pause
         with run.txn() as session:
-            pauses.clear(session, run.company_pk, company=bokio_id, why="the token works again", now=run.now)
+            ended = pauses.clear(session, run.company_pk, company=bokio_id, why="the token works again")
+            wake_parked(session, run.company_pk, ended, now=run.now)
         run.report.resumed = f"the {pause.kind.value} pause ended: the token works again"
         return None
 
 
 def _company_pk(session: Session, bokio_id: str) -> int | None:
     return session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_id))
-
-
-def pull_company(
-    app: App,
-    company: CompanySettings,
-    *,
-    streams: Sequence[str] | None = None,
-    full: bool = False,
-    dry_run: bool = False,
-    now: dt.datetime | None = None,
-    config: PullConfig | None = None,
-) -> PullReport:
-    """One pull of one company (see :meth:`Puller.pull`)."""
-    return Puller(app, config).pull(company, streams=streams, full=full, dry_run=dry_run, now=now)

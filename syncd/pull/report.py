@@ -61,7 +61,7 @@ class PullReport:
     problems: list[str] = field(default_factory=list)
     paused_until: dt.datetime | None = None
     pause_kind: str | None = None
-    """Why the company is paused (``syncd.pull.pauses.PauseKind``), when it is."""
+    """Why the company is paused (``syncd.mirror.pauses.PauseKind``), when it is."""
     resumed: str | None = None
     """Set when this pull found a pause over (the token works again) and went on."""
     skipped: str | None = None

@@ -12,22 +12,25 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd.bokio import BokioClient, BokioError, MalformedRecordError, ProtocolError, RequestRecord
+from syncd.bokio import models as bm
 from syncd.bokio.models import BokioModel
 from syncd.bokio.pagination import Page
 from syncd.domain import invoice_math as im
+from syncd.mirror.syncstate import set_cursor, state
 from syncd.pull import store
 from syncd.pull.cursors import ScanProgress
 from syncd.pull.report import PullReport
 from syncd.settings import Settings
 
 Writer = Callable[[Session], None]
-Prepare = Callable[[list[dict[str, Any]]], Writer]
+Listed = TypeVar("Listed", bm.Invoice, bm.Customer, bm.CreditNote)
+"""The records a page scan lists."""
 
 log = structlog.get_logger("syncd.pull")
 
@@ -228,9 +231,9 @@ class Run:
         *,
         kind: str,
         query: str | None,
-        model: type[BokioModel],
+        model: type[Listed],
         template: str,
-        prepare: Prepare,
+        prepare: Callable[[list[Listed]], Writer],
     ) -> ScanProgress:
         """List every page, committing each page's rows with the scan's progress.
 
@@ -238,7 +241,7 @@ class Run:
         (with the query it started with); otherwise starts at page 1.
         """
         with self.txn() as session:
-            row = store.state(session, self.company_pk, stream)
+            row = state(session, self.company_pk, stream)
             progress = store.load_scan(row, kind)
             stale = self.now - progress.started_at > self.config.resume_within if progress else True
             if progress is None or (stale and not self.resume_any):
@@ -250,24 +253,24 @@ class Run:
             before = self.report.total_requests
             self.skipped = []
             page = self.fetch_page(model, template, progress.query, page_no)
-            raws = [dict(item.raw) for item in page.items]
+            items: list[Listed] = list(page.items)
             last = page.size == 0 or page_no >= page.total_pages
-            writer = prepare(raws)
-            seen = [str(raw.get("id", raw.get("account"))) for raw in raws] + self.skipped
+            writer = prepare(items)
+            seen = [item.id for item in items] + self.skipped
             with self.txn() as session:
                 writer(session)
                 progress = progress.after_page(page_no, seen, last=last)
-                store.save_scan(store.state(session, self.company_pk, stream), progress)
+                store.save_scan(state(session, self.company_pk, stream), progress)
             self.stepped(before)
             self.progress(stream, kind, page_no, max(page.total_pages, page_no))
         return progress
 
     def finish_scan(self, session: Session, stream: str, kind: str, *, full: bool = False) -> None:
         """Forget a finished scan and stamp the stream's success (in the caller's transaction)."""
-        row = store.state(session, self.company_pk, stream)
+        row = state(session, self.company_pk, stream)
         scans = dict((row.cursor or {}).get("scans", {}))
         scans.pop(kind, None)
-        store.set_cursor(row, scans=scans or None)
+        set_cursor(row, scans=scans or None)
         row.last_run_at = self.now
         row.last_success_at = self.now
         row.last_error = None

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from syncd.mirror.syncstate import peek_state, set_cursor, state
 from syncd.mirror.tables import Company
-from syncd.pull import store
 
 DAY_SHARE = 0.10
 """At most this share of the month's requests a day on a first pull (``syncd pull``'s ``--yes`` line)."""
@@ -74,11 +74,11 @@ class Spread:
 def load(session: Session, bokio_company_id: str) -> Spread | None:
     """The company's spread first pull, if one is under way."""
     pk = session.scalar(select(Company.id).where(Company.bokio_company_id == bokio_company_id))
-    row = store.peek_state(session, pk, STREAM) if pk is not None else None
+    row = peek_state(session, pk, STREAM) if pk is not None else None
     data = (row.cursor or {}).get("spread") if row is not None else None
     return Spread.from_json(data) if data else None
 
 
 def save(session: Session, company_pk: int, spread: Spread | None) -> None:
     """Keep (or, with None, forget) the record, in the caller's transaction."""
-    store.set_cursor(store.state(session, company_pk, STREAM), spread=spread.to_json() if spread else None)
+    set_cursor(state(session, company_pk, STREAM), spread=spread.to_json() if spread else None)

@@ -8,38 +8,49 @@ the stream's ``sync_state.cursor`` (a table for tag groups is a schema change to
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from syncd.bokio import F
+from syncd.bokio import models as bm
+from syncd.bokio import modified_since
 from syncd.bokio.client import C
-from syncd.bokio.models import CreditNote as CreditNoteModel
-from syncd.bokio.models import Customer as CustomerModel
+from syncd.clock import parse_timestamp
 from syncd.mirror import mapping, repo
-from syncd.mirror.tables import Account, Company, CreditNote, Customer, FiscalYear
-from syncd.pull import cursors, store
-from syncd.pull.run import Run
+from syncd.mirror.derive import refresh_derived
+from syncd.mirror.syncstate import peek_state, set_cursor, state
+from syncd.mirror.tables import Account, Company, CreditNote, Customer, FiscalYear, SyncState
+from syncd.pull import cursors
+from syncd.pull.run import Run, Writer
 
 
-def _snapshot(run: Run, stream: str, payload: Any) -> None:
+def _snapshot(run: Run, stream: str, models: Sequence[BaseModel], payload: Any) -> None:
     """Keep a payload without a table in the stream's cursor; write only when it changed."""
-    digest = mapping.content_hash({"payload": payload})
+    digest = mapping.content_hash(models)
     with run.txn() as session:
-        row = store.state(session, run.company_pk, stream)
+        row = state(session, run.company_pk, stream)
         if (row.cursor or {}).get("hash") != digest:
-            store.set_cursor(row, hash=digest, payload=payload)
+            set_cursor(row, hash=digest, payload=payload)
             run.report.rows_for(stream).updated += 1
         else:
             run.report.rows_for(stream).unchanged += 1
         _stamp(row, run)
-        if stream == "company" and isinstance(payload, dict) and payload.get("name"):
-            company = session.get(Company, run.company_pk)
-            if company is not None and company.name != payload["name"]:
-                company.name = str(payload["name"])
 
 
-def _stamp(row: Any, run: Run) -> None:
+def _rename(run: Run, info: bm.CompanyInformation) -> None:
+    """The company row takes the name Bokio shows."""
+    if not info.name:
+        return
+    with run.txn() as session:
+        company = session.get(Company, run.company_pk)
+        if company is not None and company.name != info.name:
+            company.name = info.name
+
+
+def _stamp(row: SyncState, run: Run) -> None:
     row.last_run_at = run.now
     row.last_success_at = run.now
     row.last_full_sweep_at = run.now
@@ -49,55 +60,56 @@ def _stamp(row: Any, run: Run) -> None:
 def pull_company_info(run: Run) -> None:
     with run.counting("company"):
         info = run.client.get_company_information()
-    _snapshot(run, "company", dict(info.raw))
+    _snapshot(run, "company", [info], dict(info.raw))
+    _rename(run, info)
 
 
 def pull_tag_groups(run: Run) -> None:
     with run.counting("tag_groups"):
-        groups = [dict(group.raw) for group in run.client.iter_tag_groups(on_skip=run.on_skip)]
-    _snapshot(run, "tag_groups", sorted(groups, key=lambda g: str(g.get("id"))))
+        groups = sorted(run.client.iter_tag_groups(on_skip=run.on_skip), key=lambda group: group.id)
+    _snapshot(run, "tag_groups", groups, [dict(group.raw) for group in groups])
 
 
 def pull_accounts(run: Run) -> None:
     with run.counting("accounts"):
-        raws = [dict(account.raw) for account in run.client.list_accounts()]
-    seen = {repo.bokio_id_of(Account, raw) for raw in raws}
+        accounts = list(run.client.list_accounts())
+    seen = {repo.bokio_id_of(account) for account in accounts}
     with run.txn() as session:
-        counts = repo.upsert(session, Account, run.company_pk, raws)
+        counts = repo.upsert(session, Account, run.company_pk, accounts)
         gone = repo.soft_delete_missing(session, Account, run.company_pk, seen, now=run.now)
         run.report.rows_for("accounts").add(counts, gone)
-        _stamp(store.state(session, run.company_pk, "accounts"), run)
+        _stamp(state(session, run.company_pk, "accounts"), run)
 
 
 def pull_fiscal_years(run: Run) -> None:
     with run.counting("fiscal_years"):
-        raws = [dict(year.raw) for year in run.client.iter_fiscal_years(on_skip=run.on_skip)]
-    seen = {str(raw["id"]) for raw in raws} | set(run.skipped)
+        years = list(run.client.iter_fiscal_years(on_skip=run.on_skip))
+    seen = {year.id for year in years} | set(run.skipped)
     with run.txn() as session:
-        counts = repo.upsert(session, FiscalYear, run.company_pk, raws)
+        counts = repo.upsert(session, FiscalYear, run.company_pk, years)
         gone = repo.soft_delete_missing(session, FiscalYear, run.company_pk, seen, now=run.now)
         run.report.rows_for("fiscal_years").add(counts, gone)
-        _stamp(store.state(session, run.company_pk, "fiscal_years"), run)
+        _stamp(state(session, run.company_pk, "fiscal_years"), run)
 
 
 def pull_customers(run: Run, *, full: bool) -> None:
     """Customers by ``modifiedDateTime >= cursor - lag`` (or all, on a full sweep)."""
     with run.read() as session:
-        row = store.peek_state(session, run.company_pk, "customers")
+        row = peek_state(session, run.company_pk, "customers")
         cursor = cursors.TimestampCursor.from_json((row.cursor or {}).get("modified") if row else None)
     start = cursors.query_start(cursor, run.config.customer_lag)
-    query = None if full or start is None else str(F("modifiedDateTime") >= start)
+    query = None if full or start is None else modified_since(start)
     kind = "full" if full else "incremental"
 
-    def prepare(raws: list[dict[str, Any]]) -> Any:
-        rows = [(str(raw["id"]), cursors.parse_timestamp(raw.get("modifiedDateTime"))) for raw in raws]
+    def prepare(customers: list[bm.Customer]) -> Writer:
+        rows = [(customer.id, parse_timestamp(customer.modified_date_time)) for customer in customers]
         keep = {rid for rid, _ in cursors.drop_seen(cursor, rows)}
-        fresh = [raw for raw in raws if str(raw["id"]) in keep]
+        fresh = [customer for customer in customers if customer.id in keep]
 
-        def write(session: Any) -> None:
+        def write(session: Session) -> None:
             counts = repo.upsert(session, Customer, run.company_pk, fresh)
             run.report.rows_for("customers").add(counts)
-            run.report.rows_for("customers").unchanged += len(raws) - len(fresh)
+            run.report.rows_for("customers").unchanged += len(customers) - len(fresh)
 
         return write
 
@@ -106,7 +118,7 @@ def pull_customers(run: Run, *, full: bool) -> None:
             "customers",
             kind=kind,
             query=query,
-            model=CustomerModel,
+            model=bm.Customer,
             template=C + "/customers",
             prepare=prepare,
         )
@@ -119,9 +131,9 @@ def pull_customers(run: Run, *, full: bool) -> None:
         advanced = cursors.advance(
             cursor, [(r.bokio_id, r.modified_at) for r in seen_rows], progress.started_at
         )
-        row = store.state(session, run.company_pk, "customers")
+        row = state(session, run.company_pk, "customers")
         if advanced != cursor:
-            store.set_cursor(row, modified=advanced.to_json())
+            set_cursor(row, modified=advanced.to_json())
         if full:
             gone = repo.soft_delete_missing(
                 session, Customer, run.company_pk, set(progress.seen), now=run.now
@@ -133,9 +145,9 @@ def pull_customers(run: Run, *, full: bool) -> None:
 def pull_credit_notes_full(run: Run) -> None:
     """Every credit note; soft-delete those a completed listing no longer has."""
 
-    def prepare(raws: list[dict[str, Any]]) -> Any:
-        def write(session: Any) -> None:
-            run.report.rows_for("credit_notes").add(repo.upsert(session, CreditNote, run.company_pk, raws))
+    def prepare(notes: list[bm.CreditNote]) -> Writer:
+        def write(session: Session) -> None:
+            run.report.rows_for("credit_notes").add(repo.upsert(session, CreditNote, run.company_pk, notes))
 
         return write
 
@@ -144,7 +156,7 @@ def pull_credit_notes_full(run: Run) -> None:
             "credit_notes",
             kind="full",
             query=None,
-            model=CreditNoteModel,
+            model=bm.CreditNote,
             template=C + "/credit-notes",
             prepare=prepare,
         )
@@ -155,7 +167,7 @@ def pull_credit_notes_full(run: Run) -> None:
             select(CreditNote.invoice_bokio_id).where(CreditNote.company_id == run.company_pk)
         ).all()
         run.report.problems.extend(
-            store.refresh_derived(
+            refresh_derived(
                 session,
                 run.company_pk,
                 [i for i in invoices if i],

@@ -28,7 +28,6 @@ from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
 from syncd.mirror.tables import Company, Invoice
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull import Puller
 from syncd.sandbox import Sandbox, SandboxTransport
 from tests.conftest import Database
 
@@ -188,8 +187,8 @@ def test_after_a_push_the_mirror_already_shows_what_bokio_shows_without_reading_
         books = world.sandbox.books(world.company.id)
         for invoice_id in pushed:
             bokio = books.view(world.sandbox.companies[world.company.id].invoices[invoice_id])
-            assert mirror[invoice_id].raw["paidAmount"] == bokio["paidAmount"]
+            assert mirror[invoice_id].paid_amount == bokio["paidAmount"]
             assert mirror[invoice_id].status == bokio["status"]
             assert mirror[invoice_id].outstanding == books.remaining(invoice_id)
-    refresh = Puller(world.app).refresh_open_invoices(world.app.settings.companies[0])
+    refresh = world.app.puller().refresh_open_invoices(world.app.settings.companies[0])
     assert refresh.rows_for("invoices").written == 0, "the next scan found nothing the push had not mirrored"

@@ -23,7 +23,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from syncd import migrate
 from syncd.domain import invoice_math as im
 from syncd.logging import configure_logging
-from syncd.pull import Puller
 from syncd.pull.cursors import pages_for, window_start
 from syncd.sandbox.seed import Mix, create_published_invoice, edit_customer, pay_invoice, seed_demo
 from tests.pull.harness import COMPANY, TOKEN, company_settings, make_app, make_sandbox
@@ -47,7 +46,7 @@ def main() -> None:
     url = f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     migrate.upgrade(url)
     app = make_app(url, sandbox)
-    puller, company = Puller(app), company_settings()
+    puller, company = app.puller(), company_settings()
     clock = sandbox.clock
     puller.pull(company, full=True, now=clock())  # initial load: not part of the month
 

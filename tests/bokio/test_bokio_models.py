@@ -8,12 +8,8 @@ import httpx
 import pytest
 
 from syncd.bokio import JournalEntryTagsWrite, PaymentWrite, SettlementWrite, TagWeight
-from syncd.bokio.models import (
-    InvoiceSettlement,
-    InvoiceStatus,
-    SettlementType,
-    VatScheme,
-)
+from syncd.bokio.models import InvoiceSettlement, InvoiceStatus, VatScheme
+from syncd.domain.models import SettlementType
 from syncd.jsonutil import dumps, loads
 
 from .conftest import PREFIX, FakeClock, make_client

@@ -23,10 +23,9 @@ from syncd.cli import main
 from syncd.daemon.figures import pause_figures
 from syncd.db import make_engine
 from syncd.demo.world import DemoCompany, build_sandbox
-from syncd.mirror import repo
+from syncd.mirror import pauses, repo
 from syncd.ops.metrics import Metrics
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull import pauses
 from syncd.sandbox import Sandbox
 from syncd.sandbox.server import running
 from syncd.settings import load_settings

@@ -18,7 +18,7 @@ from syncd.app import App
 from syncd.cli import main
 from syncd.daemon.cycle import CompanyCycle
 from syncd.mirror.tables import Invoice, InvoicePayment
-from syncd.pull import Puller, spread
+from syncd.pull import spread
 from syncd.sandbox import Limits, ManualClock, Sandbox, SandboxTransport
 from syncd.sandbox.seed import seed_demo
 from syncd.settings import BokioSettings, BudgetSettings, PullSettings, Settings
@@ -95,7 +95,7 @@ def test_a_big_first_pull_is_spread_over_days_within_the_daily_share(database: D
         assert len(spread_mirror[0]) > len(partial)
 
         # The same pull without any cap adds no invoice and no payment.
-        check = Puller(app).pull(company, now=clock())
+        check = app.puller().pull(company, now=clock())
         assert not check.problems
         assert not check.capped
         after = mirror(app)

@@ -9,13 +9,14 @@ from typing import Any
 from sqlalchemy import func, select
 
 from syncd import jsonutil
+from syncd.bokio import models as bm
 from syncd.db import utcnow
 from syncd.mirror import repo
 from syncd.mirror.tables import Invoice, RequestLedger
 from tests.conftest import Database
 
 
-def bokio_invoice(**overrides: Any) -> dict[str, Any]:
+def bokio_payload(**overrides: Any) -> dict[str, Any]:
     """An invoice as Bokio returns it, parsed the way syncd parses JSON (Decimals)."""
     text = """{
       "id": "0c2f6c55-3c7e-4a53-9e0b-2d1f5a0e7b11", "type": "invoice",
@@ -32,6 +33,11 @@ def bokio_invoice(**overrides: Any) -> dict[str, Any]:
     return invoice
 
 
+def bokio_invoice(**overrides: Any) -> bm.Invoice:
+    """The typed invoice the client would hand the mirror for that payload."""
+    return bm.Invoice.model_validate(bokio_payload(**overrides))
+
+
 def test_upserting_the_same_invoice_twice_leaves_one_row(database: Database) -> None:
     with database.sessions.begin() as session:
         company = repo.ensure_company(session, "c0ffee00-0000-4000-8000-000000000001", "Demo AB")
@@ -44,13 +50,13 @@ def test_upserting_the_same_invoice_twice_leaves_one_row(database: Database) -> 
 
 
 def test_reordered_keys_and_trailing_zeros_are_not_a_change(database: Database) -> None:
-    original = bokio_invoice()
+    original = bokio_payload()
     reordered = dict(reversed(list(copy.deepcopy(original).items())))
     reordered["totalAmount"] = Decimal("12500")
     with database.sessions.begin() as session:
         company = repo.ensure_company(session, "c0ffee00-0000-4000-8000-000000000001")
-        repo.upsert(session, Invoice, company.id, [original])
-        again = repo.upsert(session, Invoice, company.id, [reordered])
+        repo.upsert(session, Invoice, company.id, [bm.Invoice.model_validate(original)])
+        again = repo.upsert(session, Invoice, company.id, [bm.Invoice.model_validate(reordered)])
     assert again.written == 0
 
 
@@ -102,9 +108,7 @@ def test_a_completed_sweep_soft_deletes_what_vanished_and_a_reappearance_restore
     with database.sessions.begin() as session:
         company = repo.ensure_company(session, "c0ffee00-0000-4000-8000-000000000001")
         repo.upsert(session, Invoice, company.id, [bokio_invoice(), gone])
-        deleted = repo.soft_delete_missing(
-            session, Invoice, company.id, {bokio_invoice()["id"]}, now=utcnow()
-        )
+        deleted = repo.soft_delete_missing(session, Invoice, company.id, {bokio_invoice().id}, now=utcnow())
         back = repo.upsert(session, Invoice, company.id, [gone])
         live = session.scalars(select(Invoice).where(Invoice.deleted_at.is_(None))).all()
     assert deleted == 1

@@ -30,7 +30,7 @@ from syncd.outbox.client import company_client
 from syncd.outbox.pusher import Pusher, PushPolicy
 from syncd.outbox.store import next_wakeup
 from syncd.outbox.tables import OutboxCommand
-from syncd.pull import Puller, PullReport
+from syncd.pull import PullReport
 from syncd.sandbox import Limits, Sandbox
 from syncd.sandbox.seed import create_published_invoice
 from syncd.sandbox.server import running
@@ -283,7 +283,7 @@ class Mirror:
         return self.app.settings.companies[0]
 
     def pull(self, **options: Any) -> PullReport:
-        return Puller(self.app).pull(self.company, now=self.clock.now(), **options)
+        return self.app.puller().pull(self.company, now=self.clock.now(), **options)
 
     def close(self) -> None:
         self.app.close()

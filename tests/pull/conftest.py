@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from syncd.pull import Puller
 from syncd.sandbox.seed import seed_demo
 from tests.conftest import Database
 from tests.pull.harness import COMPANY, TOKEN, World, company_settings, make_app, make_sandbox
@@ -18,6 +17,6 @@ def world(database: Database) -> Iterator[World]:
     seed_demo(sandbox, company_id=COMPANY, token=TOKEN, customers=8, invoices=60)
     app = make_app(database.url, sandbox)
     try:
-        yield World(sandbox, app, Puller(app), company_settings())
+        yield World(sandbox, app, app.puller(), company_settings())
     finally:
         app.close()

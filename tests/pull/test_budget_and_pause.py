@@ -12,7 +12,6 @@ from sqlalchemy import select
 from syncd import cli
 from syncd.budget import BudgetUsage, plan_polls
 from syncd.mirror.tables import Company
-from syncd.pull import Puller
 from syncd.pull.schedule import poll_plan
 from syncd.sandbox.limits import Counters
 from syncd.sandbox.seed import seed_demo
@@ -30,7 +29,7 @@ def test_quota_exceeded_pauses_that_company_and_the_other_goes_on(database: Data
         sandbox.counters.setdefault(COMPANY, Counters()).by_month["2026-03"] = 76  # month nearly used
     app = make_app(database.url, sandbox, companies=(busy, calm))
     try:
-        reports = Puller(app).pull_all(full=True, now=sandbox.clock())
+        reports = app.puller().pull_all(full=True, now=sandbox.clock())
         by_company = {r.company: r for r in reports}
         assert by_company[COMPANY].paused
         assert not by_company[OTHER].paused
@@ -42,7 +41,7 @@ def test_quota_exceeded_pauses_that_company_and_the_other_goes_on(database: Data
             assert paused.paused_until > sandbox.clock() + dt.timedelta(days=20)  # until next month
             assert "quota-exceeded" in (paused.pause_reason or "")
         before = len(sandbox.log)
-        skipped = Puller(app).pull(busy, now=sandbox.clock())
+        skipped = app.puller().pull(busy, now=sandbox.clock())
         assert skipped.skipped is not None
         assert "paused (quota) until" in skipped.skipped
         assert skipped.pause_kind == "quota"

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from syncd import migrate
-from syncd.pull import Puller, PullReport
+from syncd.pull import PullReport
 from syncd.sandbox import Limits, ManualClock, Sandbox
 from syncd.sandbox.seed import create_published_invoice, seed_demo
 from tests.conftest import Database
@@ -67,7 +67,7 @@ def first_then_next_day(database_url: str, invoices: int, *, full: bool) -> None
     sandbox = seeded(invoices)
     app = make_app(database_url, sandbox)
     try:
-        puller = Puller(app)
+        puller = app.puller()
         company = company_settings()
 
         before = len(sandbox.log)

@@ -32,7 +32,6 @@ from syncd.mirror.tables import (
     RequestLedger,
     SyncState,
 )
-from syncd.pull import Puller
 from syncd.sandbox import ApiError
 from syncd.sandbox.seed import (
     Mix,
@@ -85,7 +84,7 @@ class MirrorMachine(RuleBasedStateMachine):
         self.sandbox = make_sandbox()
         seed_demo(self.sandbox, company_id=COMPANY, token=TOKEN, customers=4, invoices=12, mix=Mix(eur=0.3))
         self.app = make_app(self.database.url, self.sandbox)
-        self.world = World(self.sandbox, self.app, Puller(self.app), company_settings())
+        self.world = World(self.sandbox, self.app, self.app.puller(), company_settings())
         self.world.pull(full=True)
 
     def teardown(self) -> None:

@@ -11,6 +11,9 @@ A pause has a kind, a reason (Bokio's answer) and an until-time, stored on ``com
 - ``bokio_down``: Bokio answered 5xx or not at all to a pull; a short pause, then retried.
 
 A pause whose until-time has passed ends by itself; ``syncd companies resume ID`` ends one at once.
+Pull and outbox both read and set pauses, so they live below both, in the mirror (the
+``companies`` table); making the commands a pause parked due again is the outbox's
+(:mod:`syncd.outbox.wake`).
 """
 
 from __future__ import annotations
@@ -35,7 +38,6 @@ from syncd.bokio import (
 )
 from syncd.logging import get_logger
 from syncd.mirror.tables import Company
-from syncd.outbox.tables import OutboxCommand
 
 log = get_logger(__name__)
 
@@ -114,11 +116,17 @@ def current(company: Company | None, now: dt.datetime) -> Pause | None:
     """The company's pause in force at ``now`` (an expired one is no pause)."""
     if company is None or company.paused_until is None or company.paused_until <= now:
         return None
+    return Pause(
+        _kind(company.pause_kind), company.pause_reason or "", company.paused_until, company.paused_at
+    )
+
+
+def _kind(stored: str | None) -> PauseKind:
+    """A stored kind (older rows may have none, or one this version does not know: quota)."""
     try:
-        kind = PauseKind(company.pause_kind or PauseKind.QUOTA)
+        return PauseKind(stored or PauseKind.QUOTA)
     except ValueError:
-        kind = PauseKind.QUOTA
-    return Pause(kind, company.pause_reason or "", company.paused_until, company.paused_at)
+        return PauseKind.QUOTA
 
 
 def lookup(session: Session, bokio_id: str, now: dt.datetime) -> Pause | None:
@@ -147,29 +155,16 @@ def set_pause(session: Session, company_pk: int, pause: Pause, *, company: str =
     )
 
 
-def clear(
-    session: Session, company_pk: int, *, company: str = "", why: str = "", now: dt.datetime | None = None
-) -> bool:
-    """End the company's pause; True when there was one.
+def clear(session: Session, company_pk: int, *, company: str = "", why: str = "") -> Pause | None:
+    """End the company's pause; returns the pause that was stored (expired or not), else None.
 
-    Commands the pause parked (``pending``, due by its end) become due now: nothing happened at
-    Bokio for them, so sending at once is safe. Unknown ones keep their read-back time.
+    Whoever clears a pause early also makes the commands it parked due
+    (:func:`syncd.outbox.wake.wake_parked`); the mirror knows nothing of the outbox.
     """
     row = session.get(Company, company_pk)
     if row is None or row.paused_until is None:
-        return False
-    kind, until = row.pause_kind, row.paused_until
+        return None
+    ended = Pause(_kind(row.pause_kind), row.pause_reason or "", row.paused_until, row.paused_at)
     row.paused_until, row.pause_reason, row.pause_kind, row.paused_at = None, None, None, None
-    if now is not None and until > now:
-        session.execute(
-            update(OutboxCommand)
-            .where(
-                OutboxCommand.company_id == company_pk,
-                OutboxCommand.state == "pending",
-                OutboxCommand.next_attempt_at > now,
-                OutboxCommand.next_attempt_at <= until,
-            )
-            .values(next_attempt_at=now)
-        )
-    log.info("company.resumed", company=company or company_pk, kind=kind, why=why)
-    return True
+    log.info("company.resumed", company=company or company_pk, kind=ended.kind.value, why=why)
+    return ended
