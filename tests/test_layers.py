@@ -34,6 +34,7 @@ EXCEPTIONS = {
 }
 """Modules that still spell wire keys, each with the reason it could not be removed."""
 
+
 def _schema_keys(node: Any) -> Iterator[str]:
     if isinstance(node, dict):
         properties = node.get("properties")
