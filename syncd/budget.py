@@ -12,14 +12,17 @@ import datetime as dt
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bokio.engine import RequestRecord
 from syncd.clock import month_bounds
 from syncd.mirror import repo
 from syncd.mirror.tables import Company, RequestLedger
+
+if TYPE_CHECKING:
+    from syncd.bokio.engine import RequestRecord
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

@@ -8,10 +8,8 @@ same redactor as the logs, so a token inside an exception message never reaches 
 from __future__ import annotations
 
 import argparse
-import difflib
 import importlib
 import sys
-import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -73,6 +71,8 @@ class _Parser(argparse.ArgumentParser):
     def _check_value(self, action: argparse.Action, value: Any) -> None:
         choices = action.choices
         if isinstance(action, argparse._SubParsersAction) and choices is not None and value not in choices:
+            import difflib  # only for a mistyped command
+
             names = [str(name) for name in choices]
             close = difflib.get_close_matches(str(value), names, n=3, cutoff=0.6)
             hint = f"; did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
@@ -150,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> int:  # noqa: PLR0911 - one exit 
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug: show where, but through the redactor like the logs
+        import traceback
+
         from syncd.commands.notready import not_ready  # only on this path: keeps the start light
 
         message = not_ready(exc)

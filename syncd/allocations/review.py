@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from syncd.allocations import inputs
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation, AllocationState, PayerAlias, RejectedPair
 from syncd.errors import FatalError
@@ -92,6 +91,8 @@ def accept(
     session: Session, company_id: int, ref: str, *, by: str, payment_account: int, now: dt.datetime
 ) -> list[Allocation]:
     """Accept a proposal group and enqueue its push (caller's transaction)."""
+    from syncd.allocations import inputs  # the matcher's inputs: `syncd review show` starts without them
+
     members = _undecided(_group(session, company_id, ref), "accept")
     still_open = {inv.bokio_id: inv.outstanding for inv in inputs.open_invoices(session, company_id, "")}
     for row in members:

@@ -16,7 +16,8 @@ from syncd.audit import expect, store
 from syncd.audit.compare import AuditResult, Booking, compare
 from syncd.audit.report import result_json
 from syncd.audit.tables import AuditRun
-from syncd.bokio.client import SIE_DOWNLOAD, BokioClient
+from syncd.bokio.client import BokioClient
+from syncd.bokio.paths import SIE_DOWNLOAD
 from syncd.budget import LedgerRecorder
 from syncd.clock import STOCKHOLM
 from syncd.domain.invoice_math import SettlementSign

@@ -40,6 +40,7 @@ from syncd.bokio.models import (
     unwrap,
 )
 from syncd.bokio.pagination import MAX_PAGE_SIZE, Page, PageNumberPaginator
+from syncd.bokio.paths import INVOICE, PAYMENT, PAYMENTS, SETTLEMENT, SETTLEMENTS, SIE_DOWNLOAD, C
 from syncd.bokio.query import Condition, Query, render
 from syncd.bokio.ratelimit import RateLimiter
 from syncd.bokio.writes import JournalEntryTagsWrite, PaymentWrite, SettlementWrite
@@ -47,14 +48,6 @@ from syncd.bokio.writes import JournalEntryTagsWrite, PaymentWrite, SettlementWr
 M = TypeVar("M", bound=BokioModel)
 QueryArg = Condition | Query | str | None
 OnSkip = Callable[[MalformedRecordError], None]
-
-C = "/companies/{companyId}"
-INVOICE = C + "/invoices/{invoiceId}"
-PAYMENTS = INVOICE + "/payments"
-PAYMENT = PAYMENTS + "/{paymentId}"
-SETTLEMENTS = INVOICE + "/settlements"
-SETTLEMENT = SETTLEMENTS + "/{settlementId}"
-SIE_DOWNLOAD = C + "/sie/{fiscalYearId}/download"
 
 
 def parse_model(model: type[M], body: Any, ctx: ErrorContext | None = None) -> M:

@@ -8,15 +8,17 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from syncd.app import App
 from syncd.commands.match import selected_companies
 from syncd.errors import ConfigError, FatalError
 from syncd.match.plan import format_amount
 from syncd.mirror import repo
 from syncd.ops.locks import company_job_lock
 from syncd.settings import CompanySettings
+
+if TYPE_CHECKING:
+    from syncd.app import App
 
 
 def parse_amount(text: str) -> Decimal:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import sys
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from syncd.commands import add_json_flag, build_app, emit_json
+from syncd.commands.progress import terminal_bar
 from syncd.pull import STREAMS, Puller, PullReport
 from syncd.pull.spread import DAY_SHARE
 
 if TYPE_CHECKING:
     from syncd.app import App
+    from syncd.commands.progress import TerminalBar
     from syncd.pull.run import PullProgress
     from syncd.settings import CompanySettings
 
@@ -43,11 +45,11 @@ def register(subparsers: Any) -> None:
 
 
 def _pull(args: argparse.Namespace) -> int:
-    bar = _TerminalProgress() if not args.json and sys.stderr.isatty() else None
+    bar = terminal_bar(args)
     refused = False
     with build_app(args) as app:
         companies = [app.settings.company(args.company)] if args.company else list(app.settings.companies)
-        puller = app.puller(on_progress=bar.update if bar is not None else None)
+        puller = app.puller(on_progress=_drawn_on(bar) if bar is not None else None)
         reports = []
         for company in companies:
             expected = None if args.dry_run else _expected_requests(app, puller, company, args)
@@ -56,7 +58,7 @@ def _pull(args: argparse.Namespace) -> int:
                 refused = True
                 continue
             if bar is not None:
-                bar.start(str(company.id), expected)
+                bar.start(f"{company.id}: pulling", expected)
             try:
                 reports.append(
                     puller.pull(company, streams=args.stream, full=args.full, dry_run=args.dry_run)
@@ -70,6 +72,15 @@ def _pull(args: argparse.Namespace) -> int:
         for report in reports:
             _print(report)
     return 1 if refused or any(report.problems for report in reports) else 0
+
+
+def _drawn_on(bar: TerminalBar) -> Callable[[PullProgress], None]:
+    """The puller's progress on the bar: requests made (of the estimate) and the scan it is in."""
+
+    def show(event: PullProgress) -> None:
+        bar.update(event.requests, f"{event.company}: {event.describe()}")
+
+    return show
 
 
 def _expected_requests(
@@ -106,38 +117,6 @@ def _refusal(app: App, company: CompanySettings, expected: int, *, full: bool) -
         "run again with --yes to go ahead (--dry-run lists the calls)"
     )
     return report
-
-
-class _TerminalProgress:
-    """A rich progress bar on stderr, counting requests against the estimate when there is one."""
-
-    def __init__(self) -> None:
-        from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-
-        self._progress = Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        )
-        self._task: Any = None
-
-    def start(self, company: str, expected: int | None) -> None:
-        self._progress.start()
-        self._task = self._progress.add_task(f"{company}: pulling", total=expected)
-
-    def update(self, event: PullProgress) -> None:
-        if self._task is not None:
-            self._progress.update(
-                self._task, completed=event.requests, description=f"{event.company}: {event.describe()}"
-            )
-
-    def stop(self) -> None:
-        self._progress.stop()
-        self._task = None
 
 
 def _print(report: PullReport) -> None:

@@ -1,10 +1,15 @@
-"""``syncd push``: send the outbox to Bokio now (``--dry-run``: what it would send and at what cost)."""
+"""``syncd push``: send the outbox to Bokio now (``--dry-run``: what it would send and at what cost).
+
+A long push shows where it is: on a terminal a bar (commands handled of those waiting, and the
+invoice in hand), in a log the pusher's ``outbox.progress`` line every 25 commands.
+"""
 
 from __future__ import annotations
 
 import argparse
 import signal
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from syncd.allocations.lifecycle import AllocationLifecycle
@@ -13,12 +18,14 @@ from syncd.bokio import RequestRecord
 from syncd.budget import LedgerRecorder
 from syncd.commands import add_json_flag, build_app, emit_json
 from syncd.commands.invoices import invoice_labels, invoice_text
+from syncd.commands.progress import TerminalBar, terminal_bar
 from syncd.daemon.cycle import admin_stage, push_policy
 from syncd.errors import ConfigError
 from syncd.mirror import repo
 from syncd.outbox import store
 from syncd.outbox.plan import plan
-from syncd.outbox.pusher import Pusher, PushReport
+from syncd.outbox.progress import PushProgress
+from syncd.outbox.pusher import Pusher
 from syncd.settings import CompanySettings
 
 
@@ -41,8 +48,9 @@ def _push(args: argparse.Namespace) -> int:
         stop = threading.Event()
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: stop.set())  # finish the current command, then exit
+        bar = None if args.dry_run else terminal_bar(args)
         reports = [
-            _dry_run(app, company) if args.dry_run else _run(app, company, stop) for company in companies
+            _dry_run(app, company) if args.dry_run else _run(app, company, stop, bar) for company in companies
         ]
     if args.json:
         emit_json({"dry_run": args.dry_run, "companies": reports})
@@ -66,7 +74,9 @@ def _dry_run(app: App, company: CompanySettings) -> dict[str, Any]:
     return {"company": str(company.id), "commands": planned, "calls": sum(p["calls"] for p in planned)}
 
 
-def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str, Any]:
+def _run(
+    app: App, company: CompanySettings, stop: threading.Event, bar: TerminalBar | None
+) -> dict[str, Any]:
     pk = _company_pk(app, company)
     recorder = LedgerRecorder(app.sessions, company_ids={str(company.id): pk})
     calls: list[RequestRecord] = []
@@ -86,12 +96,19 @@ def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str,
             now=app.clock,
         )
         recovered = pusher.recover()
-        report = PushReport()
+        show = _drawn_on(bar, app, pk) if bar is not None else None
+
+        def on_progress(event: PushProgress) -> None:
+            recorder.flush()  # the month's request count stays current while a long push runs
+            if show is not None:
+                show(event)
+
         try:
-            while not stop.is_set() and pusher.run_once(report):
-                recorder.flush()
+            report = pusher.drain(stop=stop.is_set, on_progress=on_progress)
         finally:
             recorder.flush()
+            if bar is not None:
+                bar.stop()
     with app.sessions() as session:
         states = store.counts(session, pk)
     return {
@@ -103,6 +120,20 @@ def _run(app: App, company: CompanySettings, stop: threading.Event) -> dict[str,
         "outbox": states,
         "failed": states.get("failed", 0),
     }
+
+
+def _drawn_on(bar: TerminalBar, app: App, company_pk: int) -> Callable[[PushProgress], None]:
+    """Start the bar at the commands waiting now; each step names the invoice it worked on."""
+    with app.sessions() as session:
+        waiting = plan(session, company_pk)
+        labels = invoice_labels(session, (p.invoice_id for p in waiting))
+    bar.start("pushing", len(waiting))
+
+    def show(event: PushProgress) -> None:
+        invoice = invoice_text(labels.get(event.invoice_id), event.invoice_id)
+        bar.update(event.handled, f"{event.kind} {invoice}: {event.outcome}")
+
+    return show
 
 
 def _print(reports: list[dict[str, Any]], *, dry_run: bool) -> None:

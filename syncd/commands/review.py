@@ -15,11 +15,10 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from syncd.allocations import reversals, review
-from syncd.commands import add_json_flag, build_app, emit_json, review_bank, review_lines
+from syncd.allocations import review
+from syncd.commands import add_json_flag, build_app, emit_json, review_lines
 from syncd.commands.decide import company_of, person, plain, would_push
 from syncd.db import utcnow
-from syncd.ingest import duplicates
 from syncd.match.plan import format_amount
 
 _ACTIONS = (
@@ -143,6 +142,10 @@ def _evidence_text(value: Any) -> Any:
 
 
 def _list(args: argparse.Namespace) -> int:
+    from syncd.allocations import reversals  # here, not above: `review show` starts without them
+    from syncd.commands import review_bank
+    from syncd.ingest import duplicates
+
     with build_app(args) as app:
         _, company_id = company_of(app, args)
         with app.sessions() as session:
@@ -180,6 +183,8 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _decide(args: argparse.Namespace, action: str) -> int:
+    from syncd.commands import review_bank
+
     by = person(args.by)
     with build_app(args) as app:
         if review_bank.is_reversal_ref(args.ref):
@@ -215,6 +220,18 @@ def _decide(args: argparse.Namespace, action: str) -> int:
     return 0
 
 
+def _held_lines(args: argparse.Namespace) -> int:
+    from syncd.commands import review_bank
+
+    return review_bank.duplicates_command(args)
+
+
+def _held_line_decision(args: argparse.Namespace, *, same: bool) -> int:
+    from syncd.commands import review_bank
+
+    return review_bank.duplicate_decision(args, same=same)
+
+
 _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "list": _list,
     "show": _show,
@@ -224,7 +241,7 @@ _HANDLERS: dict[str, Callable[[argparse.Namespace], int]] = {
     "assign": review_lines.assign_command,
     "dismiss": lambda args: review_lines.dismissal_command(args, "dismiss"),
     "undismiss": lambda args: review_lines.dismissal_command(args, "undismiss"),
-    "duplicates": review_bank.duplicates_command,
-    "same": lambda args: review_bank.duplicate_decision(args, same=True),
-    "distinct": lambda args: review_bank.duplicate_decision(args, same=False),
+    "duplicates": _held_lines,
+    "same": lambda args: _held_line_decision(args, same=True),
+    "distinct": lambda args: _held_line_decision(args, same=False),
 }

@@ -12,7 +12,6 @@ import argparse
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from syncd.allocations import dismissals, unmatched
 from syncd.commands import build_app, emit_json
 from syncd.commands.decide import company_of, match_lock, parse_amount, person, plain, would_push
 from syncd.db import utcnow
@@ -20,7 +19,7 @@ from syncd.domain.models import WRITABLE_SETTLEMENTS, VatScheme
 from syncd.errors import ConfigError
 from syncd.match.plan import format_amount
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the allocation modules are imported where used: `review show` needs none of them
     from syncd.allocations import assign as manual
 
 
@@ -51,6 +50,8 @@ def add_assign_arguments(action: argparse.ArgumentParser) -> None:
 
 def unmatched_command(args: argparse.Namespace) -> int:
     """List unmatched (or dismissed) bank lines with their notes."""
+    from syncd.allocations import unmatched
+
     with build_app(args) as app:
         _, company_id = company_of(app, args)
         with app.sessions() as session:
@@ -177,6 +178,8 @@ def assign_command(args: argparse.Namespace) -> int:
 
 def dismissal_command(args: argparse.Namespace, action: str) -> int:
     """Dismiss a bank line or bring it back (``action``: ``dismiss`` | ``undismiss``)."""
+    from syncd.allocations import dismissals
+
     by = person(args.by)
     with build_app(args) as app:
         company, company_id = company_of(app, args)

@@ -26,7 +26,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from syncd.bokio import (
+from syncd.bokio.errors import (
     AuthError,
     BokioError,
     ForbiddenError,

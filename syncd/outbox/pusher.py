@@ -59,6 +59,7 @@ from syncd.outbox import payloads, store, tagging
 from syncd.outbox.apply import Applied, Outcome, apply_outcome, error_body
 from syncd.outbox.kinds import DELETE_KINDS, RECORD_KINDS, CommandKind
 from syncd.outbox.owner import CommandOwner
+from syncd.outbox.progress import PushProgress, PushProgressHook
 from syncd.outbox.resolve import resolve
 from syncd.outbox.store import Claimed
 
@@ -147,8 +148,13 @@ class Pusher:
             company_id=self.company_id,
         )
 
-    def run_once(self, report: PushReport | None = None) -> int:
-        """Claim up to ``batch`` commands (different invoices) and handle them; returns how many."""
+    def run_once(
+        self, report: PushReport | None = None, *, on_progress: PushProgressHook | None = None
+    ) -> int:
+        """Claim up to ``batch`` commands (different invoices) and handle them; returns how many.
+
+        ``on_progress`` is told after each command (with ``report``'s count so far).
+        """
         claimed = store.claim(
             self.sessions,
             worker=self.worker,
@@ -179,6 +185,13 @@ class Pusher:
                 )
             if report is not None:
                 report.add(outcome.kind)
+            if on_progress is not None:
+                handled = report.handled if report is not None else index + 1
+                on_progress(
+                    PushProgress(
+                        self.company_id, handled, command.id, command.kind, command.invoice_id, outcome.kind
+                    )
+                )
             if applied.group_finished and self.policy.refresh_invoices:
                 refreshed = self.refresh_invoice(applied.invoice_id)
                 if report is not None:
@@ -212,17 +225,22 @@ class Pusher:
                 log.warning("outbox.claim_abandoned", command_id=claim.id, reason=reason, exc_info=True)
 
     def drain(
-        self, *, stop: Callable[[], bool] = lambda: False, max_commands: int | None = None
+        self,
+        *,
+        stop: Callable[[], bool] = lambda: False,
+        max_commands: int | None = None,
+        on_progress: PushProgressHook | None = None,
     ) -> PushReport:
         """Handle runnable commands until none is left (or ``stop()``); waiting ones stay for later.
 
         Every ``progress_every`` commands a progress line goes to the log at info (a long drain,
-        such as after retrying many failed commands, says how far it is).
+        such as after retrying many failed commands, says how far it is); ``on_progress`` (a
+        terminal's progress bar) is told after every command.
         """
         report = PushReport()
         while not stop() and (max_commands is None or report.handled < max_commands):
             before = report.handled
-            if self.run_once(report) == 0:
+            if self.run_once(report, on_progress=on_progress) == 0:
                 break
             if report.handled // self.progress_every > before // self.progress_every:
                 log.info(

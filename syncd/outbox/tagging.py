@@ -12,15 +12,19 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bokio import BokioClient, ValidationError
+from syncd.bokio.errors import ValidationError
 from syncd.bokio.models import TagGroup
 from syncd.logging import get_logger
 from syncd.outbox.tables import CompanyTagging
+
+if TYPE_CHECKING:
+    from syncd.bokio import BokioClient
 
 log = get_logger(__name__)
 

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import invoice_dated_from
 from syncd.bokio import models as bm
 from syncd.bokio.models import BokioModel
+from syncd.bokio.query import invoice_dated_from
 from syncd.clock import business_date
 from syncd.mirror.dirty import STREAM, dirty_ids
 from syncd.mirror.syncstate import peek_state

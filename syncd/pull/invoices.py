@@ -23,9 +23,10 @@ from functools import partial
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.bokio import NotFoundError, invoice_dated_from, status_is_one_of
 from syncd.bokio import models as bm
-from syncd.bokio.client import C
+from syncd.bokio.errors import NotFoundError
+from syncd.bokio.paths import C
+from syncd.bokio.query import invoice_dated_from, status_is_one_of
 from syncd.clock import business_date
 from syncd.domain.money import ZERO
 from syncd.mirror import dirty as marks

@@ -18,21 +18,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bokio import (
-    AuthError,
-    BokioClient,
-    BokioError,
-    QuotaExceededError,
-    RequestRecord,
-    ServerError,
-    TransportError,
-)
+from syncd.bokio.errors import AuthError, BokioError, QuotaExceededError, ServerError, TransportError
 from syncd.bokio.models import BokioModel
 from syncd.bokio.models import CreditNote as CreditNoteModel
 from syncd.bokio.models import Customer as CustomerModel
@@ -50,6 +42,9 @@ from syncd.pull.dryrun import first_pull_pending, plan
 from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
 from syncd.pull.run import ProgressHook, PullConfig, RequestCapReached, RequestTap, Run
 from syncd.settings import CompanySettings
+
+if TYPE_CHECKING:
+    from syncd.bokio import BokioClient, RequestRecord
 
 log = structlog.get_logger("syncd.pull")
 

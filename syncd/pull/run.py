@@ -12,13 +12,13 @@ import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.bokio import BokioClient, BokioError, MalformedRecordError, ProtocolError, RequestRecord
 from syncd.bokio import models as bm
+from syncd.bokio.errors import BokioError, MalformedRecordError, ProtocolError
 from syncd.bokio.models import BokioModel
 from syncd.bokio.pagination import Page
 from syncd.domain import invoice_math as im
@@ -27,6 +27,9 @@ from syncd.pull import store
 from syncd.pull.cursors import ScanProgress
 from syncd.pull.report import PullReport
 from syncd.settings import Settings
+
+if TYPE_CHECKING:
+    from syncd.bokio import BokioClient, RequestRecord
 
 Writer = Callable[[Session], None]
 Listed = TypeVar("Listed", bm.Invoice, bm.Customer, bm.CreditNote)

@@ -16,8 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.bokio import models as bm
-from syncd.bokio import modified_since
-from syncd.bokio.client import C
+from syncd.bokio.paths import C
+from syncd.bokio.query import modified_since
 from syncd.clock import parse_timestamp
 from syncd.mirror import mapping, repo
 from syncd.mirror.derive import refresh_derived

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -146,13 +147,15 @@ def test_the_light_command_table_matches_what_each_command_module_registers() ->
 def test_help_version_and_a_typo_start_without_sqlalchemy_alembic_or_pydantic() -> None:
     probe = (
         "import sys, syncd.cli\n"
-        "for argv in (['--help'], ['--version'], ['stauts']):\n"
+        "for argv in (['--help'], ['--version']):\n"
         "    syncd.cli.build_parser(argv)\n"
+        "print(','.join(m for m in ('difflib', 'traceback') if m in sys.modules))\n"  # error paths only
+        "syncd.cli.build_parser(['stauts'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'alembic', 'pydantic'})\n"
         "print(','.join(heavy))\n"
     )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
-    assert done.stdout.strip() == ""
+    assert done.stdout.split("\n")[:2] == ["", ""]
 
 
 def test_review_commands_start_without_alembic_or_the_bokio_client() -> None:
@@ -166,28 +169,86 @@ def test_review_commands_start_without_alembic_or_the_bokio_client() -> None:
     assert done.stdout.strip() == ""
 
 
-def test_review_show_on_sqlite_starts_without_the_bank_file_parsers_the_matcher_rich_or_postgresql(
-    tmp_path: Path,
-) -> None:
-    # the parser for `review show` imports the handler's module; the handler then builds the app
-    # (settings, logging, engine) and connects: all of it on SQLite, as `syncd review show` runs
-    probe = (
-        "import argparse, sys, syncd.cli\n"
-        "syncd.cli.build_parser(['review', 'show', '1'])\n"
-        "from syncd.commands import build_app\n"
-        "with build_app(argparse.Namespace()).engine.connect():\n"
-        "    pass\n"
-        "unwanted = ('syncd.bankfiles.camt', 'syncd.bankfiles.bgmax', 'syncd.bankfiles.psp',\n"
-        "            'syncd.bankfiles.csv_bank', 'syncd.match.engine', 'rich', 'sqlalchemy.dialects.postgresql')\n"
-        "assert {'syncd.commands.review', 'syncd.logging', 'sqlalchemy.dialects.sqlite'} <= set(sys.modules)\n"
-        "print(','.join(m for m in unwanted if m in sys.modules))\n"
+@pytest.fixture(scope="module")
+def demo_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    """The environment of a person after `syncd demo` (SQLite), and a proposal waiting for review."""
+    workdir = tmp_path_factory.mktemp("demo") / "demo"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")}
+    subprocess.run(
+        [sys.executable, "-m", "syncd", "demo", "--workdir", str(workdir), "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
     )
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")},
-        "SYNCD_DATABASE_URL": f"sqlite:///{tmp_path / 'syncd.sqlite3'}",
-    }
+    with sqlite3.connect(workdir / "syncd.sqlite3") as db:
+        (company,) = db.execute("select bokio_company_id from companies").fetchone()
+    env.update(
+        SYNCD_DATABASE_URL=f"sqlite:///{workdir / 'syncd.sqlite3'}",
+        SYNCD_COMPANY_ID=str(company),
+        SYNCD_BOKIO_TOKEN="not-used",
+        SYNCD_LOG_LEVEL="WARNING",
+    )
+    listed = subprocess.run(
+        [sys.executable, "-m", "syncd", "review", "list", "--json"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=env,
+    )
+    env["PROPOSAL"] = str(json.loads(listed.stdout)["proposals"][0]["allocations"][0]["id"])
+    return env
+
+
+def _modules_after(argv: list[str], env: dict[str, str], modules: tuple[str, ...]) -> tuple[str, list[str]]:
+    """Run ``syncd argv`` in a fresh interpreter: what it printed, and which of ``modules`` it imported."""
+    probe = (
+        "import contextlib, io, json, sys, syncd.cli\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out):\n"
+        f"    code = syncd.cli.main({argv!r})\n"
+        "assert code == 0, code\n"
+        f"print(json.dumps([out.getvalue(), [m for m in {modules!r} if m in sys.modules]]))\n"
+    )
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env)
-    assert done.stdout.strip() == ""
+    printed, imported = json.loads(done.stdout)
+    return str(printed), list(imported)
+
+
+def test_review_show_imports_only_what_it_shows(demo_env: dict[str, str]) -> None:
+    # the real command on the demo's SQLite database: parser, settings, logging, engine, query, output
+    unwanted = (
+        "syncd.bankfiles.camt",
+        "syncd.bankfiles.bgmax",
+        "syncd.bankfiles.psp",
+        "syncd.bankfiles.csv_bank",
+        "syncd.bankfiles.camt_entry",  # reached through ingest.linking
+        "syncd.match.engine",
+        "syncd.allocations.inputs",  # the matcher's inputs: only `review accept` re-checks them
+        "syncd.allocations.reversals",
+        "syncd.allocations.unmatched",
+        "syncd.allocations.undo",
+        "syncd.ingest.linking",
+        "syncd.ingest.duplicates",
+        "syncd.commands.review_bank",
+        "syncd.bokio.client",  # the write types it names are light; the client is not
+        "syncd.bokio.engine",
+        "httpx",
+        "alembic",
+        "rich",
+        "sqlalchemy.dialects.postgresql",
+    )
+    printed, imported = _modules_after(["review", "show", demo_env["PROPOSAL"]], demo_env, unwanted)
+    assert f"#{demo_env['PROPOSAL']} invoice" in printed
+    assert imported == []
+
+
+def test_status_reads_the_schema_revision_without_alembic_and_logs_without_rich(
+    demo_env: dict[str, str],
+) -> None:
+    printed, imported = _modules_after(["status"], demo_env, ("alembic", "mako", "rich"))
+    assert re.search(r"schema: (\w+) \(head \1\)", printed), printed
+    assert imported == []
 
 
 def test_the_bank_file_and_matcher_packages_still_export_every_public_name_on_first_use() -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from sqlalchemy import Column, Integer, MetaData, inspect
 
@@ -9,6 +12,7 @@ import syncd.models  # noqa: F401  (all tables on Base.metadata)
 from syncd import jsonutil, migrate
 from syncd.cli import main
 from syncd.db import Base, make_engine
+from syncd.errors import ConfigError
 
 
 def test_upgrade_on_an_empty_database_reaches_head(empty_database_url: str) -> None:
@@ -140,3 +144,43 @@ def test_outbox_commands_written_in_bokio_s_wire_format_are_rewritten_as_typed_w
     )
     assert stored["record_payment"] == {"payment_seq": 1}
     migrate.downgrade(empty_database_url, "0009")
+
+
+def test_the_revisions_read_without_alembic_are_the_ones_alembic_reads(empty_database_url: str) -> None:
+    # status, doctor and run answer "is the database migrated?" without importing Alembic
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    assert (
+        migrate.head_revision() == ScriptDirectory.from_config(migrate.alembic_config("")).get_current_head()
+    )
+    engine = make_engine(empty_database_url)
+
+    def alembic_reads() -> str | None:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+
+    try:
+        assert migrate.current_revision(engine) is None  # no alembic_version table yet
+        for revision in ("0003", "head", "base"):  # base: the table stays, empty
+            if revision == "base":
+                migrate.downgrade(empty_database_url, revision)
+            else:
+                migrate.upgrade(empty_database_url, revision)
+            assert migrate.current_revision(engine) == alembic_reads()
+        assert migrate.current_revision(engine) is None
+    finally:
+        engine.dispose()
+
+
+def test_a_second_head_in_the_scripts_is_named_not_guessed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    head = migrate.head_revision()
+    shutil.copytree(migrate.migrations_dir(), tmp_path / "migrations")
+    (tmp_path / "migrations" / "versions" / "0099_branch.py").write_text(
+        'revision: str = "0099"\ndown_revision: str | None = "0008"\n', encoding="utf-8"
+    )
+    monkeypatch.setenv("SYNCD_MIGRATIONS", str(tmp_path / "migrations"))
+    with pytest.raises(ConfigError, match=rf"several heads \({head}, 0099\)"):
+        migrate.head_revision()
