@@ -154,3 +154,6 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> dict[str, Any]
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return {}
+
+
+from tests.cycle_world import cycle_world  # noqa: E402, F401 - a fixture for every test module

@@ -24,9 +24,6 @@ CLIENT = ("syncd/bokio/", "syncd/sandbox/")
 """Bokio's client, and the fake Bokio that must speak its wire format itself."""
 
 EXCEPTIONS = {
-    "syncd/domain/invoice_math.py": "reads invoice lines in Bokio's shape (``itemType``, ``unitPrice``, "
-    "``taxRate``); the domain sits below syncd.bokio, so it cannot take the typed LineItem without a "
-    "line type of its own",
     "syncd/demo/world.py": "the demo seeds and reads the in-process sandbox's state, which is kept in "
     "Bokio's wire format",
     "syncd/demo/readback.py": "reads back the in-process sandbox's state (Bokio's wire format) for the "

@@ -1,18 +1,25 @@
-"""Invoice arithmetic Bokio does not document, decided once, shared by syncd and the sandbox.
+"""syncd's reading of the invoice arithmetic Bokio does not document, decided once.
 
 Bokio exposes ``totalAmount``, ``totalTax``, ``paidAmount`` and ``status`` on an invoice but no
 outstanding amount, and its material is silent or contradictory on how they relate (reference
-§5.1, §7, §17, §18). Every such choice lives here, so the sandbox and syncd's own code cannot
-drift apart. The choices:
+§5.1, §7, §17, §18). Every choice syncd makes lives here. The sandbox plays Bokio with its own
+code and can play every reading (``syncd.sandbox.rules``), so a wrong choice here shows in a test.
+Lines come in as :class:`Line` values (``syncd.mirror`` builds them from Bokio's typed lines),
+never in Bokio's wire shape. The choices:
 
 1. **Line rounding.** Each sales line: ``net = round(quantity * unitPrice)`` and
    ``vat = round(net * taxRate / 100)``, both rounded to öre (banker's rounding, as
    :func:`syncd.domain.money.quantize`); the invoice gross is the sum of ``net + vat`` over lines.
    Rounding per line (not on the sum) is what Swedish invoicing programs print line by line.
-2. **``totalAmount`` is NET of VAT** (:data:`SANDBOX_READING`): the spec's examples
-   (1*5000 + 10*500 at 25 % → ``totalAmount`` 10000, ``totalTax`` 2500; credit note 2*100 →
-   200 / 50) read that way. Because the examples may be sloppy, :func:`check_totals` tells for a
-   real invoice which reading its numbers fit, and reports a misfit as a problem, never a guess.
+2. **``totalAmount`` is net of VAT or includes it**: the spec's examples (1*5000 + 10*500 at
+   25 % → ``totalAmount`` 10000, ``totalTax`` 2500) read as net, but they may be sloppy, so
+   :func:`check_totals` tells for a real invoice which reading its numbers fit, and reports a
+   misfit as a problem, never a guess. **Öresavrundning:** Bokio rounds a SEK invoice's amount
+   to pay to whole kronor by default (switchable per invoice; the API has no rounding field). A
+   SEK ``totalAmount`` that is the lines' gross rounded to whole kronor (or their net plus that
+   rounding) fits too, and the rounded amount is what is owed. A payment that differs from what
+   is owed by at most :data:`ROUNDING_LIMIT` is never closed with a bank fee
+   (``syncd.match.plan``): a person decides.
 3. **Money in base currency.** Payments and settlements are in SEK (``sumBaseCurrency``), so
    ``paidAmount`` and the outstanding amount are in base currency: ``gross * currencyRate``
    rounded to öre (:func:`gross_base`).
@@ -32,11 +39,10 @@ drift apart. The choices:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal
-from typing import Any
+from decimal import ROUND_HALF_UP, Decimal
 
 from syncd.domain.money import ORE, ZERO, quantize
 
@@ -52,8 +58,8 @@ class TotalsReading(enum.StrEnum):
     EITHER = "either"  # no VAT on the invoice: both readings give the same gross
 
 
-SANDBOX_READING = TotalsReading.NET
-"""Assumption 2: what the sandbox reports (follows the spec's examples)."""
+ROUNDING_LIMIT = Decimal("0.50")
+"""Öresavrundning to whole kronor moves an amount by at most 50 öre."""
 
 
 class SettlementSign(enum.StrEnum):
@@ -129,35 +135,32 @@ class TotalsCheck:
     problem: str | None = None
 
 
-def _dec(value: Any, default: Decimal) -> Decimal:
-    if value is None:
-        return default
-    if isinstance(value, float):
-        raise TypeError("amounts must be Decimal (parse JSON with parse_float=Decimal)")
-    return Decimal(value)
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One invoice line as the arithmetic needs it; ``priced=False`` for a description-only line."""
+
+    quantity: Decimal = Decimal(1)
+    unit_price: Decimal = ZERO
+    tax_rate: Decimal = ZERO
+    priced: bool = True
 
 
-def line_totals(line: Mapping[str, Any]) -> LineTotals | None:
-    """Totals of one Bokio line item; ``None`` for a ``descriptionOnlyItem``.
+def line_totals(line: Line) -> LineTotals | None:
+    """Totals of one line; ``None`` for a description-only line.
 
-    >>> line_totals({"itemType": "salesItem", "quantity": Decimal("3"),
-    ...              "unitPrice": Decimal("33.33"), "taxRate": Decimal("25")})
+    >>> line_totals(Line(Decimal("3"), Decimal("33.33"), Decimal("25")))
     LineTotals(net=Decimal('99.99'), vat=Decimal('25.00'), tax_rate=Decimal('25'))
     """
-    if line.get("itemType") == "descriptionOnlyItem":
+    if not line.priced:
         return None
-    quantity = _dec(line.get("quantity"), Decimal(1))
-    rate = _dec(line.get("taxRate"), ZERO)
-    net = quantize(quantity * _dec(line.get("unitPrice"), ZERO))
-    return LineTotals(net=net, vat=quantize(net * rate / 100), tax_rate=rate)
+    net = quantize(line.quantity * line.unit_price)
+    return LineTotals(net=net, vat=quantize(net * line.tax_rate / 100), tax_rate=line.tax_rate)
 
 
-def totals(lines: Iterable[Mapping[str, Any]]) -> Totals:
-    """Net, VAT and gross of a list of line items.
+def totals(lines: Iterable[Line]) -> Totals:
+    """Net, VAT and gross of a list of lines.
 
-    >>> t = totals([{"itemType": "salesItem", "quantity": Decimal(1), "unitPrice": Decimal(5000),
-    ...              "taxRate": Decimal(25)},
-    ...             {"itemType": "descriptionOnlyItem", "description": "note"}])
+    >>> t = totals([Line(Decimal(1), Decimal(5000), Decimal(25)), Line(priced=False)])
     >>> (t.net, t.vat, t.gross)
     (Decimal('5000.00'), Decimal('1250.00'), Decimal('6250.00'))
     """
@@ -169,33 +172,40 @@ def totals(lines: Iterable[Mapping[str, Any]]) -> Totals:
     )
 
 
-def reported_totals(lines: Iterable[Mapping[str, Any]]) -> tuple[Decimal, Decimal]:
-    """``(totalAmount, totalTax)`` as the sandbox reports them (:data:`SANDBOX_READING`)."""
-    t = totals(lines)
-    total_amount = t.net if SANDBOX_READING is TotalsReading.NET else t.gross
-    return total_amount, t.vat
+def to_whole_kronor(amount: Decimal) -> Decimal:
+    """Öresavrundning: the nearest whole krona, 50 öre up.
+
+    >>> to_whole_kronor(Decimal("1249.60")), to_whole_kronor(Decimal("1250.50"))
+    (Decimal('1250.00'), Decimal('1251.00'))
+    """
+    return amount.quantize(Decimal(1), rounding=ROUND_HALF_UP).quantize(ORE)
 
 
 def check_totals(
-    lines: Iterable[Mapping[str, Any]],
+    lines: Iterable[Line],
     total_amount: Decimal,
     total_tax: Decimal,
     *,
+    rounded: bool = False,
     tolerance_per_line: Decimal = ORE,
 ) -> TotalsCheck:
-    """Which reading of ``totalAmount`` a real invoice's numbers fit, and its gross.
+    """Which reading of ``totalAmount`` a real invoice's numbers fit, and what is to pay.
 
     Allows ``tolerance_per_line`` of rounding difference per sales line (Bokio may round the
-    sum instead of each line). A misfit is returned as a problem, never resolved by guessing.
+    sum instead of each line). With ``rounded`` (a SEK invoice) a total that carries
+    öresavrundning fits as well, and the rounded amount is to pay. A misfit is returned as a
+    problem, never resolved by guessing.
 
-    >>> lines = [{"itemType": "salesItem", "quantity": Decimal(10), "unitPrice": Decimal(500),
-    ...           "taxRate": Decimal(25)}]
+    >>> lines = [Line(Decimal(10), Decimal(500), Decimal(25))]
     >>> check_totals(lines, Decimal(5000), Decimal(1250)).reading
     <TotalsReading.NET: 'net'>
     >>> check_totals(lines, Decimal(6250), Decimal(1250)).reading
     <TotalsReading.GROSS: 'gross'>
     >>> check_totals(lines, Decimal(6000), Decimal(1250)).problem is not None
     True
+    >>> odd = [Line(Decimal(1), Decimal("999.68"), Decimal(25))]  # gross 1 249,60
+    >>> check_totals(odd, Decimal(1250), Decimal("249.92"), rounded=True).gross
+    Decimal('1250.00')
     """
     t = totals(lines)
     slack = tolerance_per_line * max(len(t.lines), 1)
@@ -207,18 +217,22 @@ def check_totals(
         return TotalsCheck(TotalsReading.NET, total_amount + total_tax)
     if abs(total_amount - t.gross) <= slack:
         return TotalsCheck(TotalsReading.GROSS, total_amount)
-    return TotalsCheck(
+    fit = _rounded_fit(t, total_amount) if rounded else None
+    return fit or TotalsCheck(
         None,
         t.gross,
         f"totalAmount {total_amount} fits neither net {t.net} nor gross {t.gross} of the lines",
     )
 
 
-def gross_from_reported(total_amount: Decimal, total_tax: Decimal) -> Decimal:
-    """Gross in invoice currency from the sandbox's reported totals (net reading)."""
-    if SANDBOX_READING is TotalsReading.NET:
-        return total_amount + total_tax
-    return total_amount  # pragma: no cover - flips with SANDBOX_READING
+def _rounded_fit(t: Totals, total_amount: Decimal) -> TotalsCheck | None:
+    """The reading a total with öresavrundning fits (gross rounded, or net plus the rounding)."""
+    to_pay = to_whole_kronor(t.gross)
+    if total_amount == to_pay:
+        return TotalsCheck(TotalsReading.GROSS, to_pay)
+    if total_amount == t.net + (to_pay - t.gross):
+        return TotalsCheck(TotalsReading.NET, to_pay)
+    return None
 
 
 def gross_base(gross: Decimal, currency_rate: Decimal) -> Decimal:

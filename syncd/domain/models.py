@@ -77,6 +77,7 @@ class MatchKind(StrEnum):
     PARTIAL = "partial"
     OVERPAYMENT = "overpayment"
     CURRENCY = "currency"
+    ROUNDING = "rounding"  # at most 50 öre short: öresavrundning? never a bank fee; a person decides
 
 
 class ProblemCode(StrEnum):

@@ -24,6 +24,11 @@ def _how_much(a: Allocation) -> str:
         return f"as a partial payment of {paid}"
     if a.kind is MatchKind.OVERPAYMENT:
         return f"but {paid} is more than was outstanding (overpayment)"
+    if a.kind is MatchKind.ROUNDING:
+        return (
+            f"but {paid} is at most 0,50 SEK short of what was outstanding: öresavrundning? "
+            "Never booked as a bank fee; a person decides"
+        )
     parts = [f"paid {_money(a.amount_sek, 'SEK')}"]
     for s in a.settlements:
         if s.type is SettlementType.BANK_FEE:

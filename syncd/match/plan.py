@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from syncd.domain.invoice_math import currency_settlement_sum
+from syncd.domain.invoice_math import ROUNDING_LIMIT, currency_settlement_sum
 from syncd.domain.models import (
     BASE_CURRENCY,
     Allocation,
@@ -62,6 +62,9 @@ def plan_payment(
         if received == remaining:
             return Plan(MatchKind.EXACT, received, _to_sek(inv, received), received, remaining)
         short = remaining - received
+        if inv.currency == BASE_CURRENCY and ZERO < short <= ROUNDING_LIMIT:
+            # never a bank fee: Bokio's öresavrundning may be all it is, and only a person can tell
+            return Plan(MatchKind.ROUNDING, received, received, received, received)
         if ZERO < short <= rules.fee_allowance(remaining) and inv.currency == BASE_CURRENCY:
             fee = SettlementPlan(SettlementType.BANK_FEE, short, BASE_CURRENCY)
             return Plan(MatchKind.BANK_FEE, received, received, received, remaining, (fee,))
@@ -106,7 +109,7 @@ def build_allocation(
     """An allocation, refusing to cross companies whatever a tier got wrong."""
     if inv.company_id != line.company_id:
         raise ValueError(f"bank line {line.id} of {line.company_id} met invoice of {inv.company_id}")
-    if plan.overpayment:
+    if plan.overpayment or plan.kind is MatchKind.ROUNDING:
         decision = Decision.REVIEW
     base: list[tuple[str, str]] = [("match", plan.kind.value), ("received", str(line.amount))]
     return Allocation(

@@ -40,13 +40,21 @@ class Derived:
         }
 
 
+def _line(item: bm.LineItem) -> im.Line:
+    return im.Line(
+        quantity=Decimal(1) if item.quantity is None else item.quantity,
+        unit_price=ZERO if item.unit_price is None else item.unit_price,
+        tax_rate=ZERO if item.tax_rate is None else item.tax_rate,
+        priced=item.item_type != "descriptionOnlyItem",
+    )
+
+
 def gross_base_of(document: bm.Invoice | bm.CreditNote) -> tuple[Decimal | None, str | None]:
     """Gross in SEK of an invoice or credit note, or the reason its totals do not fit its lines."""
-    # invoice_math reads lines in Bokio's own shape; the model writes it (by alias), not this module
-    lines = [line.model_dump(by_alias=True) for line in document.line_items]
+    lines = [_line(item) for item in document.line_items]
     total_amount = ZERO if document.total_amount is None else document.total_amount
     total_tax = ZERO if document.total_tax is None else document.total_tax
-    check = im.check_totals(lines, total_amount, total_tax)
+    check = im.check_totals(lines, total_amount, total_tax, rounded=document.currency == "SEK")
     if check.problem is not None:
         return None, check.problem
     rate = Decimal(1) if document.currency_rate is None else document.currency_rate

@@ -11,13 +11,8 @@ import pytest
 from syncd.domain import invoice_math as im
 
 
-def line(price: str, rate: int, quantity: str = "1") -> dict[str, object]:
-    return {
-        "itemType": "salesItem",
-        "quantity": Decimal(quantity),
-        "unitPrice": Decimal(price),
-        "taxRate": Decimal(rate),
-    }
+def line(price: str, rate: int, quantity: str = "1") -> im.Line:
+    return im.Line(Decimal(quantity), Decimal(price), Decimal(rate))
 
 
 def test_the_doctests_hold() -> None:
@@ -29,9 +24,8 @@ def test_each_line_is_rounded_to_ore_before_summing() -> None:
     assert (totals.net, totals.vat) == (Decimal("0.66"), Decimal("0.16"))
 
 
-def test_the_sandbox_reports_net_totals_and_check_totals_recognises_both_readings() -> None:
+def test_check_totals_recognises_both_readings_of_total_amount() -> None:
     lines = [line("5000", 25), line("500", 25, "10")]
-    assert im.reported_totals(lines) == (Decimal("10000.00"), Decimal("2500.00"))
     assert im.check_totals(lines, Decimal(10000), Decimal(2500)) == im.TotalsCheck(
         im.TotalsReading.NET, Decimal(12500)
     )
@@ -42,11 +36,21 @@ def test_the_sandbox_reports_net_totals_and_check_totals_recognises_both_reading
     assert "totalTax" in (problem.problem or "")
 
 
-def test_floats_are_refused() -> None:
-    with pytest.raises(TypeError):
-        im.line_totals(
-            {"itemType": "salesItem", "quantity": 1.5, "unitPrice": Decimal(1), "taxRate": Decimal(25)}
-        )
+def test_a_total_rounded_to_whole_kronor_fits_a_sek_invoice_and_the_rounded_amount_is_owed() -> None:
+    lines = [line("999.68", 25)]  # 999,68 + 249,92 VAT = 1 249,60
+    gross = im.check_totals(lines, Decimal("1250.00"), Decimal("249.92"), rounded=True)
+    net = im.check_totals(lines, Decimal("1000.08"), Decimal("249.92"), rounded=True)
+    assert (gross.reading, gross.gross) == (im.TotalsReading.GROSS, Decimal("1250.00"))
+    assert (net.reading, net.gross) == (im.TotalsReading.NET, Decimal("1250.00"))
+    assert im.check_totals(lines, Decimal("1249.60"), Decimal("249.92"), rounded=True).gross == Decimal(
+        "1249.60"
+    )
+
+
+def test_rounding_is_never_read_into_an_invoice_in_another_currency_or_past_fifty_ore() -> None:
+    lines = [line("999.68", 25)]
+    assert im.check_totals(lines, Decimal("1250.00"), Decimal("249.92")).problem is not None
+    assert im.check_totals(lines, Decimal("1251.00"), Decimal("249.92"), rounded=True).problem is not None
 
 
 @pytest.mark.parametrize("sign", list(im.SettlementSign))

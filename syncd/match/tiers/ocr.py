@@ -20,6 +20,7 @@ _CONFIDENCE = {
     MatchKind.CURRENCY: 93,
     MatchKind.PARTIAL: 90,
     MatchKind.OVERPAYMENT: 80,
+    MatchKind.ROUNDING: 85,
 }
 _STRUCTURED = frozenset({"ocr", "rf"})
 REPAIR_MIN_LENGTH = 5
