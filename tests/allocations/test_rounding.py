@@ -65,9 +65,7 @@ def _books(world: World, invoice_id: str) -> tuple[list[Decimal], list[str], str
         )
         settlements = [str(s["type"]) for s in company.settlements.get(invoice_id, {}).values()]
     headers = {"Authorization": f"Bearer {world.company.token}"}
-    with httpx.Client(
-        base_url=f"{world.server.url}/companies/{world.company.id}", headers=headers
-    ) as bokio:
+    with httpx.Client(base_url=f"{world.server.url}/companies/{world.company.id}", headers=headers) as bokio:
         status = str(jsonutil.loads(bokio.get(f"/invoices/{invoice_id}").content)["status"])
     return payments, settlements, status
 
