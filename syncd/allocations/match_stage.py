@@ -20,6 +20,7 @@ from syncd.allocations import inputs
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation as AllocationRow
 from syncd.allocations.tables import AllocationState
+from syncd.domain import invoice_math as im
 from syncd.domain.models import Allocation, Decision, MatchResult, Problem
 from syncd.match.engine import propose
 from syncd.match.explain import explain
@@ -68,7 +69,7 @@ class MatchReport:
         }
 
 
-def company_rules(company: CompanySettings, settlement_sign: str = "positive_reduces") -> MatchRules:
+def company_rules(company: CompanySettings, settlement_sign: str = im.DEFAULT_SETTLEMENT_SIGN) -> MatchRules:
     """The company's matching rules (validated; a bad key is a ConfigError naming it).
 
     The currency-settlement sign is a fact about Bokio (``[bokio] settlement_sign``), shared with
@@ -86,7 +87,7 @@ def run_match(
     now: dt.datetime,
     today: dt.date,
     dry_run: bool = False,
-    settlement_sign: str = "positive_reduces",
+    settlement_sign: str = im.DEFAULT_SETTLEMENT_SIGN,
     since: dt.date | None = None,
 ) -> MatchReport:
     """One match run for one company; commits unless ``dry_run``."""
