@@ -237,14 +237,24 @@ class Web:
         assert ctx.form is not None  # noqa: S101 - guarded POST
         ref, action = str(ctx.form.get("ref", "")), str(ctx.form.get("action", ""))
         decider = self.decider(ctx)
-        if action not in {"accept", "reject"}:
-            raise HTTPException(400, "unknown action")
+        back = f"{self.base(ctx)}/review"
         work: Callable[[], str]
-        if ref[:1] in {"R", "r"} and ref[1:].isdigit():
+        if ref[:1] in {"R", "r"} and ref[1:].isdigit() and action in {"accept", "reject"}:
             work = partial(decider.reversal, int(ref[1:]), undo=action == "accept")
+        elif action == "accept":
+            work = partial(decider.accept, ref)
+        elif action in {"reject", "reassign"}:
+            work = partial(decider.reject, ref)
+
+            def read(session: Any, company_id: int) -> int | None:
+                return views.proposal_line(session, company_id, ref=ref)
+
+            line = await run_in_threadpool(self._read, read, ctx.company_id)
+            if action == "reassign" and line is not None:
+                back = f"{self.base(ctx)}/unmatched/{line}"  # rejected, its money is unmatched: choose
         else:
-            work = partial(decider.accept if action == "accept" else decider.reject, ref)
-        return await self.decide(ctx, f"{self.base(ctx)}/review", work)
+            raise HTTPException(400, "unknown action")
+        return await self.decide(ctx, back, work)
 
     async def unmatched(self, ctx: Ctx) -> Response:
         dismissed = ctx.request.query_params.get("dismissed") == "1"

@@ -35,6 +35,14 @@ def review_queue(session: Session, company_id: int) -> dict[str, Any]:
     }
 
 
+def proposal_line(session: Session, company_id: int, *, ref: str) -> int | None:
+    """The bank line of a proposal group (None if there is no such group)."""
+    try:
+        return review.proposal(session, company_id, ref).bank_line.id
+    except review.DecisionError:
+        return None
+
+
 def _file_names(session: Session, company_id: int) -> dict[int, str]:
     return dict(
         session.execute(select(BankFile.id, BankFile.filename).where(BankFile.company_id == company_id)).all()
