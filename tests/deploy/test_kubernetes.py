@@ -147,7 +147,8 @@ def services(folder: Path) -> dict[str, dict[str, Any]]:
 
 def test_the_web_page_has_its_port_its_service_and_a_commented_tls_ingress_example() -> None:
     kinds = by_kind(BASE)
-    assert {"name": "web", "containerPort": 8108, "protocol": "TCP"} in container(kinds["Deployment"])["ports"]
+    ports = container(kinds["Deployment"])["ports"]
+    assert {"name": "web", "containerPort": 8108, "protocol": "TCP"} in ports
     web = services(BASE)["syncd-web"]["spec"]
     assert web["ports"] == [{"name": "web", "port": 8108, "targetPort": "web", "protocol": "TCP"}]
     assert web["selector"] == kinds["Deployment"]["spec"]["selector"]["matchLabels"]
