@@ -334,8 +334,19 @@ class Web:
         return await self.decide(ctx, f"{self.base(ctx)}/bookings/{allocation_id}", work)
 
     async def files(self, ctx: Ctx) -> Response:
-        rows = await run_in_threadpool(self._read, views.bank_files, ctx.company_id)
+        assert ctx.company is not None  # noqa: S101 - guarded company page
+        company = ctx.company
+
+        def read(session: Any, company_id: int) -> list[tuple[Any, bool]]:
+            rows = views.bank_files(session, company_id)
+            return [(row, views.quarantined_copy(company, row) is not None) for row in rows]
+
+        rows = await run_in_threadpool(self._read, read, ctx.company_id)
         return self.render(ctx, ctx.request, "files.html", files=rows)
+
+    async def reimport(self, ctx: Ctx) -> Response:
+        work = partial(self.decider(ctx).reimport, int(ctx.request.path_params["file"]))
+        return await self.decide(ctx, f"{self.base(ctx)}/files", work)
 
     def _read(self, query: Callable[[Any, int], Any], company_id: int) -> Any:
         with self.app.sessions() as session:
@@ -361,6 +372,7 @@ class Web:
             Route("/c/{company}/bookings/{allocation:int}", g(self.booking), methods=["GET"]),
             Route("/c/{company}/bookings/{allocation:int}/undo", g(self.undo), methods=["POST"]),
             Route("/c/{company}/files", g(self.files), methods=["GET"]),
+            Route("/c/{company}/files/{file:int}/reimport", g(self.reimport), methods=["POST"]),
             Mount("/static", StaticFiles(directory=STATIC), name="static"),
         ]
         app = Starlette(routes=routes, exception_handlers={HTTPException: self._http_error})

@@ -23,9 +23,16 @@ from syncd.allocations.undo import UndoRefusedError, request_undo
 from syncd.app import App
 from syncd.commands.decide import BusyError, match_lock
 from syncd.db import utcnow
+from syncd.errors import FatalError
 from syncd.settings import CompanySettings
 
 T = TypeVar("T")
+
+
+class QuarantineError(FatalError):
+    """The file to import again is not in the quarantine folder (any more)."""
+
+
 LOCK_WAIT_S = 10.0
 
 
@@ -140,6 +147,32 @@ class Decider:
             )
 
         return self._decide(work)
+
+    def reimport(self, file_id: int) -> str:
+        """Put a quarantined file back into the inbox and run the inbox's import stage (the daemon's)."""
+        from syncd.daemon.cycle import CompanyCycle
+        from syncd.ingest.inbox import NOTE_SUFFIX, move_into
+        from syncd.ingest.tables import BankFile
+        from syncd.web.views import quarantined_copy
+
+        with self.app.sessions() as session:
+            file = session.get(BankFile, file_id)
+            path = (
+                quarantined_copy(self.company, file) if file and file.company_id == self.company_id else None
+            )
+        if path is None or self.company.bank_inbox is None:
+            raise QuarantineError(f"bank file {file_id} is not waiting in the inbox's quarantine folder")
+        path.with_name(path.name + NOTE_SUFFIX).unlink(missing_ok=True)
+        move_into(path, self.company.bank_inbox)
+        result = CompanyCycle(self.app, self.company).import_inbox()
+        if result.ok and not result.detail.get(
+            "files"
+        ):  # changed moments ago: the inbox waits for it to settle
+            return f"{path.name} is back in the inbox; the next scan imports it once it has stopped changing"
+        if result.ok:
+            added = result.detail.get("new_transactions", 0)
+            return f"{path.name} imported again from the inbox: {added} new bank line(s)"
+        return f"{path.name} is quarantined again: {result.error or result.skipped}"
 
     def _decide(self, work: Callable[[Session], T]) -> T:
         with _waiting_lock(self.app, self.company), self.app.sessions.begin() as session:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -18,9 +19,11 @@ from syncd.allocations.tables import Allocation, AllocationState
 from syncd.allocations.undo import UndoRefusedError, UndoStep, check_undoable
 from syncd.commands.decide import parse_amount
 from syncd.domain.models import OpenInvoice
+from syncd.ingest.inbox import QUARANTINE
 from syncd.ingest.tables import BankFile, BankTransaction
 from syncd.mirror.tables import Invoice
 from syncd.outbox.tables import OutboxCommand
+from syncd.settings import CompanySettings
 
 BOOKED_STATES = (AllocationState.ACCEPTED, AllocationState.UNDOING, AllocationState.UNDONE)
 SEARCH_LIMIT = 25
@@ -140,6 +143,14 @@ def undo_preview(session: Session, booking: Booking) -> tuple[list[UndoStep], st
         return check_undoable(session, booking.allocation), None
     except UndoRefusedError as exc:
         return [], str(exc)
+
+
+def quarantined_copy(company: CompanySettings, file: BankFile) -> Path | None:
+    """Where the inbox keeps a quarantined file (``inbox/quarantine/NAME``), if it is still there."""
+    if file.status != "quarantined" or company.bank_inbox is None:
+        return None
+    path = company.bank_inbox / QUARANTINE / file.filename
+    return path if path.is_file() and path.parent == company.bank_inbox / QUARANTINE else None
 
 
 def bank_files(session: Session, company_id: int) -> list[BankFile]:
