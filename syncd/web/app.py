@@ -330,6 +330,9 @@ class Web:
 
     async def undo(self, ctx: Ctx) -> Response:
         allocation_id = int(ctx.request.path_params["allocation"])
+        if ctx.form is None or ctx.form.get("confirm") != "yes":
+            ctx.session.say("error", "tick the box to confirm the deletes in Bokio; nothing was undone")
+            return self.redirect(ctx, f"{self.base(ctx)}/bookings/{allocation_id}")
         work = partial(self.decider(ctx).undo, allocation_id)
         return await self.decide(ctx, f"{self.base(ctx)}/bookings/{allocation_id}", work)
 

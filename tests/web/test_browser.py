@@ -120,14 +120,14 @@ def test_a_bookkeeper_decides_in_chromium_and_bokio_ends_up_as_the_cli_would_lea
 
             # accept the first proposal
             invoices = _first_proposal(web)
-            page.locator("section.proposal").first.get_by_role("button", name="Accept").click()
+            page.locator("section.proposal").first.get_by_role("button", name="Accept", exact=True).click()
             _says(page, f"accepted: invoice {', '.join(invoices)}")
             cli_runner(cli, "review", "accept", _group_for(cli_runner, cli, invoices), "--by", "alice")
             _same(web, cli)
 
             # reject the other
             invoices = _first_proposal(web)
-            page.locator("section.proposal").first.get_by_role("button", name="Reject").click()
+            page.locator("section.proposal").first.get_by_role("button", name="Reject", exact=True).click()
             _says(page, "rejected")
             cli_runner(cli, "review", "reject", _group_for(cli_runner, cli, invoices), "--by", "alice")
             _same(web, cli)

@@ -137,3 +137,22 @@ def test_a_quarantined_file_is_shown_with_its_reason_and_imported_again_once_fix
     assert "imported" in statuses
     again = client.post(f"/c/{world.key}/files/{file_id}/reimport", data={"csrf": token})
     assert "not waiting in the inbox's quarantine folder" in _flash(client, again)
+
+
+def test_an_undo_without_the_confirmation_box_undoes_nothing(world: DemoWorld) -> None:
+    client, token = _signed_in(world)
+    with world.app.sessions() as session:
+        booking = session.scalar(
+            select(Allocation.id)
+            .where(Allocation.state == AllocationState.ACCEPTED)
+            .order_by(Allocation.id)
+            .limit(1)
+        )
+    before = world.decisions()
+    answer = client.post(f"/c/{world.key}/bookings/{booking}/undo", data={"csrf": token})
+    assert "tick the box to confirm" in _flash(client, answer)
+    assert world.decisions() == before
+    answer = client.post(f"/c/{world.key}/bookings/{booking}/undo", data={"csrf": token, "confirm": "yes"})
+    assert f"undo of allocation {booking}" in _flash(client, answer)
+    page = client.get(f"/c/{world.key}/bookings/{booking}").text
+    assert "is being undone" in html.unescape(page)
