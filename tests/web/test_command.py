@@ -142,3 +142,57 @@ def test_demo_web_leaves_the_demo_review_queue_open_to_a_newcomer_until_ctrl_c(t
         _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
     assert "stopped" in err
+
+
+@pytest.mark.integration
+@pytest.mark.slow
+def test_the_daemon_serves_the_web_page_when_enabled_and_stops_it_on_sigterm(
+    tmp_path: Path, clean_env: Any
+) -> None:
+    from syncd import migrate
+    from syncd.demo.world import build_sandbox
+    from syncd.sandbox.server import running
+    from syncd.web.auth import hash_password
+
+    database = f"sqlite:///{tmp_path / 'daemon.sqlite3'}"
+    migrate.upgrade(database)
+    web_port, ops_port = _free_port(), _free_port()
+    config = tmp_path / "syncd.toml"
+    config.write_text(
+        f'[web]\nenabled = true\nport = {web_port}\n\n[[web.users]]\nname = "karin"\n'
+        f'password_hash = "{hash_password("a long enough password")}"\n'
+    )
+    sandbox, demo = build_sandbox(5)
+    with running(sandbox) as server:
+        env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("SYNCD_")},
+            "SYNCD_CONFIG": str(config),
+            "SYNCD_DATABASE_URL": database,
+            "SYNCD_BOKIO_BASE_URL": server.url,
+            "SYNCD_COMPANY_ID": demo.id,
+            "SYNCD_BOKIO_TOKEN": demo.token,
+            "SYNCD_HTTP_PORT": str(ops_port),
+        }
+        process = subprocess.Popen(
+            [sys.executable, "-m", "syncd", "run"],
+            env=env,
+            cwd=tmp_path,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            deadline = time.monotonic() + 60
+            answer: httpx.Response | None = None
+            while answer is None and time.monotonic() < deadline and process.poll() is None:
+                try:
+                    answer = httpx.get(f"http://127.0.0.1:{web_port}/login", timeout=5)
+                except httpx.TransportError:
+                    time.sleep(0.2)
+            assert answer is not None, "the daemon never served its web page"
+            assert answer.status_code == 200
+            assert "Sign in to syncd" in answer.text
+        finally:
+            process.send_signal(signal.SIGTERM)
+            _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
