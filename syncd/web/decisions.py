@@ -29,10 +29,6 @@ from syncd.settings import CompanySettings
 T = TypeVar("T")
 
 
-class QuarantineError(FatalError):
-    """The file to import again is not in the quarantine folder (any more)."""
-
-
 LOCK_WAIT_S = 10.0
 
 
@@ -161,7 +157,7 @@ class Decider:
                 quarantined_copy(self.company, file) if file and file.company_id == self.company_id else None
             )
         if path is None or self.company.bank_inbox is None:
-            raise QuarantineError(f"bank file {file_id} is not waiting in the inbox's quarantine folder")
+            raise FatalError(f"bank file {file_id} is not waiting in the inbox's quarantine folder")
         path.with_name(path.name + NOTE_SUFFIX).unlink(missing_ok=True)
         move_into(path, self.company.bank_inbox)
         result = CompanyCycle(self.app, self.company).import_inbox()
