@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo test test-large lint bench lock smoke-wheel image clean
+.PHONY: demo demo-web test test-large lint bench lock smoke-wheel image clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,14 @@ $(STAMP): pyproject.toml
 ## demo: a full cycle on the built-in Bokio sandbox and the embedded SQLite default
 demo: $(STAMP)
 	$(BIN)/syncd demo
+
+## demo-web: the demo, then its web page on http://127.0.0.1:8108/ until Ctrl-C (sign-in printed)
+demo-web: $(STAMP)
+	$(BIN)/syncd demo --web
+
+## browser: Debian's chromium for tests/web (root; the tests skip without it, CI requires it)
+browser:
+	@test -x /usr/bin/chromium || { apt-get update && apt-get install -y chromium; }
 
 ## test: the whole suite (SQLite always; PostgreSQL too when SYNCD_TEST_DATABASE_URL is set)
 test: $(STAMP)
@@ -29,6 +37,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## lock: requirements.lock (hashes, for the image) from pyproject's dependencies and build backend
 lock: $(STAMP)

@@ -57,6 +57,22 @@ log "syncd demo"
 syncd demo --workdir "$WORK/demo" >"$WORK/demo.log" 2>&1 || { tail -40 "$WORK/demo.log"; exit 1; }
 grep -E "requests of the .* a company may make a month" "$WORK/demo.log"
 
+log "syncd web: its templates and vendored htmx come from the wheel"
+"$WORK/venv/bin/python" - "$WORK/demo/syncd.sqlite3" <<'PY'
+import sys
+from pathlib import Path
+from pydantic import SecretStr
+from syncd.app import App
+from syncd.settings import Settings
+from syncd.web import app as web
+
+assert str(web.STATIC).startswith(sys.prefix), f"syncd.web from {web.STATIC}, not the wheel"
+assert (web.STATIC / "htmx.min.js").stat().st_size > 10_000, "htmx is not in the wheel"
+page = web._environment().get_template("login.html").render(user=None, company=None, csrf="x", flash=[], next="/", path="/login")
+assert "Sign in to syncd" in page
+web.create_app(App(Settings(database_url=SecretStr(f"sqlite:///{sys.argv[1]}"), state_dir=Path("."))))
+PY
+
 log "syncd db upgrade and db check on a fresh PostgreSQL database"
 psql "$PG/postgres" -qX -v ON_ERROR_STOP=1 -c "CREATE DATABASE $DB" >/dev/null
 url="postgresql+psycopg://${PG#postgresql://}/$DB"

@@ -61,6 +61,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "syncd.commands.audit",
         "check every booking syncd made against Bokio's own ledger (SIE export)",
     ),
+    "web": (
+        "syncd.commands.web",
+        "the bookkeeper's web page: review queue, unmatched money, bookings and undo",
+    ),
 }
 COMMAND_MODULES = tuple(dict.fromkeys(module for module, _ in COMMANDS.values()))
 

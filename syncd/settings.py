@@ -143,6 +143,40 @@ class BudgetSettings(_Strict):
     write_reserve: int = Field(default=1000, ge=0)
 
 
+class WebUser(_Strict):
+    """A person who may sign in to ``syncd web`` (``syncd web user add NAME`` writes one)."""
+
+    name: str = Field(min_length=1, max_length=120, pattern=r"^[^\s]+$")
+    password_hash: SecretStr | None = None
+    """An argon2 hash; without one the user can only come in through the trusted proxy header."""
+    companies: tuple[str, ...] = ("*",)
+    """Bokio company ids this person may see and decide for; ``*`` is every configured company."""
+
+    def may_see(self, company_id: str) -> bool:
+        """Whether this person has access to the company."""
+        return "*" in self.companies or company_id in self.companies
+
+
+class WebSettings(_Strict):
+    """The bookkeeper's web page (``syncd web``; the daemon serves it too when ``enabled``)."""
+
+    enabled: bool = False
+    host: str = "127.0.0.1"
+    port: int = Field(default=8108, ge=0, le=65535)
+    session_secret: SecretStr | None = None
+    """Signs the session cookie; without it a random key is kept in ``state_dir/web-session-key``."""
+    session_hours: float = Field(default=12, gt=0, le=24 * 30)
+    proxy_header: str | None = None
+    """A header (``X-Forwarded-User``) naming the signed-in user, believed only from ``trusted_proxies``."""
+    trusted_proxies: tuple[str, ...] = ()
+    """Addresses of the reverse proxies whose ``proxy_header`` and ``X-Forwarded-Proto`` count."""
+    users: tuple[WebUser, ...] = ()
+
+    def user(self, name: str) -> WebUser | None:
+        """The configured user of this name (exact match), if any."""
+        return next((u for u in self.users if u.name == name), None)
+
+
 class CompanySettings(_Strict):
     """One Bokio company served by this instance."""
 
@@ -188,6 +222,7 @@ class Settings(_Strict):
     pull: PullSettings = Field(default_factory=PullSettings)
     ingest: IngestSettings = Field(default_factory=IngestSettings)
     daemon: DaemonSettings = Field(default_factory=DaemonSettings)
+    web: WebSettings = Field(default_factory=WebSettings)
     companies: tuple[CompanySettings, ...] = ()
 
     def company(self, company_id: str | UUID) -> CompanySettings:
@@ -203,6 +238,8 @@ class Settings(_Strict):
         values = [c.token.get_secret_value() for c in self.companies if c.token]
         if self.bokio.oauth_client_secret:
             values.append(self.bokio.oauth_client_secret.get_secret_value())
+        if self.web.session_secret:
+            values.append(self.web.session_secret.get_secret_value())
         return [v for v in values if v]
 
 
@@ -242,7 +279,7 @@ _SHORTHAND = {
     "SYNCD_PAYMENT_ACCOUNT": "payment_account",
     "SYNCD_AUTH": "auth",
 }
-_NESTED_SECTIONS = frozenset({"bokio", "budget", "pull", "ingest", "daemon"})
+_NESTED_SECTIONS = frozenset({"bokio", "budget", "pull", "ingest", "daemon", "web"})
 _TOP_LEVEL_ENV = {
     "SYNCD_DATABASE_URL": ("database_url",),
     "SYNCD_LOG_LEVEL": ("log_level",),

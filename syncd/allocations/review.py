@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation, AllocationState, PayerAlias, RejectedPair
+from syncd.clock import business_date
 from syncd.errors import FatalError
 from syncd.ingest.tables import BankTransaction
 from syncd.mirror.tables import Invoice
@@ -54,20 +55,22 @@ def proposal(session: Session, company_id: int, ref: str) -> Proposal:
     return _proposal(session, company_id, members[0].group_id, members)
 
 
-def _group(session: Session, company_id: int, ref: str) -> list[Allocation]:
+def _group(session: Session, company_id: int, ref: str, *, lock: bool = False) -> list[Allocation]:
+    """The group's rows; ``lock`` holds them (PostgreSQL) so two deciders cannot both see it open."""
     group_id = ref
     if ref.isdigit():
         row = session.get(Allocation, int(ref))
         if row is None or row.company_id != company_id:
             raise DecisionError(f"no allocation {ref} for this company; see `syncd review list`")
         group_id = row.group_id
-    members = list(
-        session.scalars(
-            select(Allocation)
-            .where(Allocation.company_id == company_id, Allocation.group_id == group_id)
-            .order_by(Allocation.id)
-        )
+    query = (
+        select(Allocation)
+        .where(Allocation.company_id == company_id, Allocation.group_id == group_id)
+        .order_by(Allocation.id)
     )
+    if lock:  # and re-read: rows already in the session may be older than the lock
+        query = query.with_for_update().execution_options(populate_existing=True)
+    members = list(session.scalars(query))
     if not members:
         raise DecisionError(f"no allocation or group {ref!r}; see `syncd review list`")
     return members
@@ -93,7 +96,7 @@ def accept(
     """Accept a proposal group and enqueue its push (caller's transaction)."""
     from syncd.allocations import inputs  # the matcher's inputs: `syncd review show` starts without them
 
-    members = _undecided(_group(session, company_id, ref), "accept")
+    members = _undecided(_group(session, company_id, ref, lock=True), "accept")
     still_open = {inv.bokio_id: inv.outstanding for inv in inputs.open_invoices(session, company_id, "")}
     for row in members:
         available = still_open.get(row.invoice_bokio_id)
@@ -113,7 +116,7 @@ def accept(
 
 def reject(session: Session, company_id: int, ref: str, *, by: str, now: dt.datetime) -> list[Allocation]:
     """Reject a proposal group; its (bank line, invoice) pairs are never proposed again."""
-    members = _undecided(_group(session, company_id, ref), "reject")
+    members = _undecided(_group(session, company_id, ref, lock=True), "reject")
     for row in members:
         row.state, row.decided_at, row.decided_by = "rejected", now, by
         exists = session.scalar(
@@ -142,7 +145,8 @@ def _undecided(members: list[Allocation], action: str) -> list[Allocation]:
     if decided:
         first = decided[0]
         raise DecisionError(
-            f"cannot {action}: allocation {first.id} is already {first.state}"
+            f"cannot {action}: allocation {first.id} was already decided by "
+            f"{first.decided_by or 'an unknown person'} ({first.state}{_on(first.decided_at)})"
             + (
                 " (use `syncd undo` to reverse an accepted one)"
                 if first.state == AllocationState.ACCEPTED
@@ -150,6 +154,10 @@ def _undecided(members: list[Allocation], action: str) -> list[Allocation]:
             )
         )
     return members
+
+
+def _on(at: dt.datetime | None) -> str:
+    return f" on {business_date(at).isoformat()}" if at is not None else ""
 
 
 def confirm_alias(session: Session, company_id: int, members: list[Allocation], now: dt.datetime) -> None:

@@ -26,6 +26,13 @@ def register(subparsers: Any) -> None:
         "--workdir", type=Path, default=Path("var/demo"), help="database and inbox (default: var/demo)"
     )
     demo.add_argument("--seed", type=int, default=1, help="same seed, same company and day (default: 1)")
+    demo.add_argument(
+        "--web",
+        action="store_true",
+        help="afterwards keep the web app (and the sandbox) running on the demo's database until Ctrl-C, "
+        "with a one-time demo user",
+    )
+    demo.add_argument("--web-port", type=int, default=8108, help="port of --web (default: 8108)")
     add_json_flag(demo)
     demo.set_defaults(handler=_demo)
 
@@ -36,6 +43,16 @@ def _demo(args: argparse.Namespace) -> int:
 
     # The demo builds its own settings; only warnings and errors are logged, so the report reads clean.
     configure_logging(level=args.log_level or "WARNING", fmt=args.log_format or "auto")
-    run = run_demo(args.workdir, seed=args.seed)
-    print_report(run, as_json=args.json)
+    if not args.web:
+        run = run_demo(args.workdir, seed=args.seed)
+        print_report(run, as_json=args.json)
+        return 0 if run.ok else 1
+
+    from syncd.web.demo import serve_demo
+
+    def then(run: Any, settings: Any) -> None:
+        print_report(run, as_json=args.json)
+        serve_demo(settings, port=args.web_port)
+
+    run = run_demo(args.workdir, seed=args.seed, then=then)
     return 0 if run.ok else 1

@@ -22,6 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import time
+from contextlib import ExitStack
 from typing import Any
 
 from apscheduler.executors.pool import ThreadPoolExecutor
@@ -91,7 +92,13 @@ class Daemon:
     # ----- lifecycle ------------------------------------------------------------------------
     def run(self) -> int:
         """Run until SIGTERM/SIGINT; returns the exit code (0 after a clean stop)."""
-        with instance_lock(self.app.database_url):
+        with instance_lock(self.app.database_url), ExitStack() as served:
+            if self.serve_ops and self.settings.web.enabled:  # [web] enabled: the daemon serves the page too
+                from syncd.web.server import check_users, serving
+
+                check_users(self.app)
+                web = served.enter_context(serving(self.app, self.settings.web.host, self.settings.web.port))
+                log.info("daemon.web", url=web)
             if self.serve_ops:
                 self.ops = OpsServer(
                     heartbeat=self.heartbeat,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from uuid import UUID
@@ -95,8 +96,13 @@ def write_inbox(inbox: Path, files: dict[str, bytes]) -> tuple[Path, ...]:
     return tuple(written)
 
 
-def run_demo(workdir: Path = DEFAULT_WORKDIR, *, seed: int = 1) -> DemoRun:
-    """Seed, serve, configure, write the bank day, run one full cycle, and read back the result."""
+def run_demo(
+    workdir: Path = DEFAULT_WORKDIR, *, seed: int = 1, then: Callable[[DemoRun, Settings], None] | None = None
+) -> DemoRun:
+    """Seed, serve, configure, write the bank day, run one full cycle, and read back the result.
+
+    ``then`` runs while the sandbox still serves (``syncd demo --web`` keeps the web app up there).
+    """
     started = time.monotonic()
     database, inbox = _fresh(workdir)
     sandbox, company = build_sandbox(seed)
@@ -111,5 +117,8 @@ def run_demo(workdir: Path = DEFAULT_WORKDIR, *, seed: int = 1) -> DemoRun:
             cycles = tuple(run_once(app))
             reconciliation = collect(app, settings.companies[0], sandbox, plan, cycles)
             audit = audit_company(app, settings.companies[0])
-    seconds = time.monotonic() - started
-    return DemoRun(company, seed, database, plan, written, cycles, reconciliation, seconds, audit)
+        seconds = time.monotonic() - started
+        run = DemoRun(company, seed, database, plan, written, cycles, reconciliation, seconds, audit)
+        if then is not None:
+            then(run, settings)
+    return run

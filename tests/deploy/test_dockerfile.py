@@ -78,7 +78,7 @@ def test_the_image_runs_syncd_as_uid_10001_with_the_migrations_of_its_wheel() ->
     command = [json.loads(args) for keyword, args in stage if keyword == "CMD"]
     assert entrypoint == [["syncd"]]
     assert command == [["run"]]
-    assert ("EXPOSE", "9108") in stage
+    assert ("EXPOSE", "9108 8108") in stage  # metrics and probes; the web page when [web] enabled
 
 
 def test_dockerignore_keeps_secrets_and_the_venv_out_but_lets_the_build_inputs_in() -> None:

@@ -112,8 +112,8 @@ def test_the_daemon_is_probed_on_healthz_readyz_and_exposes_metrics_on_9108() ->
     assert syncd["livenessProbe"]["httpGet"]["path"] == "/healthz"
     assert syncd["readinessProbe"]["httpGet"]["path"] == "/readyz"
     assert syncd["startupProbe"]["httpGet"]["path"] == "/healthz"
-    assert syncd["ports"] == [{"name": "metrics", "containerPort": 9108, "protocol": "TCP"}]
-    service = kinds["Service"]["spec"]
+    assert syncd["ports"][0] == {"name": "metrics", "containerPort": 9108, "protocol": "TCP"}
+    service = services(BASE)["syncd-metrics"]["spec"]
     assert service["ports"][0]["name"] == "metrics"
     assert service["ports"][0]["port"] == 9108
     assert service["selector"] == kinds["Deployment"]["spec"]["selector"]["matchLabels"]
@@ -134,6 +134,27 @@ def test_the_config_reaches_syncd_through_files_it_reads() -> None:
     for line in toml_text.splitlines():
         if line.startswith("token_file"):
             assert line.split('"')[1].removeprefix(f"{SECRET_DIR}/") in secret_keys
+
+
+def services(folder: Path) -> dict[str, dict[str, Any]]:
+    return {
+        doc["metadata"]["name"]: doc
+        for path in manifests(folder)
+        for doc in documents(path)
+        if doc["kind"] == "Service"
+    }
+
+
+def test_the_web_page_has_its_port_its_service_and_a_commented_tls_ingress_example() -> None:
+    kinds = by_kind(BASE)
+    ports = container(kinds["Deployment"])["ports"]
+    assert {"name": "web", "containerPort": 8108, "protocol": "TCP"} in ports
+    web = services(BASE)["syncd-web"]["spec"]
+    assert web["ports"] == [{"name": "web", "port": 8108, "targetPort": "web", "protocol": "TCP"}]
+    assert web["selector"] == kinds["Deployment"]["spec"]["selector"]["matchLabels"]
+    text = (BASE / "service.yaml").read_text()
+    assert "# kind: Ingress" in text
+    assert "#   tls:" in text
 
 
 def load_with_secrets(tmp_path: Path, secrets: dict[str, str]) -> Any:
@@ -160,10 +181,13 @@ def test_the_configmap_loads_into_settings_once_real_secrets_are_in_place(tmp_pa
     example = by_kind(BASE)["Secret"]["stringData"]
     real = {key: "a-real-looking-token-value-123" for key in example if key.startswith("bokio-token")}
     real["database-url"] = "postgresql+psycopg://syncd:pw@db:5432/syncd"
+    real["web-session-secret"] = "a-real-looking-session-secret-456"
     settings = load_with_secrets(tmp_path, real)
     assert settings.database_url.get_secret_value().startswith("postgresql+psycopg://")
     assert settings.http_host == "0.0.0.0"  # noqa: S104 - the pod must listen on its IP for probes
     assert settings.http_port == 9108
+    assert settings.web.port == 8108
+    assert settings.web.session_secret is not None
     assert [c.token.get_secret_value() for c in settings.companies if c.token] == [
         "a-real-looking-token-value-123"
     ]
