@@ -36,6 +36,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "sandbox": ("syncd.commands.sandbox", "a fake Bokio API for demos and tests"),
     "pull": ("syncd.commands.pull", "mirror Bokio into the database (budget-aware)"),
     "budget": ("syncd.commands.budget", "monthly Bokio request budget per company (no Bokio calls)"),
+    "calibrate": (
+        "syncd.commands.calibrate",
+        "check Bokio's open rules against each company's own books (no Bokio calls)",
+    ),
     "match": ("syncd.commands.match", "propose allocations of bank money to open invoices"),
     "review": ("syncd.commands.review", "decide proposals; list, assign or dismiss unmatched bank money"),
     "run": ("syncd.commands.run", "run the daemon (or one cycle with --once)"),

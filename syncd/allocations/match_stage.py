@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select, update
@@ -20,13 +20,17 @@ from syncd.allocations import inputs
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation as AllocationRow
 from syncd.allocations.tables import AllocationState
+from syncd.calibration.evidence import Calibration, calibrate
 from syncd.domain import invoice_math as im
 from syncd.domain.models import Allocation, Decision, MatchResult, Problem
+from syncd.logging import get_logger
 from syncd.match.engine import propose
 from syncd.match.explain import explain
 from syncd.match.rules import MatchRules, rules_from_mapping
 from syncd.mirror import repo
 from syncd.settings import CompanySettings
+
+log = get_logger(__name__)
 
 PROPOSAL_TTL = dt.timedelta(days=30)
 
@@ -45,6 +49,7 @@ class MatchReport:
     problems: tuple[Problem, ...]
     by_tier: dict[str, int] = field(default_factory=dict)
     dry_run: bool = False
+    auto_booking_stopped: str | None = None  # why nothing was booked automatically (calibration)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,6 +62,7 @@ class MatchReport:
             "expired": self.expired,
             "by_tier": self.by_tier,
             "dry_run": self.dry_run,
+            "auto_booking_stopped": self.auto_booking_stopped,
             "problems": [
                 {
                     "code": p.code.value,
@@ -87,11 +93,15 @@ def run_match(
     now: dt.datetime,
     today: dt.date,
     dry_run: bool = False,
-    settlement_sign: str = im.DEFAULT_SETTLEMENT_SIGN,
+    readings: im.Readings = im.DEFAULT_READINGS,
     since: dt.date | None = None,
 ) -> MatchReport:
-    """One match run for one company; commits unless ``dry_run``."""
-    rules = company_rules(company, settlement_sign)
+    """One match run for one company; commits unless ``dry_run``.
+
+    Nothing is booked automatically where the company's own history contradicts ``readings``, or
+    on an invoice whose Bokio figures do not follow from what it holds (:mod:`syncd.calibration`).
+    """
+    rules = company_rules(company, readings.settlement_sign)
     key = str(company.id)
     with sessions.begin() as session:
         company_id = repo.ensure_company(session, key, company.name).id
@@ -106,12 +116,35 @@ def run_match(
             today=today,
             psp_payouts=inputs.psp_payouts(session, company_id, key),
         )
+        calibration = calibrate(session, company_id, readings)
+        result = hold_for_review(result, calibration)
         if dry_run:
             session.rollback()
         else:
             dates = {line.id: line.booking_date for line in lines}
             persist(session, company_id, result, dates, payment_account=company.payment_account, now=now)
-    return _report(key, len(lines), len(invoices), result, expired=expired, dry_run=dry_run)
+    report = replace(
+        _report(key, len(lines), len(invoices), result, expired=expired, dry_run=dry_run),
+        auto_booking_stopped=calibration.stop_reason(),
+    )
+    if report.auto_booking_stopped:
+        log.warning("match.auto_booking_stopped", company=key, reason=report.auto_booking_stopped)
+    return report
+
+
+def hold_for_review(result: MatchResult, calibration: Calibration) -> MatchResult:
+    """Turn automatic decisions into review where the calibration says syncd may be wrong."""
+    stop = calibration.stop_reason()
+    held: list[Allocation] = []
+    for allocation in result.allocations:
+        suspect = calibration.suspects.get(allocation.invoice_id)
+        reason = stop or (suspect.reason() if suspect is not None else None)
+        if reason is None:
+            held.append(allocation)
+            continue
+        evidence = (*allocation.evidence, ("held", reason))
+        held.append(replace(allocation, decision=Decision.REVIEW, evidence=evidence))
+    return replace(result, allocations=tuple(held))
 
 
 def persist(

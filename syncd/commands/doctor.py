@@ -94,6 +94,7 @@ def _doctor(args: argparse.Namespace) -> int:
                 _guarded(f"{company.id} bank inbox", checks, partial(_inbox, company, checks))
                 _guarded(f"{company.id} bank accounts", checks, partial(_accounts, app, company, checks))
                 _guarded(f"{company.id} pause", checks, partial(_pause, app, company, checks))
+                _guarded(f"{company.id} Bokio's rules", checks, partial(_calibration, app, company, checks))
                 if not args.offline:
                     _guarded(f"{company.id} Bokio", checks, partial(_bokio, app, company, checks))
     return _finish(args, checks)
@@ -110,6 +111,35 @@ def _guarded(name: str, checks: list[Check], check: Callable[[], None]) -> None:
                 "fail",
                 f"the check itself failed: {type(exc).__name__}: {exc}",
                 "run `syncd doctor` again; if it repeats, report it with this line",
+            )
+        )
+
+
+def _calibration(app: App, company: CompanySettings, checks: list[Check]) -> None:
+    """Each open rule of Bokio's against the company's own books (one line per rule)."""
+    from syncd.calibration.evidence import calibrate
+
+    key = str(company.id)
+    with app.sessions() as session:
+        pk = session.scalar(select(Company.id).where(Company.bokio_company_id == key))
+        if pk is None:
+            return
+        found = calibrate(session, pk, app.settings.bokio.readings())
+    fix = f"set the rule in [bokio] to what the books show (`syncd calibrate --company {key}`)"
+    for rule in found.rules:
+        status = "fail" if rule.contradicted else "ok"
+        checks.append(
+            Check(f"{key} {rule.rule.value}", status, rule.line(), fix if rule.contradicted else "")
+        )
+    if found.suspects:
+        numbers = ", ".join(s.number for s in list(found.suspects.values())[:5])
+        checks.append(
+            Check(
+                f"{key} invoices",
+                "warn",
+                f"{len(found.suspects)} invoice(s) whose paidAmount does not follow from their payments and "
+                f"settlements ({numbers}); never booked automatically",
+                "check them in Bokio; `syncd calibrate` lists them",
             )
         )
 

@@ -52,7 +52,7 @@ def _match(args: argparse.Namespace) -> int:
                 now=now,
                 today=business_date(now),
                 dry_run=args.dry_run,
-                settlement_sign=app.settings.bokio.settlement_sign,
+                readings=app.settings.bokio.readings(),
             )
             for company in selected_companies(app.settings, args.company)
         ]

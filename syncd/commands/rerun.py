@@ -128,7 +128,7 @@ def _run_stage(
                 company,
                 now=now,
                 today=business_date(now),
-                settlement_sign=app.settings.bokio.settlement_sign,
+                readings=app.settings.bokio.readings(),
                 since=since,
             )
         return {"stage": stage, "ok": True, **match.to_json()}

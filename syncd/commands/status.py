@@ -86,8 +86,16 @@ def company_status(app: App) -> list[dict[str, Any]]:
                 entry.update(synced=False, open_invoices=0, budget=None)
             else:
                 entry.update(_one(session, company, now, app.settings.budget.monthly_quota))
+                entry["auto_booking_stopped"] = _stopped(session, company.id, app)
             rows.append(entry)
     return rows
+
+
+def _stopped(session: Session, company_pk: int, app: App) -> str | None:
+    """Why nothing is booked automatically: the books contradict a configured rule (or None)."""
+    from syncd.calibration.evidence import calibrate
+
+    return calibrate(session, company_pk, app.settings.bokio.readings()).stop_reason()
 
 
 def configured_only(app: App) -> list[dict[str, Any]]:
@@ -215,6 +223,9 @@ def _print(report: dict[str, Any]) -> None:
 
 def _print_pause(entry: dict[str, Any]) -> None:
     pause, tag = entry.get("pause"), entry.get("tagging") or {}
+    if entry.get("auto_booking_stopped"):
+        print(f"  AUTO-BOOKING STOPPED: {entry['auto_booking_stopped']}")
+        print("                   fix: set [bokio] to what the books show (`syncd calibrate`)")
     if pause:
         print(f"  PAUSED           {pause['kind']} until {pause['until']}: {pause['reason']}")
         print(f"                   fix: {pause['fix']}")

@@ -205,7 +205,7 @@ class CompanyCycle:
                 self.company,
                 now=now,
                 today=business_date(now),
-                settlement_sign=self.app.settings.bokio.settlement_sign,
+                readings=self.app.settings.bokio.readings(),
             )
             result.detail = report.to_json()
 

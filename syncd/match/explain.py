@@ -81,6 +81,9 @@ def explain(allocation: Allocation) -> str:
     )
     if allocation.decision is Decision.REVIEW:
         sentence += f" (needs review, confidence {allocation.confidence} %)"
+        held = allocation.evidence_value("held")
+        if held:
+            sentence += f"; held for a person: {held}"
         candidates = allocation.evidence_value("candidates")
         if candidates and ";" in candidates:
             sentence += f"; candidates: {candidates}"

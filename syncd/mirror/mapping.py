@@ -57,6 +57,7 @@ def invoice_values(invoice: bm.Invoice) -> dict[str, Any]:
         "total_amount": _or_zero(invoice.total_amount),
         "total_tax": _or_zero(invoice.total_tax),
         "paid_amount": _or_zero(invoice.paid_amount),
+        "paid_from_bokio": True,
         "published_at": parse_timestamp(invoice.published_date_time),
         "journal_entry_id": _ref_id(invoice.journal_entry_ref),
     }

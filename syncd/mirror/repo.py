@@ -166,7 +166,22 @@ def upsert(
         )
     if rows:
         _insert_or_update(session, model, rows)
+    if model is Invoice and len(rows) < len(by_id):
+        _confirm_paid(session, company_id, [i for i in by_id if i not in {r["bokio_id"] for r in rows}])
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
+
+
+def _confirm_paid(session: Session, company_id: int, bokio_ids: list[str]) -> None:
+    """A fresh read equal to syncd's reflection: the paid amount is now Bokio's own word too."""
+    session.execute(
+        update(Invoice)
+        .where(
+            Invoice.company_id == company_id,
+            Invoice.bokio_id.in_(bokio_ids),
+            Invoice.paid_from_bokio.is_(False),
+        )
+        .values(paid_from_bokio=True)
+    )
 
 
 def _under(record: MirrorRecord, invoice_id: str | None) -> MirrorRecord:
@@ -238,7 +253,7 @@ def set_paid(session: Session, row: Invoice, paid: Decimal, status: str) -> None
     Bokio agrees and re-reads the invoice's payments when it does not. ``raw`` keeps what Bokio
     last sent.
     """
-    row.paid_amount, row.status = paid, status
+    row.paid_amount, row.status, row.paid_from_bokio = paid, status, False
     row.content_hash = mapping.content_hash(_as_mirrored(row.raw, paid, status))
     session.flush()
 

@@ -12,7 +12,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, Integer, String, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from syncd.db import Base, utcnow
@@ -71,6 +71,9 @@ class Invoice(_MirrorColumns, Base):
     total_amount: Mapped[Decimal]
     total_tax: Mapped[Decimal]
     paid_amount: Mapped[Decimal]
+    paid_from_bokio: Mapped[bool] = mapped_column(default=True, server_default=true())
+    """``paid_amount``/``status`` are what Bokio last showed, not syncd's reflection of its own push
+    (:func:`syncd.mirror.repo.set_paid`); only such rows are evidence for :mod:`syncd.calibration`."""
     gross_amount: Mapped[Decimal | None] = mapped_column(default=None)
     outstanding: Mapped[Decimal | None] = mapped_column(default=None)
     amount_problem: Mapped[str | None] = mapped_column(String(500), default=None)
