@@ -202,8 +202,7 @@ def test_an_undone_booking_stays_undone_and_the_line_is_unmatched_with_who_undid
     assert line["file"] == "camt054_undo.xml"
     undone_on = business_date(dt.datetime.fromisoformat(undo["at"]))  # notes speak in Stockholm dates
     assert any(
-        f"undone on {undone_on} by Karin Berg" in note and invoice.number in note
-        for note in line["notes"]
+        f"undone on {undone_on} by Karin Berg" in note and invoice.number in note for note in line["notes"]
     ), line["notes"]
     assert office.unmatched_in_status() == len(office.unmatched()) >= 1
 
