@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import argparse
 import getpass
-import json
 import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from syncd import jsonutil
 from syncd.commands import build_app, load
 from syncd.errors import ConfigError
 from syncd.settings import DEFAULT_CONFIG_PATH
@@ -85,10 +85,10 @@ def _user_add(args: argparse.Namespace) -> int:
     settings = load(args)
     if settings.web.user(name) is not None:
         raise ConfigError(f"web user {name!r} exists already; remove its [[web.users]] entry first")
-    block = "\n[[web.users]]\n" + f"name = {json.dumps(name)}\n"
-    block += f"password_hash = {json.dumps(hash_password(_password(args.password_stdin)))}\n"
+    block = "\n[[web.users]]\n" + f"name = {jsonutil.dumps(name)}\n"
+    block += f"password_hash = {jsonutil.dumps(hash_password(_password(args.password_stdin)))}\n"
     if args.company:
-        block += f"companies = [{', '.join(json.dumps(c) for c in args.company)}]\n"
+        block += f"companies = [{', '.join(jsonutil.dumps(c) for c in args.company)}]\n"
     path = args.config or Path(os.environ.get("SYNCD_CONFIG") or DEFAULT_CONFIG_PATH)
     if not path.is_file():
         print(f"no config file at {path}: add this to yours\n{block}")

@@ -134,13 +134,18 @@ def upsert(
     if not by_id:
         return UpsertCounts()
     rows_found = session.execute(
-        select(model.bokio_id, model.content_hash).where(
+        select(model.bokio_id, model.content_hash, *_reflected(model)).where(
             model.company_id == company_id,
             model.bokio_id.in_(list(by_id)),
             model.deleted_at.is_(None),
         )
     )
-    existing: dict[str, str] = {row.bokio_id: row.content_hash for row in rows_found}
+    existing: dict[str, str] = {}
+    reflected: set[str] = set()  # invoices whose paid amount is syncd's own reflection
+    for row in rows_found:
+        existing[row.bokio_id] = row.content_hash
+        if len(row) > 2 and not row[2]:
+            reflected.add(row.bokio_id)
     now = utcnow()
     rows: list[dict[str, Any]] = []
     inserted = updated = 0
@@ -166,9 +171,15 @@ def upsert(
         )
     if rows:
         _insert_or_update(session, model, rows)
-    if model is Invoice and len(rows) < len(by_id):
-        _confirm_paid(session, company_id, [i for i in by_id if i not in {r["bokio_id"] for r in rows}])
+    confirmed = reflected - {row["bokio_id"] for row in rows}
+    if confirmed:
+        _confirm_paid(session, company_id, sorted(confirmed))
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
+
+
+def _reflected(model: MirrorModel) -> tuple[Any, ...]:
+    """The invoices' provenance flag, to be selected beside the content hash."""
+    return (Invoice.paid_from_bokio,) if model is Invoice else ()
 
 
 def _confirm_paid(session: Session, company_id: int, bokio_ids: list[str]) -> None:
@@ -178,7 +189,6 @@ def _confirm_paid(session: Session, company_id: int, bokio_ids: list[str]) -> No
         .where(
             Invoice.company_id == company_id,
             Invoice.bokio_id.in_(bokio_ids),
-            Invoice.paid_from_bokio.is_(False),
         )
         .values(paid_from_bokio=True)
     )
