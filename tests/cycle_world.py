@@ -13,6 +13,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from pydantic import SecretStr
 from sqlalchemy import select
@@ -25,6 +26,7 @@ from syncd.demo.run import settings_for, write_inbox
 from syncd.demo.world import DemoCompany, build_sandbox, open_invoices
 from syncd.ingest.tables import BankTransaction
 from syncd.sandbox import Sandbox
+from syncd.sandbox import jsonutil as sandbox_json
 from syncd.sandbox.server import SandboxServer, running
 
 if TYPE_CHECKING:
@@ -100,3 +102,40 @@ def cycle_world(
             yield World(sandbox, server, company, app, inbox, capsys)
         finally:
             app.close()
+
+
+def bokio_post(client: httpx.Client, path: str, payload: Any = None) -> Any:
+    """POST to the sandbox's Bokio API as a client would; the answer, parsed exactly."""
+    content = b"" if payload is None else sandbox_json.dumps(payload)
+    response = client.post(path, content=content, headers={"Content-Type": "application/json"})
+    assert response.status_code == 200, response.text
+    return sandbox_json.loads(response.content)
+
+
+def bokio_client(world: World) -> httpx.Client:
+    """Bokio's API of the world's company, with its token (a person working in Bokio)."""
+    headers = {"Authorization": f"Bearer {world.company.token}"}
+    return httpx.Client(base_url=f"{world.server.url}/companies/{world.company.id}", headers=headers)
+
+
+def issue_invoice(bokio: httpx.Client, customer: str, price: str, day: str, **extra: Any) -> dict[str, Any]:
+    """Publish (not record) an invoice of one 25 % line at ``price`` excluding VAT."""
+    line = {
+        "itemType": "salesItem",
+        "description": "Konsult",
+        "productType": "services",
+        "unitType": "hour",
+        "quantity": Decimal(1),
+        "unitPrice": Decimal(price),
+        "taxRate": Decimal(25),
+    }
+    payload = {"customerRef": {"id": customer}, "invoiceDate": day, "lineItems": [line], **extra}
+    draft = bokio_post(bokio, "/invoices", payload)
+    return bokio_post(bokio, f"/invoices/{draft['id']}/publish")  # type: ignore[no-any-return]
+
+
+def switch_readings(world: World, **readings: Any) -> None:
+    """Set the sandbox company's readings of Bokio's open rules (camelCase keys, as the admin API)."""
+    with world.sandbox.lock:
+        current = world.sandbox.companies[world.company.id].readings
+    world.sandbox.set_readings(world.company.id, current.updated(readings))

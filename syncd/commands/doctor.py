@@ -30,11 +30,12 @@ from syncd.bokio import (
     TransportError,
 )
 from syncd.budget import LedgerRecorder, usage
+from syncd.clock import business_date
 from syncd.commands import add_json_flag, emit_json, load
 from syncd.errors import ConfigError
 from syncd.ingest import accounts
 from syncd.mirror import pauses, repo
-from syncd.mirror.tables import Company
+from syncd.mirror.tables import Company, FiscalYear
 from syncd.outbox import tagging
 from syncd.settings import CompanySettings, describe_database
 
@@ -95,6 +96,7 @@ def _doctor(args: argparse.Namespace) -> int:
                 _guarded(f"{company.id} bank accounts", checks, partial(_accounts, app, company, checks))
                 _guarded(f"{company.id} pause", checks, partial(_pause, app, company, checks))
                 _guarded(f"{company.id} Bokio's rules", checks, partial(_calibration, app, company, checks))
+                _guarded(f"{company.id} accounting method", checks, partial(_method, app, company, checks))
                 if not args.offline:
                     _guarded(f"{company.id} Bokio", checks, partial(_bokio, app, company, checks))
     return _finish(args, checks)
@@ -113,6 +115,39 @@ def _guarded(name: str, checks: list[Check], check: Callable[[], None]) -> None:
                 "run `syncd doctor` again; if it repeats, report it with this line",
             )
         )
+
+
+def _method(app: App, company: CompanySettings, checks: list[Check]) -> None:
+    """Bokio's accountingMethod of the company's current fiscal year (as last pulled)."""
+    key = str(company.id)
+    today = business_date(app.clock())
+    with app.sessions() as session:
+        method = session.scalar(
+            select(FiscalYear.accounting_method)
+            .join(Company, Company.id == FiscalYear.company_id)
+            .where(
+                Company.bokio_company_id == key,
+                FiscalYear.start_date <= today,
+                FiscalYear.end_date >= today,
+                FiscalYear.deleted_at.is_(None),
+            )
+        )
+    name = f"{key} accounting method"
+    if method is None:
+        checks.append(Check(name, "warn", "not known yet", "`syncd pull` reads the fiscal years"))
+    elif method == "cash":
+        checks.append(
+            Check(
+                name,
+                "warn",
+                "cash (kontantmetoden): Bokio books the revenue when a payment is recorded, and may "
+                "refuse to record a payment on an invoice that was never recorded",
+                "a refused record is a failed command with Bokio's reason (`syncd outbox list --state "
+                "failed`); record the invoice in Bokio, then `syncd outbox retry ID`",
+            )
+        )
+    else:
+        checks.append(Check(name, "ok", str(method)))
 
 
 def _calibration(app: App, company: CompanySettings, checks: list[Check]) -> None:

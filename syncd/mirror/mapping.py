@@ -123,6 +123,7 @@ def fiscal_year_values(year: bm.FiscalYear) -> dict[str, Any]:
         "start_date": year.start_date,
         "end_date": year.end_date,
         "status": str(year.status) if year.status is not None else None,
+        "accounting_method": str(year.accounting_method) if year.accounting_method is not None else None,
     }
 
 

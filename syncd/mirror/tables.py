@@ -166,6 +166,8 @@ class FiscalYear(_MirrorColumns, Base):
     start_date: Mapped[dt.date]
     end_date: Mapped[dt.date]
     status: Mapped[str | None] = mapped_column(String(20))
+    accounting_method: Mapped[str | None] = mapped_column(String(20), default=None)
+    """``accrual`` or ``cash`` (kontantmetoden: revenue is booked when paid), as Bokio says."""
 
 
 class SyncState(Base):

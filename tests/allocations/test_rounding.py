@@ -11,49 +11,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 
 from syncd.sandbox import jsonutil
-from tests.cycle_world import World
+from tests.cycle_world import World, bokio_client, bokio_post, issue_invoice, switch_readings
 from tests.ingest.deliveries import BankPayment, camt054
-
-
-def _post(client: httpx.Client, path: str, payload: Any = None) -> Any:
-    content = b"" if payload is None else jsonutil.dumps(payload)
-    response = client.post(path, content=content, headers={"Content-Type": "application/json"})
-    assert response.status_code == 200, response.text
-    return jsonutil.loads(response.content)
 
 
 def _rounded_invoice(world: World, *, rounding: str) -> dict[str, Any]:
     """Switch the company's rounding reading, then issue 999,68 + 25 % VAT = 1 249,60 SEK."""
-    url, company = world.server.url, world.company.id
-    with world.sandbox.lock:
-        readings = world.sandbox.companies[company].readings
-    world.sandbox.set_readings(company, readings.updated({"rounding": rounding, "totalReading": "gross"}))
-    headers = {"Authorization": f"Bearer {world.company.token}"}
-    with httpx.Client(base_url=f"{url}/companies/{company}", headers=headers) as bokio:
-        customer = _post(bokio, "/customers", {"name": "Avrundning AB", "type": "company"})
-        line = {
-            "itemType": "salesItem",
-            "description": "Konsult",
-            "productType": "services",
-            "unitType": "hour",
-            "quantity": Decimal(1),
-            "unitPrice": Decimal("999.68"),
-            "taxRate": Decimal(25),
-        }
-        draft = _post(
-            bokio,
-            "/invoices",
-            {
-                "customerRef": {"id": customer["id"]},
-                "invoiceDate": str(world.sandbox.today()),
-                "lineItems": [line],
-            },
-        )
-        return _post(bokio, f"/invoices/{draft['id']}/publish")  # type: ignore[no-any-return]
+    switch_readings(world, rounding=rounding, totalReading="gross")
+    with bokio_client(world) as bokio:
+        customer = bokio_post(bokio, "/customers", {"name": "Avrundning AB", "type": "company"})
+        return issue_invoice(bokio, customer["id"], "999.68", str(world.sandbox.today()))
 
 
 def _books(world: World, invoice_id: str) -> tuple[list[Decimal], list[str], str]:
@@ -64,8 +34,7 @@ def _books(world: World, invoice_id: str) -> tuple[list[Decimal], list[str], str
             Decimal(str(p["sumBaseCurrency"])) for p in company.payments.get(invoice_id, {}).values()
         )
         settlements = [str(s["type"]) for s in company.settlements.get(invoice_id, {}).values()]
-    headers = {"Authorization": f"Bearer {world.company.token}"}
-    with httpx.Client(base_url=f"{world.server.url}/companies/{world.company.id}", headers=headers) as bokio:
+    with bokio_client(world) as bokio:
         status = str(jsonutil.loads(bokio.get(f"/invoices/{invoice_id}").content)["status"])
     return payments, settlements, status
 

@@ -11,74 +11,39 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-import httpx
 import pytest
 from sqlalchemy import select
 
 from syncd.calibration.evidence import calibrate
 from syncd.domain import invoice_math as im
 from syncd.mirror.tables import Company
-from syncd.sandbox import jsonutil
-from tests.cycle_world import World
+from tests.cycle_world import World, bokio_client, bokio_post, issue_invoice, switch_readings
 from tests.ingest.deliveries import BankPayment, camt054
 
 TODAY = "2026-11-20"
 
 
-def _post(client: httpx.Client, path: str, payload: Any = None) -> Any:
-    content = b"" if payload is None else jsonutil.dumps(payload)
-    response = client.post(path, content=content, headers={"Content-Type": "application/json"})
-    assert response.status_code == 200, response.text
-    return jsonutil.loads(response.content)
-
-
-def _bokio(world: World) -> httpx.Client:
-    headers = {"Authorization": f"Bearer {world.company.token}"}
-    return httpx.Client(base_url=f"{world.server.url}/companies/{world.company.id}", headers=headers)
-
-
-def _invoice(bokio: httpx.Client, customer: str, price: str, **extra: Any) -> dict[str, Any]:
-    line = {
-        "itemType": "salesItem",
-        "description": "Konsult",
-        "productType": "services",
-        "unitType": "hour",
-        "quantity": Decimal(1),
-        "unitPrice": Decimal(price),
-        "taxRate": Decimal(25),
-    }
-    payload = {"customerRef": {"id": customer}, "invoiceDate": TODAY, "lineItems": [line], **extra}
-    draft = _post(bokio, "/invoices", payload)
-    return _post(bokio, f"/invoices/{draft['id']}/publish")  # type: ignore[no-any-return]
-
-
 def _history(world: World) -> None:
     """A person's bookings in Bokio: a bank fee, a currency difference, a euro invoice paid in kronor."""
-    with _bokio(world) as bokio:
-        customer = _post(bokio, "/customers", {"name": "Historik AB", "type": "company"})["id"]
+    with bokio_client(world) as bokio:
+        customer = bokio_post(bokio, "/customers", {"name": "Historik AB", "type": "company"})["id"]
         for kind, paid, settled in (("bankFee", "1240.00", "10.00"), ("currency", "1237.50", "12.50")):
-            invoice = _invoice(bokio, customer, "1000")
-            _post(
+            invoice = issue_invoice(bokio, customer, "1000", TODAY)
+            bokio_post(
                 bokio,
                 f"/invoices/{invoice['id']}/payments",
                 {"date": TODAY, "sumBaseCurrency": Decimal(paid)},
             )
             details = {"date": TODAY, "sumBaseCurrency": Decimal(settled)}
-            _post(
+            bokio_post(
                 bokio,
                 f"/invoices/{invoice['id']}/settlements",
                 {"type": kind, "invoiceSettlementDetails": details},
             )
-        euro = _invoice(bokio, customer, "100", currency="EUR", currencyRate=Decimal("11.4520"))
-        _post(
+        euro = issue_invoice(bokio, customer, "100", TODAY, currency="EUR", currencyRate=Decimal("11.4520"))
+        bokio_post(
             bokio, f"/invoices/{euro['id']}/payments", {"date": TODAY, "sumBaseCurrency": Decimal("1431.50")}
         )
-
-
-def _switch(world: World, **readings: Any) -> None:
-    with world.sandbox.lock:
-        current = world.sandbox.companies[world.company.id].readings
-    world.sandbox.set_readings(world.company.id, current.updated(readings))
 
 
 SWITCHES = [
@@ -100,7 +65,7 @@ SWITCHES = [
 def test_books_kept_under_another_reading_are_named_and_stop_automatic_booking(
     cycle_world: World, switch: dict[str, Any], rule: str, right: im.Readings | None
 ) -> None:
-    _switch(cycle_world, **switch)
+    switch_readings(cycle_world, **switch)
     _history(cycle_world)
     cycle_world.cycle()
 
