@@ -2,9 +2,9 @@
 
 A wrong JSON type must be a 400 at its field, not a crash in a handler or a value stored and
 echoed back (issue 13 item 7). Shapes are transcribed from the company spec's request schemas
-(``customer``, ``invoice``, ``invoicePayment``, ``tagGroupWrite``, ``tagValueWrite``,
-``journalEntryTags``); a field absent from a shape is not checked here. ``null`` passes (the
-rules in :mod:`.validation` decide what is required).
+(``customer``, ``invoice`` and its items, ``creditNote``, ``invoicePayment``, the settlements,
+``tagGroupWrite``, ``tagValueWrite``, ``journalEntryTags``); a field absent from a shape is not
+checked here. ``null`` passes (the rules in :mod:`.validation` decide what is required).
 """
 
 from __future__ import annotations
@@ -46,22 +46,52 @@ CUSTOMER: Shapes = {
         {"id": "uuid", "name": "string", "email": "string", "phone": "string", "isDefault": "boolean"}
     ],
 }
-INVOICE: Shapes = {
-    "type": "string",
-    "customerRef": {"id": "uuid"},
-    "contactDetailRef": "object",
+_LINE = {
+    "id": "int64",
+    "itemRef": "object",
+    "description": "string",
+    "itemType": "string",
+    "productType": "string",
+    "unitType": "string",
+    "quantity": "number",
+    "unitPrice": "number",
+    "taxRate": "number",
+    "bookkeepingAccountNumber": "int32",
+    "taxReduction": "object",
+}
+_REFERENCES = {
     "orderNumberReference": "string",
     "projectReference": "string",
     "buyerReference": "string",
     "contractReference": "string",
+}
+INVOICE: Shapes = {
+    "type": "string",
+    "customerRef": {"id": "uuid"},
+    "contactDetailRef": "object",
+    **_REFERENCES,
     "currency": "string",
     "currencyRate": "number",
     "invoiceDate": "string",
     "dueDate": "string",
-    "lineItems": "array",
+    "lineItems": [_LINE],
     "deliveryAddress": "object",
     "taxReduction": "object",
     "metadata": "object",
+}
+CREDIT_NOTE: Shapes = {
+    **_REFERENCES,
+    "currency": "string",
+    "currencyRate": "number",
+    "creditDate": "string",
+    "dueDate": "string",
+    "lineItems": [_LINE],
+    "deliveryAddress": "object",
+    "metadata": "object",
+}
+SETTLEMENT: Shapes = {
+    "type": "string",
+    "invoiceSettlementDetails": {"date": "string", "sumBaseCurrency": "number", "vatScheme": "string"},
 }
 PAYMENT: Shapes = {"date": "string", "sumBaseCurrency": "number", "bookkeepingAccountNumber": "int32"}
 TAG_GROUP: Shapes = {"name": "string", "alias": "string", "dimensionNumber": "int32"}

@@ -198,7 +198,7 @@ class Books(BaseBooks):
     def update_credit_note(self, note_id: str, body: Json) -> Json:
         """PUT /credit-notes/{id}: drafts only; lines and dates may change (partial credit)."""
         note = self._draft_note(note_id, "updated")
-        errors = v.check_object(body)
+        errors = v.check_object(body, fieldtypes.CREDIT_NOTE)
         if not errors:
             v.line_items_errors(errors, body)
             for key in ("creditDate", "dueDate"):

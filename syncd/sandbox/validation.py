@@ -219,7 +219,7 @@ VAT_SCHEMES = ("domestic", "eu", "nonEu", "vatExempt")
 
 def settlement_errors(body: Any) -> Errors:
     """Settlement rules: standard details allow no extra keys; PSP fees need ``vatScheme`` and > 0."""
-    errors = check_object(body)
+    errors = check_object(body, fieldtypes.SETTLEMENT)
     if errors:
         return errors
     kind = body.get("type")

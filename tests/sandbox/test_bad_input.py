@@ -19,7 +19,7 @@ from syncd.sandbox import ManualClock, Sandbox, SandboxTransport, contract
 from syncd.sandbox.ledger import Books
 from syncd.sandbox.server import SandboxServer, running
 from tests.sandbox.conftest import COMPANY, TOKEN
-from tests.sandbox.helpers import body, make_customer, make_invoice, post, put
+from tests.sandbox.helpers import body, make_customer, make_invoice, post, put, sales_line
 
 pytestmark = pytest.mark.integration
 
@@ -213,3 +213,18 @@ def test_a_missing_tags_feature_answers_with_the_specs_example_message(
     refusal = body(response)
     assert refusal["message"] == "This feature requires the Tags add-on"
     assert refusal["details"]["requiredFeature"] == "Tags"
+
+
+def test_wrong_types_inside_invoice_lines_and_settlements_are_400s_at_their_fields(web: httpx.Client) -> None:
+    customer = make_customer(web)
+    line = {**sales_line("100"), "unitPrice": "100", "description": ["Konsult"]}
+    draft = {"customerRef": {"id": customer["id"]}, "invoiceDate": "2026-03-01", "lineItems": [line]}
+    response = post(web, "/invoices", draft)
+    _assert_rejected_at(response, "#/lineItems/0/unitPrice")
+    _assert_rejected_at(response, "#/lineItems/0/description")
+    invoice = make_invoice(web, customer["id"])
+    settlement = {"type": "bankFee", "invoiceSettlementDetails": {"date": 20260303, "sumBaseCurrency": "5"}}
+    response = post(web, f"/invoices/{invoice['id']}/settlements", settlement)
+    _assert_rejected_at(response, "#/invoiceSettlementDetails/date")
+    _assert_rejected_at(response, "#/invoiceSettlementDetails/sumBaseCurrency")
+    assert [i["id"] for i in body(web.get("/invoices"))["items"]] == [invoice["id"]]
