@@ -155,7 +155,7 @@ def _kind_error(value: Any, kind: str) -> str | None:  # noqa: PLR0911 - one ret
     if kind == "number":
         return None if is_number and Decimal(value).is_finite() else "The field must be a number"
     low, high = INT32 if kind == "int32" else INT64
-    if not is_number or Decimal(value) != Decimal(value).to_integral_value():
+    if not isinstance(value, int) or isinstance(value, bool):  # 6.0 too: it would be stored as 6.0
         return "The field must be an integer"
     if not low <= value <= high:
         return f"The field must be an integer between {low} and {high}"

@@ -143,6 +143,9 @@ def test_an_object_as_a_tag_group_name_is_a_400(web: httpx.Client) -> None:
 def test_a_dimension_number_beyond_int32_is_a_400(web: httpx.Client) -> None:
     group = {"name": "Projekt", "alias": "P", "dimensionNumber": 2**31}
     _assert_rejected_at(post(web, "/tag-groups", group), "#/dimensionNumber")
+    _assert_rejected_at(
+        post(web, "/tag-groups", {**group, "dimensionNumber": Decimal("6.0")}), "#/dimensionNumber"
+    )
     assert body(web.get("/tag-groups"))["items"] == []
 
 
