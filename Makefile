@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-web test test-large lint bench lock smoke-wheel image clean browser
+.PHONY: demo demo-web test test-large lint bench lock smoke-wheel image clean browser contract-run
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,17 @@ test: $(STAMP)
 ## test-large: only the tests too long for every run (e.g. pull estimates on 5,000 invoices)
 test-large: $(STAMP)
 	$(BIN)/python -m pytest -n auto -m large $(PYTEST_ARGS)
+
+## contract-run: bounded schemathesis run against `syncd sandbox serve` (not in the default suite);
+## schemathesis gets its own virtualenv under var/ so .venv stays as pyproject.toml pins it
+CONTRACT_VENV := var/contract-venv
+CONTRACT_EXAMPLES ?= 20
+CONTRACT_SEED ?= 1
+contract-run: $(STAMP)
+	@test -x $(CONTRACT_VENV)/bin/schemathesis || { $(PYTHON) -m venv $(CONTRACT_VENV) && \
+		$(CONTRACT_VENV)/bin/python -m pip install --quiet 'schemathesis>=4.3,<5'; }
+	bash tests/sandbox/contract_run.sh $(BIN)/python $(CONTRACT_VENV)/bin/schemathesis \
+		$(CONTRACT_EXAMPLES) $(CONTRACT_SEED)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

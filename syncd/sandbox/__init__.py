@@ -15,10 +15,11 @@ The modules form a tree (a test fails on any import cycle); each imports only mo
 before it, and from syncd only ``syncd.domain.money``, ``syncd.domain.references``, ``syncd.errors``:
 
 - leaves: :mod:`.clock`, :mod:`.errors`, :mod:`.jsonutil`, :mod:`.limits`, :mod:`.auth`,
-  :mod:`.faults`, :mod:`.readings`; :mod:`.query` (errors); :mod:`.contract` (jsonutil)
+  :mod:`.faults`, :mod:`.readings`; :mod:`.query` (errors); :mod:`.contract` (jsonutil);
+  :mod:`.fieldtypes` (errors) -- the spec's JSON types of the body fields the sandbox accepts
 - :mod:`.response` (jsonutil, errors, faults) -- what the sandbox answers
 - :mod:`.rules` (readings) -- Bokio's invoice arithmetic; :mod:`.state` (rules) -- per-company
-  state and rendering; :mod:`.journal` (rules); :mod:`.validation` (errors, state);
+  state and rendering; :mod:`.journal` (rules); :mod:`.validation` (errors, fieldtypes, state);
   :mod:`.sie` (state); :mod:`.strict` (response, contract)
 - :mod:`.books` -> :mod:`.ledger` -- business operations on one company
 - :mod:`.router` (ledger, auth, state; the sandbox only as its ``Host`` protocol) ->

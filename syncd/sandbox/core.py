@@ -8,6 +8,7 @@ send ``/_sandbox`` paths there (:mod:`.gateway`).
 
 from __future__ import annotations
 
+import logging
 import random
 import threading
 import time
@@ -18,7 +19,7 @@ from syncd.sandbox import jsonutil, routes
 from syncd.sandbox.auth import AuthStore, Client, Token
 from syncd.sandbox.books import new_uuid
 from syncd.sandbox.clock import ManualClock, SystemClock
-from syncd.sandbox.errors import ApiError, not_found
+from syncd.sandbox.errors import ApiError, internal_error, not_found
 from syncd.sandbox.faults import GATE_LIMIT_S, Fault, FaultPlan
 from syncd.sandbox.ledger import Books
 from syncd.sandbox.limits import STOCKHOLM, Counters, InFlight, Limits, LogEntry, RateWindow, month_key
@@ -27,6 +28,8 @@ from syncd.sandbox.readings import Readings
 from syncd.sandbox.response import SandboxResponse, error_response
 from syncd.sandbox.router import Ctx, Route, resolve, template_of
 from syncd.sandbox.state import Company
+
+_log = logging.getLogger(__name__)
 
 routes.register_all()
 Clock = Callable[[], datetime]
@@ -322,6 +325,9 @@ class Sandbox:
             status, payload = matched.handler(ctx)
         except ApiError as error:
             return self._error(error)
+        except Exception:  # noqa: BLE001 - a handler bug is a 500, never a dropped connection
+            _log.exception("sandbox handler %s %s failed", ctx.method, matched.template)
+            return self._error(internal_error())
         if isinstance(payload, bytes):  # a file download (the SIE export)
             response = SandboxResponse(status, {"Content-Type": "application/octet-stream"}, payload)
         else:

@@ -67,15 +67,28 @@ def cannot_act(resource: str, value: str) -> ApiError:
     return ApiError(400, "validation-error", f"Action cannot be performed on {resource} with value {value}")
 
 
+def internal_error() -> ApiError:
+    """500 ``internal-server-error``: what Bokio answers when its own code fails (reference §3.4)."""
+    return ApiError(500, "internal-server-error", "An unexpected error occurred")
+
+
+# The messages of the spec's 403 examples, per feature; another feature gets the Tags pattern.
+FEATURE_MESSAGES = {
+    "Tags": "This feature requires the Tags add-on",
+    "PublicApi": "This feature requires Integrations (API) or a Plus plan",
+}
+
+
 def price_plan_required(feature: str = "Tags") -> ApiError:
     """403 with the price-plan body shape, which differs from apiError (reference §3.4)."""
+    message = FEATURE_MESSAGES.get(feature, f"This feature requires the {feature} add-on")
     return ApiError(
         403,
         "price_plan_feature_required",
-        f"The {feature} feature is not included in the company's price plan",
+        message,
         raw_body={
             "error": "price_plan_feature_required",
-            "message": f"The {feature} feature is not included in the company's price plan",
+            "message": message,
             "details": {
                 "requiredFeature": feature,
                 "availableIn": ["Plus", "Business"],

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 from decimal import Decimal
 
-from syncd.sandbox import journal, rules
+from syncd.sandbox import fieldtypes, journal, rules
 from syncd.sandbox import validation as v
 from syncd.sandbox.books import BaseBooks
 from syncd.sandbox.errors import (
@@ -198,7 +198,7 @@ class Books(BaseBooks):
     def update_credit_note(self, note_id: str, body: Json) -> Json:
         """PUT /credit-notes/{id}: drafts only; lines and dates may change (partial credit)."""
         note = self._draft_note(note_id, "updated")
-        errors = v.check_object(body)
+        errors = v.check_object(body, fieldtypes.CREDIT_NOTE)
         if not errors:
             v.line_items_errors(errors, body)
             for key in ("creditDate", "dueDate"):
@@ -247,7 +247,7 @@ class Books(BaseBooks):
         """PUT /journal-entries/{id}/tags: replace all; entry-level xor item-level; weights ≤ 1."""
         self.journal_entry(entry_id)
         entry = self.company.journal_entries[entry_id]
-        errors = v.check_object(body)
+        errors = v.check_object(body, fieldtypes.ENTRY_TAGS)
         if errors:
             self._raise(errors)
         tags = body.get("tags") or []

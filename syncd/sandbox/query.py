@@ -39,8 +39,9 @@ _INVOICE_FIELDS = {
     "dueDate": DATE,
     "metadata": STRING,
 }
+# Bokio changelog 2026-09-07: invoices filter by ``projectId``; the saved spec predates it.
 FILTERABLE: dict[str, dict[str, str]] = {
-    "invoices": _INVOICE_FIELDS,
+    "invoices": {**_INVOICE_FIELDS, "projectId": STRING},
     "credit-notes": {**_INVOICE_FIELDS, "creditDate": DATE},
     "customers": {
         "name": STRING,
@@ -179,15 +180,22 @@ def compile_query(text: str | None, resource: str) -> Predicate:
     return lambda item: any(all(_matches(item, c) for c in group) for group in groups)
 
 
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+
+
 def _int_param(query: Mapping[str, str], name: str, default: int) -> int:
     raw = query.get(name)
     if raw is None or raw == "":
         return default
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError as exc:
         message = f"The value '{raw}' is not valid for {name}"
         raise ApiError(400, "validation-error", message, errors=[FieldError(name, message)]) from exc
+    if not INT32_MIN <= value <= INT32_MAX:  # the spec's int32: a bigger page is Bokio's 400, not an echo
+        message = f"The value '{raw}' is not valid for {name}"
+        raise ApiError(400, "validation-error", message, errors=[FieldError(name, message)])
+    return value
 
 
 def paginate(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import hmac
+import logging
 import secrets
 import threading
 import time
@@ -23,9 +24,12 @@ from urllib.parse import parse_qsl, urlsplit
 
 from syncd.sandbox import jsonutil
 from syncd.sandbox.core import Sandbox
+from syncd.sandbox.errors import internal_error
 from syncd.sandbox.faults import GATE_LIMIT_S
 from syncd.sandbox.gateway import ADMIN_PREFIX, answer
-from syncd.sandbox.response import SandboxResponse
+from syncd.sandbox.response import SandboxResponse, error_response
+
+_log = logging.getLogger(__name__)
 
 ADMIN_HEADER = "X-Sandbox-Admin-Token"
 
@@ -40,12 +44,22 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True
 
     def _serve(self) -> None:
+        """Answer, and answer a failure here (a bad ``Content-Length``, say) with Bokio's JSON 500."""
+        try:
+            self._answer()
+        except Exception:  # noqa: BLE001 - logged; the client still gets an answer
+            _log.exception("sandbox HTTP handler failed on %s %s", self.command, self.path)
+            self.close_connection = True  # the request body may be unread: do not reuse the socket
+            response = error_response(internal_error())
+            self._write(response.status, response.headers, response.body)
+
+    def _answer(self) -> None:
         url = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         if url.path.startswith(ADMIN_PREFIX) and not self._admin():
             return
-        query = dict(parse_qsl(url.query))
+        query = dict(parse_qsl(url.query, keep_blank_values=True))  # as the in-process transport
         response = answer(
             self.sandbox, self.command, url.path, query=query, headers=dict(self.headers.items()), body=body
         )

@@ -7,6 +7,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any, TypeGuard
 
+from syncd.sandbox import fieldtypes
 from syncd.sandbox.errors import FieldError
 from syncd.sandbox.state import PAYMENT_ACCOUNTS, Company
 
@@ -66,11 +67,17 @@ def _check_date(errors: Errors, body: dict[str, Any], key: str, label: str, *, r
         errors.add(f"/{key}", f"The {label} field must be a date (YYYY-MM-DD)")
 
 
-def check_object(body: Any) -> Errors:
-    """A body must be a JSON object; anything else is one error at ``#``."""
+def check_object(body: Any, shape: fieldtypes.Shapes | None = None) -> Errors:
+    """A body must be a JSON object whose fields have ``shape``'s JSON types.
+
+    A non-object is one error at ``#``; wrong types are one error each, and the rules that follow
+    are skipped (they assume the types).
+    """
     errors = Errors()
     if not isinstance(body, dict):
         errors.append(FieldError("#", "The request body must be a JSON object"))
+    elif shape is not None:
+        errors.extend(fieldtypes.type_errors(body, shape))
     return errors
 
 
@@ -123,7 +130,7 @@ def line_items_errors(errors: Errors, body: dict[str, Any]) -> None:
 
 def invoice_errors(body: Any, company: Company) -> Errors:
     """Create/update invoice rules (spec + reference §3.3 metadata limits)."""
-    errors = check_object(body)
+    errors = check_object(body, fieldtypes.INVOICE)
     if errors:
         return errors
     _check_date(errors, body, "invoiceDate", "invoice date", required=True)
@@ -167,7 +174,7 @@ def metadata_errors(errors: Errors, metadata: Any) -> None:
 
 def customer_errors(body: Any) -> Errors:
     """Create/update customer rules (reference §10)."""
-    errors = check_object(body)
+    errors = check_object(body, fieldtypes.CUSTOMER)
     if errors:
         return errors
     if not body.get("name"):
@@ -191,7 +198,7 @@ def customer_errors(body: Any) -> Errors:
 
 def payment_errors(body: Any, company: Company) -> Errors:
     """Invoice payment rules; ``bookkeepingAccountNumber`` defaults to 1930 (reference §6)."""
-    errors = check_object(body)
+    errors = check_object(body, fieldtypes.PAYMENT)
     if errors:
         return errors
     _check_date(errors, body, "date", "date", required=True)
@@ -212,7 +219,7 @@ VAT_SCHEMES = ("domestic", "eu", "nonEu", "vatExempt")
 
 def settlement_errors(body: Any) -> Errors:
     """Settlement rules: standard details allow no extra keys; PSP fees need ``vatScheme`` and > 0."""
-    errors = check_object(body)
+    errors = check_object(body, fieldtypes.SETTLEMENT)
     if errors:
         return errors
     kind = body.get("type")

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncd.sandbox import fieldtypes
+from syncd.sandbox.errors import FieldError, validation
 from syncd.sandbox.query import compile_query, paginate
 from syncd.sandbox.router import Ctx, Result, route
 from syncd.sandbox.state import render_journal_entry
@@ -20,6 +22,9 @@ def _has_tag(entry: dict[str, Any], tag_id: str) -> bool:
 def list_(ctx: Ctx) -> Result:
     keep = compile_query(ctx.query.get("query"), "journal-entries")
     tag_id = ctx.query.get("tagId")
+    if tag_id is not None and not fieldtypes.is_uuid(tag_id):  # the spec's uuid, empty included
+        message = f"The value '{tag_id}' is not valid for tagId"
+        raise validation([FieldError("tagId", message)], message)
     company = ctx.books.company
     entries = [
         render_journal_entry(company, e)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from syncd.sandbox import fieldtypes
 from syncd.sandbox.errors import ApiError, FieldError, not_allowed, not_found, validation
 from syncd.sandbox.query import compile_query, paginate
 from syncd.sandbox.router import Ctx, Result, route
 from syncd.sandbox.state import Json, render
+from syncd.sandbox.validation import check_object
 
 BASE = "/companies/{companyId}/tag-groups"
 ONE = f"{BASE}/{{tagGroupId}}"
@@ -21,9 +23,9 @@ def _group(ctx: Ctx) -> Json:
 
 
 def _group_errors(ctx: Ctx, body: Any, current: str | None) -> None:
-    errors: list[FieldError] = []
-    if not isinstance(body, dict):
-        raise validation([FieldError("#", "The request body must be a JSON object")])
+    errors = check_object(body, fieldtypes.TAG_GROUP)
+    if errors:
+        raise validation(errors)
     if not body.get("name"):
         errors.append(FieldError("#/name", "The name field is required"))
     alias = body.get("alias")
@@ -93,12 +95,15 @@ def delete_group(ctx: Ctx) -> Result:
 
 def _tag_name(ctx: Ctx, group: Json, current: str | None) -> str:
     body = ctx.json()
-    name = body.get("name") if isinstance(body, dict) else None
+    errors = check_object(body, fieldtypes.TAG_VALUE)
+    if errors:
+        raise validation(errors)
+    name = body.get("name")
     if not name:
         raise validation([FieldError("#/name", "The name field is required")])
     if any(t["name"] == name and t["id"] != current for t in group["tags"]):
         raise validation([FieldError("#/name", f"A tag named {name} already exists in this group")])
-    return str(name)
+    return str(name)  # a string: the type check above
 
 
 def _tag(ctx: Ctx, group: Json) -> Json:
