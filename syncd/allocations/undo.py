@@ -27,6 +27,7 @@ from syncd.allocations import push
 from syncd.allocations.tables import PAIR_UNDONE, Allocation, AllocationState, PushState, RejectedPair
 from syncd.allocations.unmatched import when
 from syncd.errors import FatalError
+from syncd.outbox import payloads
 from syncd.outbox.kinds import CommandState
 from syncd.outbox.tables import OutboxCommand
 
@@ -47,7 +48,7 @@ class UndoStep:
 def undo_steps(allocation: Allocation) -> list[UndoStep]:
     """The deletes, settlements first (a payment with settlements may be refused otherwise)."""
     return [
-        UndoStep(step.kind, str(next(iter(step.payload.values()))), allocation.invoice_bokio_id)
+        UndoStep(step.kind, payloads.deleted_target(step.kind, step.payload)[1], allocation.invoice_bokio_id)
         for step in push.undo_steps(allocation)
     ]
 
