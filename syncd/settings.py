@@ -79,13 +79,19 @@ class BokioSettings(_Strict):
     """Bokio's docs contradict on the sign of a currency settlement (design §2.5)."""
     paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS
     """Whether ``paidAmount`` counts settlements (undocumented; see syncd.domain.invoice_math)."""
+    record_invoice_first: Literal["auto", "always", "never"] = "auto"
+    """Record an unrecorded invoice before booking a payment on it: ``auto`` where the company's
+    books show invoices recorded first (:mod:`syncd.calibration.record_order`); never under the
+    cash method."""
     oauth_client_id: str | None = None
     oauth_client_secret: SecretStr | None = None
     oauth_redirect_uri: str | None = None
 
     def readings(self) -> im.Readings:
         """The configured reading of Bokio's open rules, as the rest of syncd takes it."""
-        return im.Readings(im.SettlementSign(self.settlement_sign), self.paid_includes_settlements)
+        return im.Readings(
+            im.SettlementSign(self.settlement_sign), self.paid_includes_settlements, self.record_invoice_first
+        )
 
     @field_validator("settle_window_s")
     @classmethod

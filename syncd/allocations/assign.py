@@ -70,6 +70,7 @@ def assign(
     now: dt.datetime,
     payment_account: int,
     rules: MatchRules,
+    record_first: str = "auto",
 ) -> Allocation:
     """Book the request as an accepted allocation and enqueue its push (caller's transaction)."""
     line = find_bank_line(session, company_id, request.bank_line, lock=True)
@@ -103,7 +104,7 @@ def assign(
     row.explanation = _explain(row, line, by)
     session.add(row)
     session.flush()
-    enqueue_allocation(session, row, payment_account=payment_account)
+    enqueue_allocation(session, row, payment_account=payment_account, record_first=record_first)
     confirm_alias(session, company_id, [row], now)
     return row
 

@@ -122,7 +122,15 @@ def run_match(
             session.rollback()
         else:
             dates = {line.id: line.booking_date for line in lines}
-            persist(session, company_id, result, dates, payment_account=company.payment_account, now=now)
+            persist(
+                session,
+                company_id,
+                result,
+                dates,
+                payment_account=company.payment_account,
+                now=now,
+                record_first=readings.record_invoice_first,
+            )
     report = replace(
         _report(key, len(lines), len(invoices), result, expired=expired, dry_run=dry_run),
         auto_booking_stopped=calibration.stop_reason(),
@@ -155,6 +163,7 @@ def persist(
     *,
     payment_account: int,
     now: dt.datetime,
+    record_first: str = "auto",
 ) -> list[AllocationRow]:
     """Store the proposals; accept the AUTO ones and enqueue their push (caller's transaction).
 
@@ -168,7 +177,7 @@ def persist(
     session.flush()
     for row in rows:
         if row.state == AllocationState.ACCEPTED:
-            enqueue_allocation(session, row, payment_account=payment_account)
+            enqueue_allocation(session, row, payment_account=payment_account, record_first=record_first)
     return rows
 
 

@@ -1,9 +1,11 @@
 """An allocation's Bokio writes: what accepting it sends, and what undoing it deletes.
 
-Accepting an allocation enqueues, in order: create payment → record payment → for each
-settlement: create → record → tag the journal entries. Undoing enqueues the deletes of exactly
-the ids that allocation's push created, settlements first (a payment with settlements may be
-refused otherwise). Both run in the caller's transaction, with the decision that caused them;
+Accepting an allocation enqueues, in order: (record the invoice, where the company's books show
+invoices recorded before their payments: :mod:`syncd.calibration.record_order`) → create payment
+→ record payment → for each settlement: create → record → tag the journal entries. Undoing
+enqueues the deletes of exactly the ids that allocation's push created, settlements first (a
+payment with settlements may be refused otherwise); an invoice's own record is not undone (it
+books the sale, whoever paid). Both run in the caller's transaction, with the decision that caused them;
 what happens to the commands afterwards comes back through
 :class:`syncd.allocations.lifecycle.AllocationLifecycle`.
 """
@@ -13,11 +15,14 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.allocations.tables import Allocation, AllocationState, PushState
 from syncd.bokio.writes import PaymentWrite, SettlementWrite
+from syncd.calibration.record_order import RecordInvoiceFirst, record_order
 from syncd.domain.models import SettlementType, VatScheme
+from syncd.mirror.tables import Invoice
 from syncd.outbox import payloads
 from syncd.outbox.enqueue import Group, Step, enqueue, next_seq
 from syncd.outbox.kinds import CommandKind
@@ -44,9 +49,11 @@ def settlement_writes(allocation: Allocation) -> list[SettlementWrite]:
     return writes
 
 
-def push_steps(allocation: Allocation, *, payment_account: int, tag: bool) -> list[Step]:
+def push_steps(
+    allocation: Allocation, *, payment_account: int, tag: bool, record_invoice: bool = False
+) -> list[Step]:
     """The commands that book an accepted allocation in Bokio, in the order they must run."""
-    steps: list[Step] = []
+    steps: list[Step] = [Step(CommandKind.RECORD_INVOICE, {})] if record_invoice else []
     record_seqs: list[int] = []
     if allocation.amount_sek > 0:
         payment = PaymentWrite(allocation.payment_date, allocation.amount_sek, payment_account)
@@ -62,13 +69,37 @@ def push_steps(allocation: Allocation, *, payment_account: int, tag: bool) -> li
     return steps
 
 
+def needs_invoice_record(session: Session, allocation: Allocation, setting: str) -> bool:
+    """Whether the invoice is unrecorded in the mirror and the books say to record it first."""
+    recorded = session.execute(
+        select(Invoice.journal_entry_id).where(
+            Invoice.company_id == allocation.company_id, Invoice.bokio_id == allocation.invoice_bokio_id
+        )
+    ).first()
+    if recorded is None or recorded[0] is not None:  # not mirrored (a test's world) or recorded
+        return False
+    order = record_order(
+        session, allocation.company_id, on=allocation.payment_date, setting=RecordInvoiceFirst(setting)
+    )
+    return order.records_invoice_first
+
+
 def enqueue_allocation(
-    session: Session, allocation: Allocation, *, payment_account: int, tag: bool = True
+    session: Session,
+    allocation: Allocation,
+    *,
+    payment_account: int,
+    tag: bool = True,
+    record_first: str = RecordInvoiceFirst.AUTO,
 ) -> list[OutboxCommand]:
-    """Write the push commands of an accepted allocation; returns them in order."""
+    """Write the push commands of an accepted allocation; returns them in order.
+
+    ``record_first`` is ``[bokio] record_invoice_first``.
+    """
     if allocation.state != AllocationState.ACCEPTED:
         raise ValueError(f"allocation {allocation.id} is {allocation.state}, not accepted")
-    steps = push_steps(allocation, payment_account=payment_account, tag=tag)
+    record_invoice = needs_invoice_record(session, allocation, record_first)
+    steps = push_steps(allocation, payment_account=payment_account, tag=tag, record_invoice=record_invoice)
     commands = enqueue(session, _group(allocation, "alloc"), steps)
     allocation.push_state = PushState.PENDING
     session.flush()

@@ -91,7 +91,14 @@ def _proposal(session: Session, company_id: int, group_id: str, members: list[Al
 
 
 def accept(
-    session: Session, company_id: int, ref: str, *, by: str, payment_account: int, now: dt.datetime
+    session: Session,
+    company_id: int,
+    ref: str,
+    *,
+    by: str,
+    payment_account: int,
+    now: dt.datetime,
+    record_first: str = "auto",
 ) -> list[Allocation]:
     """Accept a proposal group and enqueue its push (caller's transaction)."""
     from syncd.allocations import inputs  # the matcher's inputs: `syncd review show` starts without them
@@ -109,7 +116,7 @@ def accept(
         row.state, row.decided_at, row.decided_by = "accepted", now, by
     session.flush()
     for row in members:
-        enqueue_allocation(session, row, payment_account=payment_account)
+        enqueue_allocation(session, row, payment_account=payment_account, record_first=record_first)
     confirm_alias(session, company_id, members, now)
     return members
 

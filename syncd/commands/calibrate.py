@@ -22,19 +22,35 @@ def _calibrate(args: argparse.Namespace) -> int:
     from sqlalchemy import select
 
     from syncd.calibration.evidence import calibrate
+    from syncd.calibration.record_order import RecordInvoiceFirst, record_order
+    from syncd.calibration.totals import totals_evidence
+    from syncd.clock import business_date
     from syncd.mirror.tables import Company
 
     with build_app(args) as app:
         companies = [app.settings.company(args.company)] if args.company else list(app.settings.companies)
         readings = app.settings.bokio.readings()
+        setting, today = RecordInvoiceFirst(readings.record_invoice_first), business_date(app.clock())
         views: list[dict[str, Any]] = []
         with app.sessions() as session:
             for company in companies:
                 pk = session.scalar(select(Company.id).where(Company.bokio_company_id == str(company.id)))
                 found = calibrate(session, pk, readings) if pk is not None else None
-                views.append({"company": str(company.id), **(found.to_json() if found else {"invoices": 0})})
-                if found is not None and not args.json:
+                order = record_order(session, pk, on=today, setting=setting) if pk is not None else None
+                shown = totals_evidence(session, pk) if pk is not None else None
+                views.append(
+                    {
+                        "company": str(company.id),
+                        **(found.to_json() if found else {"invoices": 0}),
+                        "record_order": order.to_json() if order else None,
+                        "totals": shown.to_json() if shown else None,
+                    }
+                )
+                if found is not None and order is not None and shown is not None and not args.json:
                     _print(str(company.id), found)
+                    print(f"  record order: {order.line()}")
+                    for line in shown.lines():
+                        print(f"  {line}")
     if args.json:
         emit_json({"companies": views})
     return 0

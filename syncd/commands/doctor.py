@@ -97,6 +97,7 @@ def _doctor(args: argparse.Namespace) -> int:
                 _guarded(f"{company.id} pause", checks, partial(_pause, app, company, checks))
                 _guarded(f"{company.id} Bokio's rules", checks, partial(_calibration, app, company, checks))
                 _guarded(f"{company.id} accounting method", checks, partial(_method, app, company, checks))
+                _guarded(f"{company.id} record order", checks, partial(_record_order, app, company, checks))
                 if not args.offline:
                     _guarded(f"{company.id} Bokio", checks, partial(_bokio, app, company, checks))
     return _finish(args, checks)
@@ -148,6 +149,29 @@ def _method(app: App, company: CompanySettings, checks: list[Check]) -> None:
         )
     else:
         checks.append(Check(name, "ok", str(method)))
+
+
+def _record_order(app: App, company: CompanySettings, checks: list[Check]) -> None:
+    """Whether syncd records an unrecorded invoice before its payment, and the books' evidence."""
+    from syncd.calibration.record_order import RecordInvoiceFirst, record_order
+    from syncd.calibration.totals import totals_evidence
+
+    key = str(company.id)
+    setting = RecordInvoiceFirst(app.settings.bokio.record_invoice_first)
+    with app.sessions() as session:
+        pk = session.scalar(select(Company.id).where(Company.bokio_company_id == key))
+        if pk is None:
+            return
+        order = record_order(session, pk, on=business_date(app.clock()), setting=setting)
+        shown = totals_evidence(session, pk)
+    checks.append(Check(f"{key} record order", "ok", order.line()))
+    total, rounding = shown.lines()
+    checks.append(Check(f"{key} totalAmount", "warn" if shown.total.counts["neither"] else "ok", total))
+    if shown.rounds_beside_total:
+        fix = "such invoices' amounts to pay may be 50 öre off: check them in Bokio before approving"
+        checks.append(Check(f"{key} rounding", "warn", rounding + "; Bokio rounds beside the total", fix))
+    else:
+        checks.append(Check(f"{key} rounding", "ok", rounding))
 
 
 def _calibration(app: App, company: CompanySettings, checks: list[Check]) -> None:

@@ -194,7 +194,13 @@ def _decide(args: argparse.Namespace, action: str) -> int:
             now = utcnow()
             if action == "accept":
                 rows = review.accept(
-                    session, company_id, args.ref, by=by, payment_account=company.payment_account, now=now
+                    session,
+                    company_id,
+                    args.ref,
+                    by=by,
+                    payment_account=company.payment_account,
+                    now=now,
+                    record_first=app.settings.bokio.record_invoice_first,
                 )
             else:
                 rows = review.reject(session, company_id, args.ref, by=by, now=now)

@@ -129,6 +129,7 @@ def assign_command(args: argparse.Namespace) -> int:
                 now=now,
                 payment_account=company.payment_account,
                 rules=rules,
+                record_first=app.settings.bokio.record_invoice_first,
             )
             items = row.settlements.get("items", [])
             cash_currency = "SEK" if row.kind == "currency" else row.currency  # the bank line's

@@ -82,6 +82,9 @@ class Readings:
 
     settlement_sign: SettlementSign = DEFAULT_SETTLEMENT_SIGN
     paid_includes_settlements: bool = PAID_INCLUDES_SETTLEMENTS
+    record_invoice_first: str = "auto"
+    """Record an unrecorded invoice before its payment: ``auto`` (as the books show), ``always``,
+    ``never`` (see syncd.calibration.record_order)."""
 
 
 DEFAULT_READINGS = Readings()

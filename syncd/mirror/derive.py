@@ -40,7 +40,7 @@ class Derived:
         }
 
 
-def _line(item: bm.LineItem) -> im.Line:
+def line_of(item: bm.LineItem) -> im.Line:
     return im.Line(
         quantity=Decimal(1) if item.quantity is None else item.quantity,
         unit_price=ZERO if item.unit_price is None else item.unit_price,
@@ -51,7 +51,7 @@ def _line(item: bm.LineItem) -> im.Line:
 
 def gross_base_of(document: bm.Invoice | bm.CreditNote) -> tuple[Decimal | None, str | None]:
     """Gross in SEK of an invoice or credit note, or the reason its totals do not fit its lines."""
-    lines = [_line(item) for item in document.line_items]
+    lines = [line_of(item) for item in document.line_items]
     total_amount = ZERO if document.total_amount is None else document.total_amount
     total_tax = ZERO if document.total_tax is None else document.total_tax
     check = im.check_totals(lines, total_amount, total_tax, rounded=document.currency == "SEK")

@@ -20,7 +20,7 @@ from syncd.bokio.models import InvoiceSettlement as SettlementModel
 from syncd.mirror import repo
 from syncd.mirror.dirty import mark_dirty
 from syncd.mirror.pauses import Pause, PauseKind, set_pause
-from syncd.mirror.tables import InvoicePayment, InvoiceSettlement
+from syncd.mirror.tables import Invoice, InvoicePayment, InvoiceSettlement
 from syncd.outbox.kinds import FINISHED, CommandState
 from syncd.outbox.owner import CommandOwner
 from syncd.outbox.payloads import DUPLICATE_OF
@@ -54,6 +54,7 @@ class Outcome:
     payments: tuple[PaymentModel, ...] = ()
     settlements: tuple[SettlementModel, ...] = ()
     deleted: tuple[tuple[str, str], ...] = ()  # ("payment" | "settlement", bokio id)
+    invoice_entry: str | None = None  # the journal entry of the invoice this command recorded
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,12 @@ def _mirror(session: Session, claimed: Claimed, outcome: Outcome, now: dt.dateti
             claimed.company_id,
             list(outcome.settlements),
             invoice_id=claimed.invoice_id,
+        )
+    if outcome.invoice_entry is not None:
+        session.execute(
+            update(Invoice)
+            .where(Invoice.company_id == claimed.company_id, Invoice.bokio_id == claimed.invoice_id)
+            .values(journal_entry_id=outcome.invoice_entry)
         )
     for what, bokio_id in outcome.deleted:
         model = InvoicePayment if what == "payment" else InvoiceSettlement

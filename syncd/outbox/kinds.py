@@ -13,6 +13,7 @@ from enum import StrEnum
 class CommandKind(StrEnum):
     """One Bokio write (or tag, or delete)."""
 
+    RECORD_INVOICE = "record_invoice"
     CREATE_PAYMENT = "create_payment"
     RECORD_PAYMENT = "record_payment"
     CREATE_SETTLEMENT = "create_settlement"
@@ -37,6 +38,7 @@ WRITE_KINDS = frozenset({CommandKind.CREATE_PAYMENT, CommandKind.CREATE_SETTLEME
 """Writes that create an object: a lost answer is resolved by matching what was sent."""
 DELETE_KINDS = frozenset({CommandKind.DELETE_PAYMENT, CommandKind.DELETE_SETTLEMENT})
 RECORD_KINDS = frozenset({CommandKind.RECORD_PAYMENT, CommandKind.RECORD_SETTLEMENT})
+"""Records of what an allocation created (the invoice's own record is not the allocation's booking)."""
 RUNNABLE = (CommandState.PENDING, CommandState.UNKNOWN)
 IN_FLIGHT = (CommandState.SENDING, CommandState.UNKNOWN)
 FINISHED = (CommandState.DONE, CommandState.CANCELLED)

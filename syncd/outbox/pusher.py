@@ -316,7 +316,9 @@ class Pusher:
             return self._pause(exc, PauseKind.AUTH, self.policy.default_pause_s)
         if isinstance(exc, NotFoundError) and claimed.kind in DELETE_KINDS:
             return _already_deleted(claimed)
-        if isinstance(exc, BadRequestError) and claimed.kind in RECORD_KINDS:
+        if isinstance(exc, BadRequestError) and (
+            claimed.kind in RECORD_KINDS or claimed.kind == CommandKind.RECORD_INVOICE
+        ):
             return self._already_recorded(claimed, exc)
         return Outcome("failed", error=error_body(exc))
 
@@ -344,8 +346,9 @@ class Pusher:
 
     def _already_recorded(self, claimed: Claimed, exc: BokioError) -> Outcome:
         """Bokio refuses to record twice: after an earlier attempt whose answer was lost (it may
-        have landed late), one read tells whether the object is recorded -- then this is done."""
-        if claimed.attempts > 1:
+        have landed late) or, for an invoice, after a person recorded it since the last pull, one
+        read tells whether the object is recorded -- then this is done."""
+        if claimed.attempts > 1 or claimed.kind == CommandKind.RECORD_INVOICE:
             try:
                 outcome = resolve(self.client, claimed)
             except BokioError:
@@ -366,6 +369,12 @@ class Pusher:
         except ValueError:
             return Outcome("failed", error={"message": f"unknown command kind {claimed.kind!r}"})
         return send(self, claimed)
+
+    def _record_invoice(self, claimed: Claimed) -> Outcome:
+        invoice = self.client.record_invoice(claimed.invoice_id)
+        entry = invoice.journal_entry_ref.id if invoice.journal_entry_ref else None
+        result = {"invoice_id": claimed.invoice_id, "journal_entry_id": entry}
+        return Outcome("done", result=result, invoice_entry=entry)
 
     def _create_payment(self, claimed: Claimed) -> Outcome:
         payment = self.client.create_payment(claimed.invoice_id, payloads.payment_write(claimed.payload))
@@ -434,6 +443,7 @@ def _already_deleted(claimed: Claimed) -> Outcome:
 
 
 _SENDERS: dict[CommandKind, Callable[[Pusher, Claimed], Outcome]] = {
+    CommandKind.RECORD_INVOICE: Pusher._record_invoice,
     CommandKind.CREATE_PAYMENT: Pusher._create_payment,
     CommandKind.RECORD_PAYMENT: Pusher._record_payment,
     CommandKind.CREATE_SETTLEMENT: Pusher._create_settlement,

@@ -142,6 +142,8 @@ def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 
         return _adopt(
             claimed, client.iter_settlements(invoice), "settlement_ids", "settlement_id", settlement_matches
         )
+    if claimed.kind == CommandKind.RECORD_INVOICE:
+        return _resolve_invoice_record(client, claimed)
     if claimed.kind == CommandKind.RECORD_PAYMENT:
         payment_id = str(claimed.refs[int(claimed.payload["payment_seq"])]["payment_id"])
         payment = client.get_payment(invoice, payment_id)
@@ -166,6 +168,14 @@ def resolve(client: BokioClient, claimed: Claimed) -> Outcome:  # noqa: PLR0911 
         return _resolve_delete(client, claimed)
     # tags: PUT replaces the whole set, so sending the same body again is harmless
     return Outcome("resend", error={"message": "tag write is idempotent; sending again"})
+
+
+def _resolve_invoice_record(client: BokioClient, claimed: Claimed) -> Outcome:
+    entry = client.get_invoice(claimed.invoice_id).journal_entry_ref
+    if entry is None:
+        return Outcome("resend", error={"message": "read back: invoice not recorded yet; sending again"})
+    result = {"invoice_id": claimed.invoice_id, "journal_entry_id": entry.id}
+    return Outcome("done", result=result, invoice_entry=entry.id)
 
 
 def _resolve_delete(client: BokioClient, claimed: Claimed) -> Outcome:

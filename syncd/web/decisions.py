@@ -41,6 +41,11 @@ class Decider:
     company_id: int
     by: str
 
+    @property
+    def record_first(self) -> str:
+        """``[bokio] record_invoice_first``, as the CLI's decisions take it."""
+        return self.app.settings.bokio.record_invoice_first
+
     def accept(self, ref: str) -> str:
         """Accept a proposal group; its push is queued."""
 
@@ -52,6 +57,7 @@ class Decider:
                 by=self.by,
                 payment_account=self.company.payment_account,
                 now=utcnow(),
+                record_first=self.record_first,
             )
             return f"accepted: invoice {_numbers(rows)}; the push to Bokio is queued"
 
@@ -100,6 +106,7 @@ class Decider:
                 now=utcnow(),
                 payment_account=self.company.payment_account,
                 rules=rules,
+                record_first=self.record_first,
             )
             cash = manual.sek(row.cash, "SEK" if row.kind == "currency" else row.currency)
             return (
