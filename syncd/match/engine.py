@@ -115,7 +115,9 @@ def _reversed_credits(lines: Sequence[BankLine]) -> dict[_LineKey, Problem]:
     for reversal in (line for line in lines if line.is_reversal):
         signature = _signature(reversal)
         before = credits.get(signature, []) if signature is not None else []
-        free = [c for c in before if c.booking_date <= reversal.booking_date and (c.company_id, c.id) not in held]
+        free = [
+            c for c in before if c.booking_date <= reversal.booking_date and (c.company_id, c.id) not in held
+        ]
         if free:
             credit = free[-1]
             held[(credit.company_id, credit.id)] = Problem(
