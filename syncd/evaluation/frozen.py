@@ -78,7 +78,7 @@ class _Ledger:
     """Every invoice of the ledger by number, closed ones (outstanding 0) included."""
 
     @property
-    def open(self) -> tuple[OpenInvoice, ...]:
+    def open_invoices(self) -> tuple[OpenInvoice, ...]:
         return tuple(inv for inv in self.numbers.values() if inv.outstanding > ZERO)
 
     def customer_id(self, fields: Fields, key: str) -> str:
@@ -215,7 +215,7 @@ def _case(fields: Fields, ledger: _Ledger) -> Scenario:
     return Scenario(
         kind=kind,
         tier=None,
-        invoices=ledger.open,
+        invoices=ledger.open_invoices,
         bank_lines=tuple(lines),
         expected=labels.expected,
         psp_payouts=payouts,
