@@ -91,7 +91,7 @@ class _Ledger:
 
 def parse_corpus(document: Mapping[str, Any], *, source: str) -> list[Scenario]:
     """The scenarios of an already-parsed corpus document (``source`` names it in errors)."""
-    top = Fields(document, f"{source}:", {"company", "today", "paid_on", "invoices", "case"})
+    top = Fields(document, source, {"company", "today", "paid_on", "invoices", "case"})
     company, today = top.text("company"), top.date("today")
     paid_on = top.date("paid_on")
     if paid_on > today:
@@ -106,7 +106,8 @@ def parse_corpus(document: Mapping[str, Any], *, source: str) -> list[Scenario]:
     scenarios: list[Scenario] = []
     seen: set[str] = set()
     for k, raw in enumerate(top.tables("case"), start=1):
-        case_id = raw.get("id") if isinstance(raw.get("id"), str) else f"#{k}"
+        named = raw.get("id") if isinstance(raw, Mapping) else None
+        case_id = named if isinstance(named, str) else f"#{k}"
         scenario = _case(Fields(raw, f"{source}: case {case_id!r}", _CASE_KEYS), ledger)
         if case_id in seen:
             raise CorpusFileError(f"{source}: case {case_id!r}: id used by an earlier case")
@@ -195,9 +196,7 @@ def _case(fields: Fields, ledger: _Ledger) -> Scenario:
     if not _KIND.fullmatch(kind):
         raise fields.error("kind", f"{kind!r} is not a snake_case kind name")
     fields.text("why")
-    payouts = (
-        () if "payout" not in fields.raw else (_payout(fields.sub("payout", _PAYOUT_KEYS), ledger.company),)
-    )
+    payouts = () if "payout" not in fields.raw else (_payout(fields.sub("payout", _PAYOUT_KEYS), ledger),)
     taught = Taught()
     if "payer_confirmed" in fields.raw:
         taught = Taught(
@@ -307,24 +306,27 @@ _PAYOUT_KEYS = {"provider", "id", "net", "currency", "charges"}
 _CHARGE_KEYS = {"id", "gross", "fee", "currency", "invoice"}
 
 
-def _payout(fields: Fields, company: str) -> PspPayoutLine:
+def _payout(fields: Fields, ledger: _Ledger) -> PspPayoutLine:
     """A PSP payout report as the bookkeeper has it: its net and its charges (gross, fee, invoice)."""
     charges = []
     for k, raw in enumerate(fields.tables("charges"), start=1):
         charge = Fields(raw, f"{fields.where}, charge {k}", _CHARGE_KEYS)
+        invoice = charge.optional_text("invoice")
+        if invoice is not None and invoice not in ledger.numbers:
+            raise charge.error("invoice", f"{invoice!r} is no invoice of the ledger")
         charges.append(
             PspCharge(
                 charge.text("id"),
                 charge.money("gross"),
                 charge.money("fee", allow_zero=True),
                 charge.text("currency", BASE_CURRENCY),
-                charge.optional_text("invoice"),
+                invoice,
             )
         )
     if not charges:
         raise fields.error("charges", "a payout report lists at least one charge")
     return PspPayoutLine(
-        company,
+        ledger.company,
         fields.text("provider"),
         fields.text("id"),
         fields.money("net"),

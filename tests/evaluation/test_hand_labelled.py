@@ -188,6 +188,18 @@ def test_match_eval_refuses_a_file_that_is_not_toml(
     assert "not valid TOML" in capsys.readouterr().err
 
 
+def test_a_payout_charge_naming_no_invoice_of_the_ledger_is_refused(tmp_path: Path) -> None:
+    payout = (
+        'payout = { provider = "stripe", id = "po_1", net = "98.00", charges = [\n'
+        '  { id = "ch_1", gross = "100.00", fee = "2.00", invoice = "7" },\n] }\n'
+    )
+    text = CASE.replace('why = "exact"\n', 'why = "exact"\n' + payout)
+    with pytest.raises(
+        CorpusFileError, match="case 'x-1', payout, charge 1, field 'invoice': '7' is no invoice"
+    ):
+        load_corpus(_write(tmp_path, text))
+
+
 def test_a_case_id_used_twice_is_refused(tmp_path: Path) -> None:
     twice = CASE + CASE[CASE.index("[[case]]") :]
     with pytest.raises(CorpusFileError, match="case 'x-1': id used by an earlier case"):
