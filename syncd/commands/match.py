@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import sys
 from typing import Any
 
 from syncd.clock import business_date
@@ -20,9 +21,22 @@ def register(subparsers: Any) -> None:
     add_json_flag(match)
     match.set_defaults(handler=_match)
     actions = match.add_subparsers(dest="match_command", metavar="ACTION")
-    evaluate = actions.add_parser("eval", help="score the matcher on the labelled evaluation corpus")
-    evaluate.add_argument("--seed", type=int, default=2026)
-    evaluate.add_argument("--size", type=int, default=2000, help="scenarios to generate")
+    evaluate = actions.add_parser(
+        "eval",
+        help="score the matcher on a labelled evaluation corpus",
+        description="Score the matcher per scenario kind (auto-right, auto-wrong, review-right, "
+        "review-wrong, missed). Without --corpus: a corpus generated from the bookkeeping rules "
+        "(--seed, --size). With --corpus: a frozen, hand-labelled corpus file; 'hand' names the one "
+        "checked in at tests/evaluation/corpus/hand_labelled.toml (a source checkout). "
+        "Exit 1 when anything was booked automatically and wrongly, 2 for a bad corpus file.",
+    )
+    evaluate.add_argument("--seed", type=int, default=2026, help="generated corpus: random seed")
+    evaluate.add_argument("--size", type=int, default=2000, help="generated corpus: scenarios to generate")
+    evaluate.add_argument(
+        "--corpus",
+        metavar="PATH",
+        help="a hand-labelled corpus file (TOML), or 'hand' for the frozen one in tests/evaluation/corpus/",
+    )
     add_json_flag(evaluate)
     evaluate.set_defaults(handler=_eval)
 
@@ -75,23 +89,42 @@ def _match(args: argparse.Namespace) -> int:
 
 def _eval(args: argparse.Namespace) -> int:
     from syncd.evaluation.corpus import generate_corpus
+    from syncd.evaluation.frozen import CorpusFileError, load_corpus, resolve_corpus
     from syncd.evaluation.score import evaluate, render_table
     from syncd.match.rules import MatchRules
 
     load(args)
-    report = evaluate(generate_corpus(seed=args.seed, size=args.size), MatchRules())
+    if args.corpus:
+        try:
+            path = resolve_corpus(args.corpus)
+            corpus, name = load_corpus(path), str(path)
+        except CorpusFileError as exc:
+            print(f"syncd: bad corpus: {exc}", file=sys.stderr)
+            return 2
+    else:
+        corpus, name = (
+            generate_corpus(seed=args.seed, size=args.size),
+            f"generated (seed {args.seed}, size {args.size})",
+        )
+    report = evaluate(corpus, MatchRules())
     if args.json:
         emit_json(
             {
+                "corpus": name,
                 "incoming": report.incoming,
                 "for_a_person": report.for_a_person,
+                "for_confirmation": report.for_confirmation,
                 "auto_wrong": report.auto_wrong,
                 "auto_share": f"{report.auto_share:.4f}",
                 "rank1_share": f"{report.rank1_share:.4f}",
+                "outgoing": report.outgoing,
+                "outgoing_allocated": report.outgoing_allocated,
+                "totals": report.totals(),
                 "tiers": {tier: dataclasses.asdict(counts) for tier, counts in report.tiers.items()},
                 "kinds": report.kind_figures(),
             }
         )
     else:
+        print(f"corpus: {name}")
         print(render_table(report))
     return 0 if report.auto_wrong == 0 else 1

@@ -1,7 +1,9 @@
 """Replay a labelled corpus through :func:`propose` and count what went right and wrong.
 
 A bank line's proposal is *right* when it allocates exactly the expected invoices with the
-expected bank money each (no allocation is right when none was expected). A line labelled "a
+expected bank money each (and, where the label says, exactly the expected settlements; no
+allocation is right when none was expected); a line whose booking the policy has a person confirm
+is wrong when booked automatically. A line labelled "a
 person must decide" is right when it is left to a person, with suggestions (``review_right``) or
 without (``right_unmatched``), and wrong only when booked automatically. The numbers that matter:
 auto-accepted wrong (must be zero), the share of bookable incoming payments reconciled
@@ -17,7 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from syncd.domain.models import Allocation, Decision, Direction
+from syncd.domain.models import Allocation, Decision, Direction, SettlementType
 from syncd.evaluation.world import ExpectedAllocation, Scenario, Taught
 from syncd.match.engine import propose
 from syncd.match.rules import MatchMemory, MatchRules, PayerAlias
@@ -51,6 +53,8 @@ class EvalReport:
     incoming: int = 0
     for_a_person: int = 0
     """Incoming lines labelled "a person must decide" (no right automatic booking exists)."""
+    for_confirmation: int = 0
+    """Incoming lines with a right booking that the policy has a person confirm."""
     auto_reconciled: int = 0
     rest_right: int = 0
     outgoing: int = 0
@@ -68,14 +72,23 @@ class EvalReport:
 
     @property
     def auto_share(self) -> float:
-        """Share of bookable incoming payments fully and correctly reconciled without a person."""
-        return self.auto_reconciled / self.bookable if self.bookable else 1.0
+        """Share of the payments the machine may book alone that it reconciled fully and correctly.
+
+        Bookable payments whose booking the policy has a person confirm are not counted: that the
+        machine left them is right, not a shortfall.
+        """
+        alone = self.bookable - self.for_confirmation
+        return self.auto_reconciled / alone if alone else 1.0
 
     @property
     def rank1_share(self) -> float:
         """Of the bookable incoming payments left for a person, the share whose first proposal is right."""
         rest = self.bookable - self.auto_reconciled
         return self.rest_right / rest if rest else 1.0
+
+    def totals(self) -> dict[str, int]:
+        """Every column of :data:`KIND_COLUMNS` summed over the scenario kinds."""
+        return {c: sum(counter[c] for counter in self.kinds.values()) for c in KIND_COLUMNS}
 
     def kind_figures(self) -> dict[str, dict[str, int]]:
         """Per scenario kind, every column of :data:`KIND_COLUMNS` (zeros included)."""
@@ -88,9 +101,15 @@ def _is_right(allocations: Sequence[Allocation], expected: Iterable[ExpectedAllo
     if [(a.invoice_id, a.cash) for a in got] != [(e.invoice_id, e.cash) for e in wanted]:
         return False
     return all(
-        e.write_off is None or sum((s.amount for s in a.settlements), Decimal(0)) == e.write_off
+        (e.write_off is None or sum((s.amount for s in a.settlements), Decimal(0)) == e.write_off)
+        and (e.settlements is None or _settlements(a) == e.settlements)
         for a, e in zip(got, wanted, strict=True)
     )
+
+
+def _settlements(allocation: Allocation) -> tuple[tuple[SettlementType, Decimal], ...]:
+    """The allocation's settlements as a hand label writes them: type and size, sorted."""
+    return tuple(sorted((s.type, abs(s.amount)) for s in allocation.settlements))
 
 
 def _score_line(
@@ -108,6 +127,7 @@ def _score_line(
         _score_for_a_person(report, scenario, kind, allocations)
         return
     expected = scenario.expected[line_id]
+    report.for_confirmation += line_id in scenario.for_confirmation
     if not allocations:
         counts = report.tiers.setdefault(scenario.tier.value if scenario.tier else NO_TIER, TierCounts())
         if expected:
@@ -119,7 +139,8 @@ def _score_line(
         return
     counts = report.tiers.setdefault(allocations[0].tier.value, TierCounts())
     auto = all(a.decision is Decision.AUTO for a in allocations)
-    right = _is_right(allocations, expected)
+    # the right booking, made without the person the policy asks for, is still booked wrongly
+    right = _is_right(allocations, expected) and not (auto and line_id in scenario.for_confirmation)
     column = f"{'auto' if auto else 'review'}_{'right' if right else 'wrong'}"
     setattr(counts, column, getattr(counts, column) + 1)
     kind[column] += 1
@@ -184,12 +205,14 @@ def render_table(report: EvalReport) -> str:
     lines += ["", _row("scenario kind", [*_COLUMNS, "right_unmatch", "wrong"], width)]
     for kind, figures in report.kind_figures().items():
         lines.append(_row(kind, list(figures.values()), width))
+    lines.append(_row("all kinds", list(report.totals().values()), width))
     lines += [
         "",
         f"incoming payments:               {report.incoming}",
         f"  of which a person must decide: {report.for_a_person}",
+        f"  of which a person confirms:    {report.for_confirmation}",
         f"auto-accepted wrong:             {report.auto_wrong}  (target 0)",
-        f"reconciled automatically:        {report.auto_share:.1%} of the bookable  (target >= 90 %)",
+        f"reconciled automatically:        {report.auto_share:.1%} of what it may book alone (target 90 %)",
         f"right answer ranked first, rest: {report.rank1_share:.1%}  (target >= 98 %)",
         f"outgoing lines allocated:        {report.outgoing_allocated} of {report.outgoing}  (target 0)",
     ]

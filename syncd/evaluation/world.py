@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from syncd.domain.models import BankLine, Direction, OpenInvoice, PspPayoutLine, Tier
+from syncd.domain.models import BankLine, Direction, OpenInvoice, PspPayoutLine, SettlementType, Tier
 from syncd.domain.money import from_ore, quantize
 from syncd.domain.references import luhn_valid, make_ocr
 
@@ -74,6 +74,8 @@ class ExpectedAllocation:
     cash: Decimal
     write_off: Decimal | None = None
     """When set, what the settlements next to the payment add up to (0: none; the rest stays open)."""
+    settlements: tuple[tuple[SettlementType, Decimal], ...] | None = None
+    """When set, exactly these settlements (type, amount whatever its sign), sorted: none is ``()``."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +84,9 @@ class Scenario:
 
     A line in ``for_a_person`` has no right booking a machine could make (a near-miss just
     outside a tolerance, an ambiguous payer or amount): the right outcome is to leave it to a
-    person, with or without a suggestion; booking it on its own is wrong.
+    person, with or without a suggestion; booking it on its own is wrong. A line in
+    ``for_confirmation`` has a right booking that the company's policy still has a person confirm
+    (an overpayment, a repaired OCR): proposing it is right, booking it alone is wrong.
     """
 
     kind: str
@@ -94,6 +98,7 @@ class Scenario:
     taught: Taught = field(default_factory=Taught)
     for_a_person: frozenset[str] = frozenset()
     today: dt.date = TODAY
+    for_confirmation: frozenset[str] = frozenset()
 
 
 class World:

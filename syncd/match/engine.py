@@ -23,6 +23,7 @@ from syncd.domain.models import (
     PspPayoutLine,
 )
 from syncd.domain.money import ZERO
+from syncd.domain.references import normalise
 from syncd.match.book import Book
 from syncd.match.context import LineView, Outcome, RunContext, reference_hits
 from syncd.match.names import normalise_name
@@ -89,6 +90,45 @@ def _outgoing(view: LineView, book: Book) -> Problem | None:
     )
 
 
+def _signature(line: BankLine) -> tuple[object, ...] | None:
+    """What a reversal repeats of the credit it takes back (its references, else its payer); None
+    when it has neither, as the amount alone cannot tell which credit was taken back."""
+    refs = tuple(sorted(normalise(r) for r in line.references if normalise(r)))
+    payer = normalise_name(line.payer_name)
+    if not refs and not payer:
+        return None
+    return (line.company_id, line.currency, line.amount, refs or payer)
+
+
+def _reversed_credits(lines: Sequence[BankLine]) -> dict[_LineKey, Problem]:
+    """Credits the bank took back in the same batch: each reversal claims the latest such credit.
+
+    A reversal carries the credit's amount, references and payer and is booked the same day or
+    later. The money did not stay, so the credit pays no invoice (nor blocks one): a person sees why.
+    """
+    credits: dict[tuple[object, ...], list[BankLine]] = {}
+    for line in lines:  # booking-date order
+        signature = _signature(line)
+        if signature is not None and line.direction is Direction.CREDIT and not line.is_reversal:
+            credits.setdefault(signature, []).append(line)
+    held: dict[_LineKey, Problem] = {}
+    for reversal in (line for line in lines if line.is_reversal):
+        signature = _signature(reversal)
+        before = credits.get(signature, []) if signature is not None else []
+        free = [
+            c for c in before if c.booking_date <= reversal.booking_date and (c.company_id, c.id) not in held
+        ]
+        if free:
+            credit = free[-1]
+            held[(credit.company_id, credit.id)] = Problem(
+                ProblemCode.REVERSAL,
+                f"reversed by bank line {reversal.id} ({reversal.booking_date}): the money did not stay",
+                credit.company_id,
+                credit.id,
+            )
+    return held
+
+
 def _context(
     rules: MatchRules, memory: MatchMemory, today: dt.date, payouts: Sequence[PspPayoutLine]
 ) -> RunContext:
@@ -126,10 +166,14 @@ def propose(
     views = [LineView.of(line) for line in lines]
     outcomes: dict[_LineKey, Outcome] = {}
     pending: list[LineView] = []
+    reversed_credits = _reversed_credits(lines)
     for view in views:
         line = view.line
         book = books.setdefault(line.company_id, Book(line.company_id, ()))
-        if line.direction is Direction.DEBIT or line.is_reversal:
+        held = reversed_credits.get((line.company_id, line.id))
+        if held is not None:
+            outcomes[(line.company_id, line.id)] = Outcome(problems=[held])
+        elif line.direction is Direction.DEBIT or line.is_reversal:
             outgoing = _outgoing(view, book)
             outcomes[(line.company_id, line.id)] = Outcome(problems=[outgoing] if outgoing else [])
         else:

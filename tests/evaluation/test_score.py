@@ -31,13 +31,25 @@ def _syncd_imports(path: Path) -> set[str]:
 
 
 def test_the_corpus_is_generated_from_the_domain_alone_never_from_the_matcher() -> None:
-    for module in ("corpus.py", "world.py"):
+    for module in ("corpus.py", "world.py", "frozen.py", "reader.py"):
         outside = {
             name
             for name in _syncd_imports(EVALUATION / module)
-            if not name.startswith(("syncd.domain", "syncd.evaluation.world"))
+            if not name.startswith(("syncd.domain", "syncd.evaluation.world", "syncd.evaluation.reader"))
         }
         assert outside == set(), f"{module} imports {outside}"
+
+
+def test_no_syncd_code_writes_the_hand_labelled_corpus() -> None:
+    naming = sorted(
+        str(path.relative_to(EVALUATION.parent))
+        for path in EVALUATION.parent.rglob("*.py")
+        if "hand_labelled" in path.read_text(encoding="utf-8")
+    )
+    assert naming == ["commands/match.py", "evaluation/frozen.py"]  # the --help text and the loader
+    for module in naming:
+        text = (EVALUATION.parent / module).read_text(encoding="utf-8")
+        assert not any(call in text for call in ("write_text(", "write_bytes(", ".write(", "open("))
 
 
 def test_the_policy_the_corpus_is_labelled_by_is_syncds_default_policy() -> None:
