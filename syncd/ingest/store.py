@@ -316,24 +316,29 @@ def _insert_staged(
     return _inserted(transactions, rows, stored, decided)
 
 
-# The stored rows that could be the same money as a staged one: same company, direction, amount,
-# currency and kind, another file, still matchable, and no two booking dates that differ (the
-# identity rules' first test). Three arms, so that each can use the (company_id, booking_date) index.
+# The stored rows that could be the same money as a staged one: those the other path loads (rows of
+# other files booked on one of the batch's days, or not booked yet, still matchable), paired with
+# the staged lines of the same direction, amount, currency and kind whose booking dates do not
+# differ (the identity rules' first test). Read through the (company_id, booking_date) index, day
+# by day: the cost follows the rows on the batch's days, not the size of the table.
 _CANDIDATES = """
-SELECT s.syncd_ord, t.id FROM {staging} s JOIN bank_transactions t
-  ON t.company_id = %(company)s AND t.booking_date = s.booking_date
- WHERE t.amount = s.amount AND t.direction = s.direction AND upper(t.currency) = upper(s.currency)
-   AND t.is_batch = s.is_batch AND t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
-UNION ALL
-SELECT s.syncd_ord, t.id FROM {staging} s JOIN bank_transactions t
-  ON t.company_id = %(company)s AND t.booking_date IS NULL
- WHERE t.amount = s.amount AND t.direction = s.direction AND upper(t.currency) = upper(s.currency)
-   AND t.is_batch = s.is_batch AND t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
-UNION ALL
-SELECT s.syncd_ord, t.id FROM {staging} s JOIN bank_transactions t
-  ON t.company_id = %(company)s AND s.booking_date IS NULL AND t.booking_date IS NOT NULL
- WHERE t.amount = s.amount AND t.direction = s.direction AND upper(t.currency) = upper(s.currency)
-   AND t.is_batch = s.is_batch AND t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
+WITH days AS MATERIALIZED (
+    SELECT booking_date AS day FROM {staging} WHERE booking_date IS NOT NULL
+    UNION SELECT value_date FROM {staging} WHERE value_date IS NOT NULL
+), earlier AS MATERIALIZED (
+    SELECT t.id, t.booking_date, t.amount, t.direction, upper(t.currency) AS currency, t.is_batch
+      FROM days JOIN bank_transactions t ON t.company_id = %(company)s AND t.booking_date = days.day
+     WHERE t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
+    UNION ALL
+    SELECT t.id, t.booking_date, t.amount, t.direction, upper(t.currency), t.is_batch
+      FROM bank_transactions t
+     WHERE t.company_id = %(company)s AND t.booking_date IS NULL
+       AND t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
+)
+SELECT s.syncd_ord, e.id FROM {staging} s JOIN earlier e
+  ON e.amount = s.amount AND e.direction = s.direction AND e.currency = upper(s.currency)
+ AND e.is_batch = s.is_batch
+ AND (e.booking_date = s.booking_date OR e.booking_date IS NULL OR s.booking_date IS NULL)
 """
 
 
