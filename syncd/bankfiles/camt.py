@@ -214,7 +214,9 @@ class CamtStream:
             self._ntry_index += 1
             if self._ctx is None:
                 head = self._x.node(statement)
-                self._ctx = EntryContext(self._account(head, self._stmt_loc), self._stmt_loc, self._x.text(head, "Id"))
+                self._ctx = EntryContext(
+                    self._account(head, self._stmt_loc), self._stmt_loc, self._x.text(head, "Id")
+                )
             loc = f"{self._stmt_loc}/Ntry[{self._ntry_index}]"
             for tx in entry_transactions(self._x, self._x.node(elem), self._ctx, loc, self.problems):
                 yield self._stamp(tx)

@@ -54,25 +54,39 @@ class Node:
         value: str = self._el.get(name, default)
         return value
 
+    def _index(self) -> dict[str, list[Any]]:
+        """Child elements by local name; each list holds lxml elements until it is asked for Nodes."""
+        kids: dict[str, list[Any]] = {}
+        prefix = self._prefix
+        cut = len(prefix)
+        for child in self._el:
+            tag = child.tag
+            if not isinstance(tag, str):  # a comment or processing instruction
+                continue
+            key = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
+            found = kids.get(key)
+            if found is None:
+                kids[key] = [child]
+            else:
+                found.append(child)
+        self._kids = kids
+        return kids
+
     def children(self, name: str) -> list[Node]:
         """Child elements of the document's namespace with this local name, in order."""
         kids = self._kids
-        if kids is None:
-            kids = self._kids = {}
-            prefix = self._prefix
-            cut = len(prefix)
-            for child in self._el:
-                tag = child.tag
-                if not isinstance(tag, str):  # a comment or processing instruction
-                    continue
-                key = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
-                node = Node(child, prefix)
-                found = kids.get(key)
-                if found is None:
-                    kids[key] = [node]
-                else:
-                    found.append(node)
-        return kids.get(name, _NONE)
+        found = (kids if kids is not None else self._index()).get(name)
+        if found is None:
+            return _NONE
+        if type(found[0]) is not Node:
+            found[:] = [Node(el, self._prefix) for el in found]
+        return found
+
+    def first_text(self, name: str) -> str | None:
+        """The text of the first child with this local name (None when there is none)."""
+        kids = self._kids
+        found = (kids if kids is not None else self._index()).get(name)
+        return (found[0].text or "") if found else None
 
 
 _NONE: list[Node] = []
@@ -114,8 +128,15 @@ class Xml:
         """Stripped text at ``path`` or ''."""
         if el is None:
             return ""
-        nodes = self.findall(el, path)
-        return (nodes[0]._el.text or "").strip() if nodes else ""
+        head, _, last = path.rpartition("/")
+        if head:
+            nodes = self.findall(el, head)
+            for node in nodes:  # ElementTree: the first ``last`` below any of them, in order
+                found = node.first_text(last)
+                if found is not None:
+                    return found.strip()
+            return ""
+        return (el.first_text(last) or "").strip()
 
     def fail(self, location: str, message: str) -> ParseError:
         """A ParseError for this document."""

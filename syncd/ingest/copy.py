@@ -76,7 +76,7 @@ class Staging:
     def drop(self, ords: Sequence[int]) -> None:
         """Leave these rows out of the insert."""
         if ords:
-            self.query(f'DELETE FROM {{staging}} WHERE "{ORD}" = ANY(%(ords)s)', {"ords": list(ords)})
+            self.query(f'DELETE FROM {{staging}} WHERE "{ORD}" = ANY(%(ords)s)', {"ords": list(ords)})  # noqa: S608
 
     def change(self, changes: Mapping[int, Mapping[str, Any]]) -> None:
         """Set columns of single rows (by batch index) before the insert."""

@@ -223,7 +223,10 @@ def insert_transactions(
 
 def _new_row(delivery: Delivery, tx: model.BankTransaction, line: identity.Line) -> dict[str, Any]:
     values = transaction_values(
-        tx, company_id=delivery.company_id, bank_file_id=delivery.bank_file_id, file_digest=delivery.file_digest
+        tx,
+        company_id=delivery.company_id,
+        bank_file_id=delivery.bank_file_id,
+        file_digest=delivery.file_digest,
     )
     values["fingerprint"] = _stored_key(delivery, tx, line)
     return values
@@ -344,7 +347,11 @@ SELECT s.syncd_ord, e.id FROM {staging} s JOIN earlier e
 
 def _staged_candidates(session: Session, staging: Staging, delivery: Delivery) -> dict[int, list[int]]:
     """Batch index → ids of stored rows that could be the same money (most lines have none)."""
-    params = {"company": delivery.company_id, "file": delivery.bank_file_id, "states": list(MATCHABLE_IDENTITIES)}
+    params = {
+        "company": delivery.company_id,
+        "file": delivery.bank_file_id,
+        "states": list(MATCHABLE_IDENTITIES),
+    }
     hits: dict[int, list[int]] = {}
     for index, row_id in staging.query(_CANDIDATES, params):
         hits.setdefault(index, []).append(row_id)
@@ -373,6 +380,7 @@ def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int,
     batches whenever their None-ness differs; Core's insertmanyvalues sends many per statement.
     """
     table = BankTransaction.__table__
+    assert isinstance(table, Table)  # noqa: S101 - a declarative model's table
     statement = (
         _insert(session, table)
         .on_conflict_do_nothing(index_elements=["company_id", "fingerprint"])

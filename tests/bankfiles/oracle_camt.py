@@ -18,7 +18,6 @@ from xml.etree.ElementTree import ParseError as XmlSyntaxError
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
-from tests.bankfiles.oracle_camt_entry import EntryContext, Xml, entry_transactions
 from syncd.bankfiles.model import (
     BankTransaction,
     FileFormat,
@@ -28,6 +27,7 @@ from syncd.bankfiles.model import (
     StatementInfo,
 )
 from syncd.errors import ParseError
+from tests.bankfiles.oracle_camt_entry import EntryContext, Xml, entry_transactions
 
 CHUNK = 64 * 1024
 _ROOTS = {"BkToCstmrStmt": FileFormat.CAMT053, "BkToCstmrDbtCdtNtfctn": FileFormat.CAMT054}

@@ -259,7 +259,7 @@ def _details(x: Xml, tx: Element | None, direction: Direction, loc: str) -> _Det
     )
 
 
-def _transaction(  # noqa: PLR0917 - private builder; each argument is one typed part
+def _transaction(
     entry: _Entry,
     details: _Details,
     money: _Money,
@@ -399,7 +399,7 @@ def _single(x: Xml, entry: _Entry, found: tuple[str, Element] | None, loc: str) 
     return _transaction(entry, details, money, None, entry.acct_svcr_ref, texts, loc)
 
 
-def _split(  # noqa: PLR0917 - private helper; the entry's facts travel together
+def _split(
     x: Xml,
     entry: _Entry,
     txs: list[tuple[str, Element]],

@@ -137,7 +137,9 @@ def main() -> int:
         started = time.perf_counter()
         entries = generate(first, args.mb, month=11)
         generate(second, args.mb, month=12, first=entries)
-        print(f"generated 2 × {first.stat().st_size / 1e6:.1f} MB, {entries} entries each in {time.perf_counter() - started:.1f} s")
+        print(
+            f"generated 2 x {first.stat().st_size / 1e6:.1f} MB, {entries} entries each in {time.perf_counter() - started:.1f} s"
+        )
         engine = make_engine(url)
         sessions = session_factory(engine)
         rss_before = _peak_mib()
@@ -150,7 +152,9 @@ def main() -> int:
     print(f"{backend}: the first file again: {again.status.value}, added {again.added}")
     print(f"second / first load tx/s: {rate_2 / rate_1:.2f} (flat: ≈ 1.0)" if rate_1 else "first load failed")
     print(f"target ≥ 10,000 tx/s: first load at {rate_1 / 10_000:.2f} of it, second at {rate_2 / 10_000:.2f}")
-    print(f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB")
+    print(
+        f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB"
+    )
     ok = rate_1 > 0 and rate_2 > 0 and added_1 == added_2 and again.added == 0 and peak <= 250
     return 0 if ok else 1
 

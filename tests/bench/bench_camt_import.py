@@ -138,18 +138,24 @@ def main() -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         result = stream.result()  # type: ignore[attr-defined]
         rate = count / elapsed
-        print(f"lxml parser:  {count} transactions in {elapsed:.1f} s CPU: {rate:,.0f} tx/s, {size / 1e6 / elapsed:.1f} MB/s")
+        print(
+            f"lxml parser:  {count} transactions in {elapsed:.1f} s CPU: {rate:,.0f} tx/s, {size / 1e6 / elapsed:.1f} MB/s"
+        )
         print(f"problems: {len(result.problems)}; statements: {len(result.statements)}")
         print(f"peak RSS: {peak:.0f} MiB (before parsing: {rss_before:.0f} MiB); target ≤ 250 MiB")
         ntry, bare = _ceiling(path)
-        print(f"bare lxml iterparse counting {ntry} Ntry: {bare:.1f} s CPU, {count / bare:,.0f} tx/s (the ceiling)")
+        print(
+            f"bare lxml iterparse counting {ntry} Ntry: {bare:.1f} s CPU, {count / bare:,.0f} tx/s (the ceiling)"
+        )
         print(f"  parser / ceiling: {rate / (count / bare):.2f}")
         if not args.no_oracle:
             from tests.bankfiles.oracle_camt import CamtStream as OldStream
 
             old_count, old_elapsed, _ = _parse(OldStream, path)
             old_rate = old_count / old_elapsed
-            print(f"old defusedxml parser: {old_count} transactions in {old_elapsed:.1f} s CPU: {old_rate:,.0f} tx/s")
+            print(
+                f"old defusedxml parser: {old_count} transactions in {old_elapsed:.1f} s CPU: {old_rate:,.0f} tx/s"
+            )
             print(f"  lxml parser / old parser: {rate / old_rate:.2f}")
     return 0 if peak <= 250 else 1
 
