@@ -319,26 +319,40 @@ def _insert_staged(
     return _inserted(transactions, rows, stored, decided)
 
 
-# The stored rows that could be the same money as a staged one: those the other path loads (rows of
-# other files booked on one of the batch's days, or not booked yet, still matchable), paired with
-# the staged lines of the same direction, amount, currency and kind whose booking dates do not
-# differ (the identity rules' first test). Read through the (company_id, booking_date) index, day
-# by day: the cost follows the rows on the batch's days, not the size of the table.
-_CANDIDATES = """
-WITH days AS MATERIALIZED (
-    SELECT booking_date AS day FROM {staging} WHERE booking_date IS NOT NULL
-    UNION SELECT value_date FROM {staging} WHERE value_date IS NOT NULL
-), earlier AS MATERIALIZED (
-    SELECT t.id, t.booking_date, t.amount, t.direction, upper(t.currency) AS currency, t.is_batch
-      FROM days JOIN bank_transactions t ON t.company_id = %(company)s AND t.booking_date = days.day
-     WHERE t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
+# The stored rows that could be the same money as a staged one are those the other path loads:
+# rows of other files booked on one of the batch's days (booking or value dates), or not booked
+# yet, and still matchable. The import keeps them in a temporary table of its transaction,
+# fetched day by day through the (company_id, booking_date) index the first time a batch names
+# the day, so a later batch reads neither the table again nor this file's own rows: the cost
+# follows the other files' rows on the file's days, not the size of the table.
+_EARLIER = """
+CREATE TEMP TABLE IF NOT EXISTS {earlier} (
+    id bigint, booking_date date, amount numeric, direction text, currency text, is_batch boolean
+) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS {days} (day date) ON COMMIT DROP
+"""
+_FETCH = """
+WITH new AS (
+    SELECT day FROM (
+        SELECT booking_date AS day FROM {staging} UNION SELECT value_date FROM {staging}
+        UNION SELECT NULL::date
+    ) named EXCEPT SELECT day FROM {days}
+), added AS (INSERT INTO {days} SELECT day FROM new RETURNING day)
+INSERT INTO {earlier}
+SELECT t.id, t.booking_date, t.amount, t.direction, upper(t.currency), t.is_batch
+  FROM added CROSS JOIN LATERAL (
+    SELECT * FROM bank_transactions t
+     WHERE t.company_id = %(company)s AND t.booking_date = added.day
     UNION ALL
-    SELECT t.id, t.booking_date, t.amount, t.direction, upper(t.currency), t.is_batch
-      FROM bank_transactions t
-     WHERE t.company_id = %(company)s AND t.booking_date IS NULL
-       AND t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
-)
-SELECT s.syncd_ord, e.id FROM {staging} s JOIN earlier e
+    SELECT * FROM bank_transactions t
+     WHERE added.day IS NULL AND t.company_id = %(company)s AND t.booking_date IS NULL
+  ) t
+ WHERE t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
+"""
+# A staged line and an earlier row are candidates when direction, amount, currency and kind agree
+# and their booking dates do not differ (the identity rules' first test; they decide the rest).
+_CANDIDATES = """
+SELECT s.syncd_ord, e.id FROM {staging} s JOIN {earlier} e
   ON e.amount = s.amount AND e.direction = s.direction AND e.currency = upper(s.currency)
  AND e.is_batch = s.is_batch
  AND (e.booking_date = s.booking_date OR e.booking_date IS NULL OR s.booking_date IS NULL)
@@ -347,13 +361,21 @@ SELECT s.syncd_ord, e.id FROM {staging} s JOIN earlier e
 
 def _staged_candidates(session: Session, staging: Staging, delivery: Delivery) -> dict[int, list[int]]:
     """Batch index → ids of stored rows that could be the same money (most lines have none)."""
+    names = {
+        "earlier": f"syncd_earlier_{delivery.bank_file_id}",
+        "days": f"syncd_earlier_days_{delivery.bank_file_id}",
+        "staging": "{staging}",
+    }
     params = {
         "company": delivery.company_id,
         "file": delivery.bank_file_id,
         "states": list(MATCHABLE_IDENTITIES),
     }
+    for statement in _EARLIER.format(**names).split(";"):
+        staging.query(statement)
+    staging.query(_FETCH.format(**names), params)
     hits: dict[int, list[int]] = {}
-    for index, row_id in staging.query(_CANDIDATES, params):
+    for index, row_id in staging.query(_CANDIDATES.format(**names)):
         hits.setdefault(index, []).append(row_id)
     return hits
 

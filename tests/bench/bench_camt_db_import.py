@@ -130,15 +130,20 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of each generated statement")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="transactions per insert")
-    parser.add_argument("--postgres", metavar="URL", help="import into a scratch database on this server")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("SYNCD_TEST_DATABASE_URL"),
+        help="import into a scratch database on this server (default: $SYNCD_TEST_DATABASE_URL; unset: SQLite)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp, _database(Path(tmp), args.postgres) as url:
         first, second = Path(tmp) / "november.camt053.xml", Path(tmp) / "december.camt053.xml"
         started = time.perf_counter()
         entries = generate(first, args.mb, month=11)
-        generate(second, args.mb, month=12, first=entries)
+        entries_2 = generate(second, args.mb, month=12, first=entries)
         print(
-            f"generated 2 x {first.stat().st_size / 1e6:.1f} MB, {entries} entries each in {time.perf_counter() - started:.1f} s"
+            f"generated 2 x {first.stat().st_size / 1e6:.1f} MB, {entries} and {entries_2} entries in {time.perf_counter() - started:.1f} s"
         )
         engine = make_engine(url)
         sessions = session_factory(engine)
@@ -155,7 +160,7 @@ def main() -> int:
     print(
         f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB"
     )
-    ok = rate_1 > 0 and rate_2 > 0 and added_1 == added_2 and again.added == 0 and peak <= 250
+    ok = rate_1 > 0 and rate_2 > 0 and added_1 > 0 and added_2 > 0 and again.added == 0 and peak <= 250
     return 0 if ok else 1
 
 
