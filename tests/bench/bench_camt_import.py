@@ -10,6 +10,13 @@ one as an importer writing them to the database would. Target: peak RSS ≤ 250 
 it, in CPU seconds (the machine is shared): a bare lxml ``iterparse`` loop that only counts
 ``Ntry`` (the ceiling for any parser on libxml2) and the old defusedxml parser, kept as the test
 oracle in :mod:`tests.bankfiles.oracle_camt`.
+
+Measured 2026-11-30 under a load average of about 13 (``--mb 20``, 18,600 transactions, CPU
+seconds): lxml parser 5,748 tx/s; old defusedxml parser 4,157 tx/s (new / old 1.38); bare lxml
+``iterparse`` counting ``Ntry`` 58,499 tx/s (parser / ceiling 0.10); peak RSS 32 MiB. Where the
+new parser's time goes (cProfile): building the per-element child index and the path look-ups
+(≈ 45 elements and ≈ 37 look-ups per entry) about half, the entry's dataclasses, references,
+tokens and fingerprint (``dataclasses.replace`` alone ≈ 8 %) most of the rest.
 """
 
 from __future__ import annotations
