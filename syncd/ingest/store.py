@@ -1,7 +1,9 @@
 """Writing parsed bank data: file rows, transactions, payouts. Flushes, never commits.
 
 Which transactions are new is decided by :mod:`syncd.ingest.identity` against the company's earlier
-rows (one pre-select per batch); new rows go in with ``INSERT … ON CONFLICT DO NOTHING …
+rows: on PostgreSQL set-based (each batch is copied into a staging table and the database names the
+few lines that could be the same money as an earlier row; only those are decided in Python), on
+SQLite by a pre-select per batch. New rows go in with ``INSERT … ON CONFLICT DO NOTHING …
 RETURNING`` on a key built from their bank references, so a concurrent import of the same
 transactions (another replica, an admin rerun) is harmless: whoever commits second finds them known.
 """
@@ -22,7 +24,7 @@ from syncd.bankfiles import model
 from syncd.bankfiles.camt_entry import LOCAL_BATCH
 from syncd.bankfiles.model import Fingerprinter
 from syncd.ingest import identity
-from syncd.ingest.copy import copy_insert
+from syncd.ingest.copy import Staging
 from syncd.ingest.identity import Verdict
 from syncd.ingest.tables import (
     MATCHABLE_IDENTITIES,
@@ -201,64 +203,216 @@ def insert_transactions(
     A transaction already known from another file is recorded as a delivery of it and fills in what
     the earlier delivery lacked; an uncertain one is stored held as a possible duplicate; the rest
     are new. ``ids`` maps the parser's fingerprints of stored rows (new or held) to their ids.
+
+    On PostgreSQL the batch is copied into a staging table first and the database names the few
+    lines that could be the same money as a stored row (:func:`_staged_candidates`); only those
+    are decided in Python. Elsewhere the earlier rows on the batch's days are loaded and compared.
     """
+    if not transactions:
+        return Inserted({}, 0)
     lines = [identity.line_of(tx, delivery.source_format) for tx in transactions]
+    rows = [_new_row(delivery, tx, line) for tx, line in zip(transactions, lines, strict=True)]
+    if session.get_bind().dialect.name == "postgresql":
+        return _insert_staged(session, delivery, transactions, lines, rows)
     rows_by_id = _candidates(session, delivery, transactions)
     candidates = {row_id: line for row_id, (_, line) in rows_by_id.items()}
-    resolutions = identity.resolve(lines, candidates)
-    rows: list[dict[str, Any]] = []
-    keys: dict[str, str] = {}
-    known = held = 0
-    for tx, line, resolution in zip(transactions, lines, resolutions, strict=True):
-        values = transaction_values(
-            tx,
-            company_id=delivery.company_id,
-            bank_file_id=delivery.bank_file_id,
-            file_digest=delivery.file_digest,
-        )
+    decided = _decide(session, delivery, transactions, rows, identity.resolve(lines, candidates), rows_by_id)
+    keep = [dict(row, **decided.changes.get(i, {})) for i, row in enumerate(rows) if i not in decided.known]
+    stored = _insert_new(session, keep) if keep else []
+    session.flush()
+    return _inserted(transactions, rows, stored, decided)
+
+
+def _new_row(delivery: Delivery, tx: model.BankTransaction, line: identity.Line) -> dict[str, Any]:
+    values = transaction_values(
+        tx,
+        company_id=delivery.company_id,
+        bank_file_id=delivery.bank_file_id,
+        file_digest=delivery.file_digest,
+    )
+    values["fingerprint"] = _stored_key(delivery, tx, line)
+    return values
+
+
+@dataclass(frozen=True, slots=True)
+class _Decided:
+    """What identity made of a batch's lines: known ones (by index) and changes to held ones."""
+
+    known: frozenset[int]
+    changes: dict[int, dict[str, Any]]
+
+
+def _decide(  # noqa: PLR0917 - private; the batch's parts travel together
+    session: Session,
+    delivery: Delivery,
+    transactions: Sequence[model.BankTransaction],
+    rows: Sequence[Mapping[str, Any]],
+    resolutions: Sequence[identity.Resolution],
+    rows_by_id: Mapping[int, tuple[BankTransaction, identity.Line]],
+    indexes: Sequence[int] | None = None,
+) -> _Decided:
+    """Record the deliveries of known lines; the held lines' new identity columns, by batch index.
+
+    ``resolutions`` are for the rows at ``indexes`` (all rows when None).
+    """
+    known: set[int] = set()
+    changes: dict[int, dict[str, Any]] = {}
+    for index, resolution in zip(range(len(rows)) if indexes is None else indexes, resolutions, strict=True):
+        row = rows[index]
         if resolution.verdict is Verdict.SAME and resolution.match is not None:
             add_delivery(
                 session,
                 rows_by_id[resolution.match][0],
                 bank_file_id=delivery.bank_file_id,
-                location=tx.source_location,
+                location=row["source_location"],
                 evidence=resolution.reason,
-                values=values,
+                values=row,
             )
-            known += 1
-            continue
-        if resolution.verdict is Verdict.POSSIBLE:
-            held += 1
-            values.update(
-                identity_state=POSSIBLE_DUPLICATE,
-                duplicate_of_id=resolution.match,
-                identity_note=resolution.reason,
-            )
-            values["fingerprint"] = _delivery_key(delivery, tx)
-        else:
-            values["fingerprint"] = _stored_key(delivery, tx, line)
-        keys[values["fingerprint"]] = tx.fingerprint
-        rows.append(values)
-    # A conflict means a concurrent import stored the same bank reference first: known.
-    ids = {keys[stored]: row_id for row_id, stored in _insert_new(session, rows)} if rows else {}
-    session.flush()
-    return Inserted(ids, len(transactions) - len(ids), held=held)
+            known.add(index)
+        elif resolution.verdict is Verdict.POSSIBLE:
+            changes[index] = {
+                "identity_state": POSSIBLE_DUPLICATE,
+                "duplicate_of_id": resolution.match,
+                "identity_note": resolution.reason,
+                "fingerprint": _delivery_key(delivery, transactions[index]),
+            }
+    return _Decided(frozenset(known), changes)
+
+
+def _inserted(
+    transactions: Sequence[model.BankTransaction],
+    rows: Sequence[Mapping[str, Any]],
+    stored: Sequence[tuple[int, str]],
+    decided: _Decided,
+) -> Inserted:
+    """Ids by the parser's fingerprint; a conflict means a concurrent import stored it first: known."""
+    keys: dict[str, str] = {}
+    for index, (tx, row) in enumerate(zip(transactions, rows, strict=True)):
+        if index not in decided.known:
+            keys[decided.changes.get(index, row)["fingerprint"]] = tx.fingerprint
+    ids = {keys[key]: row_id for row_id, key in stored}
+    return Inserted(ids, len(transactions) - len(ids), held=len(decided.changes))
+
+
+def _insert_staged(
+    session: Session,
+    delivery: Delivery,
+    transactions: Sequence[model.BankTransaction],
+    lines: Sequence[identity.Line],
+    rows: Sequence[dict[str, Any]],
+) -> Inserted:
+    """The PostgreSQL path: COPY, one set-based candidate query, decisions for its hits only, insert."""
+    table = BankTransaction.__table__
+    assert isinstance(table, Table)  # noqa: S101 - a declarative model's table
+    session.flush()  # deliveries recorded for an earlier batch must be visible to the database
+    staging = Staging(session, table, rows)
+    hits = _staged_candidates(session, staging, delivery)
+    decided = _Decided(frozenset(), {})
+    if hits:
+        indexes = sorted(hits)
+        rows_by_id = _rows(session, {row_id for ids in hits.values() for row_id in ids})
+        candidates = {row_id: line for row_id, (_, line) in rows_by_id.items()}
+        resolutions = identity.resolve([lines[i] for i in indexes], candidates)
+        decided = _decide(session, delivery, transactions, rows, resolutions, rows_by_id, indexes)
+        staging.drop(sorted(decided.known))
+        staging.change(decided.changes)
+        session.flush()
+    stored = [(row_id, key) for row_id, key in staging.insert(("company_id", "fingerprint"))]
+    return _inserted(transactions, rows, stored, decided)
+
+
+# The stored rows that could be the same money as a staged one are those the other path loads:
+# rows of other files booked on one of the batch's days (booking or value dates), or not booked
+# yet, and still matchable. The import keeps them in a temporary table of its transaction,
+# fetched day by day through the (company_id, booking_date) index the first time a batch names
+# the day, so a later batch reads neither the table again nor this file's own rows: the cost
+# follows the other files' rows on the file's days, not the size of the table.
+_EARLIER = """
+CREATE TEMP TABLE IF NOT EXISTS {earlier} (
+    id bigint, booking_date date, amount numeric, direction text, currency text, is_batch boolean
+) ON COMMIT DROP;
+CREATE TEMP TABLE IF NOT EXISTS {days} (day date) ON COMMIT DROP
+"""
+_FETCH = """
+WITH new AS (
+    SELECT day FROM (
+        SELECT booking_date AS day FROM {staging} UNION SELECT value_date FROM {staging}
+        UNION SELECT NULL::date
+    ) named EXCEPT SELECT day FROM {days}
+), added AS (INSERT INTO {days} SELECT day FROM new RETURNING day)
+INSERT INTO {earlier}
+SELECT t.id, t.booking_date, t.amount, t.direction, upper(t.currency), t.is_batch
+  FROM added CROSS JOIN LATERAL (
+    SELECT * FROM bank_transactions t
+     WHERE t.company_id = %(company)s AND t.booking_date = added.day
+    UNION ALL
+    SELECT * FROM bank_transactions t
+     WHERE added.day IS NULL AND t.company_id = %(company)s AND t.booking_date IS NULL
+  ) t
+ WHERE t.bank_file_id <> %(file)s AND t.identity_state = ANY(%(states)s)
+"""
+# A staged line and an earlier row are candidates when direction, amount, currency and kind agree
+# and their booking dates do not differ (the identity rules' first test; they decide the rest).
+_CANDIDATES = """
+SELECT s.syncd_ord, e.id FROM {staging} s JOIN {earlier} e
+  ON e.amount = s.amount AND e.direction = s.direction AND e.currency = upper(s.currency)
+ AND e.is_batch = s.is_batch
+ AND (e.booking_date = s.booking_date OR e.booking_date IS NULL OR s.booking_date IS NULL)
+"""
+
+
+def _staged_candidates(session: Session, staging: Staging, delivery: Delivery) -> dict[int, list[int]]:
+    """Batch index → ids of stored rows that could be the same money (most lines have none)."""
+    names = {
+        "earlier": f"syncd_earlier_{delivery.bank_file_id}",
+        "days": f"syncd_earlier_days_{delivery.bank_file_id}",
+        "staging": "{staging}",
+    }
+    params = {
+        "company": delivery.company_id,
+        "file": delivery.bank_file_id,
+        "states": list(MATCHABLE_IDENTITIES),
+    }
+    for statement in _EARLIER.format(**names).split(";"):
+        staging.query(statement)
+    staging.query(_FETCH.format(**names), params)
+    hits: dict[int, list[int]] = {}
+    for index, row_id in staging.query(_CANDIDATES.format(**names)):
+        hits.setdefault(index, []).append(row_id)
+    return hits
+
+
+def _rows(session: Session, ids: set[int]) -> dict[int, tuple[BankTransaction, identity.Line]]:
+    """Stored rows by id, each with its identity view."""
+    found: dict[int, tuple[BankTransaction, identity.Line]] = {}
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        query = (
+            select(BankTransaction, BankFile.format)
+            .join(BankFile, BankFile.id == BankTransaction.bank_file_id)
+            .where(BankTransaction.id.in_(ordered[start : start + CHUNK]))
+        )
+        for row, fmt in session.execute(query):
+            found[row.id] = (row, line_of_row(row, fmt or ""))
+    return found
 
 
 def _insert_new(session: Session, rows: list[dict[str, Any]]) -> list[tuple[int, str]]:
-    """Insert ``rows`` unless their key is taken; ``(id, fingerprint)`` of the rows inserted."""
+    """Insert ``rows`` unless their key is taken; ``(id, fingerprint)`` of the rows inserted (SQLite).
+
+    A Core insert on the table, not the ORM entity: the ORM's bulk path splits rows into small
+    batches whenever their None-ness differs; Core's insertmanyvalues sends many per statement.
+    """
     table = BankTransaction.__table__
     assert isinstance(table, Table)  # noqa: S101 - a declarative model's table
-    if session.get_bind().dialect.name == "postgresql":
-        return copy_insert(session, table, rows, conflict=("company_id", "fingerprint"))
-    # A Core insert on the table, not the ORM entity: the ORM's bulk path splits rows into small
-    # batches whenever their None-ness differs; Core's insertmanyvalues sends many per statement.
     statement = (
         _insert(session, table)
         .on_conflict_do_nothing(index_elements=["company_id", "fingerprint"])
         .returning(table.c.id, table.c.fingerprint)
     )
-    return [(row_id, stored) for row_id, stored in session.execute(statement, rows)]
+    result = [(row_id, stored) for row_id, stored in session.execute(statement, rows)]
+    session.flush()
+    return result
 
 
 def _stored_key(delivery: Delivery, tx: model.BankTransaction, line: identity.Line) -> str:

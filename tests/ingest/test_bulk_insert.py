@@ -7,12 +7,12 @@ import datetime as dt
 from decimal import Decimal
 from pathlib import Path
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from syncd.ingest.tables import BankTransaction
+from syncd.ingest.tables import BankDelivery, BankTransaction
 from tests.conftest import Database
-from tests.ingest.conftest import counts
-from tests.ingest.deliveries import BankPayment, camt054
+from tests.ingest.conftest import counts, transactions
+from tests.ingest.deliveries import BankPayment, camt053, camt054
 
 DAY = dt.date(2026, 11, 24)
 
@@ -69,3 +69,59 @@ def test_importing_the_same_lines_from_a_second_notification_adds_no_row(
 
     assert again.added == 0
     assert counts(database)["transactions"] == 10
+
+
+def test_the_same_file_imported_twice_imports_nothing_the_second_time(
+    database: Database, importer, tmp_path: Path
+) -> None:
+    path = tmp_path / "notification.xml"
+    path.write_bytes(camt054(_payments(9), "NTF-TWICE"))
+
+    first = importer(path, batch_size=4)
+    second = importer(path, batch_size=4)
+
+    assert (first.added, second.added, second.already_known) == (9, 0, 0)
+    assert second.status.value == "duplicate_file"
+    assert counts(database)["transactions"] == 9
+
+
+def test_a_statement_mixing_known_uncertain_and_new_lines_in_every_batch_stores_each_as_identity_decides(
+    database: Database, importer, tmp_path: Path
+) -> None:
+    payments = _payments(12)
+    notified, unreferenced, fresh = payments[:4], payments[4:8], payments[8:]
+    (tmp_path / "ntf.xml").write_bytes(camt054(notified, "NTF-MIX"))
+    (tmp_path / "ntf-noref.xml").write_bytes(camt054(unreferenced, "NTF-NOREF", refs=False))
+    importer(tmp_path / "ntf.xml")
+    importer(tmp_path / "ntf-noref.xml")
+    # the statement lists all twelve, interleaved, so every batch of five holds each kind
+    interleaved = [p for trio in zip(notified, unreferenced, fresh, strict=True) for p in trio]
+    (tmp_path / "stmt.xml").write_bytes(camt053(interleaved, "STMT-MIX", refs=False, details=False))
+
+    report = importer(tmp_path / "stmt.xml", batch_size=5)
+
+    # without references the statement's lines can only be held against the notified ones
+    assert (report.added, report.possible_duplicates, report.already_known) == (4, 8, 0)
+    rows = transactions(database)
+    held = [row for row in rows if row.identity_state == "possible_duplicate"]
+    assert len(rows) == 4 + 4 + 12
+    assert sorted(row.amount for row in held) == sorted(p.amount for p in notified + unreferenced)
+    originals = {row.id: row for row in rows}
+    assert all(originals[row.duplicate_of_id].amount == row.amount for row in held)
+
+
+def test_a_statement_whose_lines_were_notified_with_their_references_adds_only_the_new_ones(
+    database: Database, importer, tmp_path: Path
+) -> None:
+    payments = _payments(10)
+    (tmp_path / "ntf.xml").write_bytes(camt054(payments[::2], "NTF-HALF"))
+    importer(tmp_path / "ntf.xml", batch_size=3)
+    (tmp_path / "stmt.xml").write_bytes(camt053(payments, "STMT-ALL"))
+
+    report = importer(tmp_path / "stmt.xml", batch_size=3)
+
+    assert (report.added, report.already_known, report.possible_duplicates) == (5, 5, 0)
+    assert counts(database)["transactions"] == 10
+    with database.sessions() as session:
+        deliveries = session.scalar(select(func.count()).select_from(BankDelivery))
+    assert deliveries == 5
