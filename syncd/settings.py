@@ -106,6 +106,10 @@ class PullSettings(_Strict):
     customer_lag_minutes: int = Field(default=10, ge=0)
     full_sweep_hours: float = Field(default=24, gt=0)
     page_size: int = Field(default=100, ge=1, le=100)
+    sweep_cycle_days: float = Field(default=28, gt=0, le=366)
+    """The daemon's nightly sweep re-lists every invoice once per this many days, a slice a night
+    (a changed closed invoice no other read reveals is seen within it); ``syncd pull --full`` is
+    the whole listing at once."""
 
 
 class IngestSettings(_Strict):
@@ -139,7 +143,12 @@ class BudgetSettings(_Strict):
     """The monthly request budget per company (design §2.1)."""
 
     monthly_quota: int = Field(default=5000, gt=0)
-    poll_share: float = Field(default=0.5, gt=0, le=1)
+    monthly_target: int = Field(default=700, gt=0)
+    """Reads syncd plans to stay under a month (never past ``monthly_quota - write_reserve``); once
+    the month's reads reach it, polls are spaced out beyond the freshness."""
+    freshness_bank_days: int = Field(default=1, ge=1, le=20)
+    """A change made in Bokio is in the mirror by the end of this many bank days (Mon-Fri): the
+    poll job reads open invoices only on a bank day that has had no open scan by its end."""
     write_reserve: int = Field(default=1000, ge=0)
 
 
