@@ -115,7 +115,7 @@ def plan_polls(
     wait = max(due_in, min_interval)
     if affordable > wait:
         return PollPlan(affordable, allowance, reason)
-    return PollPlan(wait, allowance, "freshness")
+    return PollPlan(wait, allowance, "freshness" if reason == "target" else f"freshness; {reason}")
 
 
 @dataclass
