@@ -37,6 +37,11 @@ from syncd.domain import invoice_math as im
 from syncd.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.bokio.se/v1"
+RETIRED = {
+    "budget.poll_share": "polls now follow [budget] freshness_bank_days within [budget] monthly_target "
+    "(default 700 reads a month) instead of a share of the quota; remove the key",
+}
+"""Keys older versions read, with what replaced them (an old config gets told, not guessed)."""
 DEFAULT_CONFIG_PATH = Path("config/syncd.toml")
 PLACEHOLDER_TOKENS = frozenset(
     {
@@ -523,7 +528,9 @@ def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Sett
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
             message = error["msg"]
-            if error["type"] == "extra_forbidden":
+            if error["type"] == "extra_forbidden" and ".".join(loc) in RETIRED:
+                message = f"{loc[-1]!r} is retired: {RETIRED['.'.join(loc)]}"
+            elif error["type"] == "extra_forbidden":
                 message = "unknown key" + _did_you_mean(loc[-1], _known_keys(loc[:-1]))
                 message += "; see config/syncd.example.toml for the keys syncd reads"
             problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
