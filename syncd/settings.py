@@ -527,12 +527,7 @@ def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Sett
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            message = error["msg"]
-            if error["type"] == "extra_forbidden" and ".".join(loc) in RETIRED:
-                message = f"{loc[-1]!r} is retired: {RETIRED['.'.join(loc)]}"
-            elif error["type"] == "extra_forbidden":
-                message = "unknown key" + _did_you_mean(loc[-1], _known_keys(loc[:-1]))
-                message += "; see config/syncd.example.toml for the keys syncd reads"
+            message = _unknown_key(loc) if error["type"] == "extra_forbidden" else error["msg"]
             problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
     companies = data.get("companies")
     for index, company in enumerate(companies if isinstance(companies, list) else []):
@@ -589,6 +584,18 @@ def _company_problems(settings: Settings) -> list[ConfigError]:
             )
         )
     return problems
+
+
+def _unknown_key(loc: tuple[str, ...]) -> str:
+    """What to tell about a key syncd does not read: what replaced it, or what it may mean."""
+    retired = RETIRED.get(".".join(loc))
+    if retired is not None:
+        return f"{loc[-1]!r} is retired: {retired}"
+    return (
+        "unknown key"
+        + _did_you_mean(loc[-1], _known_keys(loc[:-1]))
+        + "; see config/syncd.example.toml for the keys syncd reads"
+    )
 
 
 def _known_keys(loc: tuple[str, ...]) -> list[str]:
