@@ -5,12 +5,14 @@ invoices (status filter) and, when worth it, a recent ``invoiceDate`` window; up
 content hashes. Payments and settlements are read only for invoices whose paid amount,
 credit-note references or journal entry changed, whose status left or entered the open set,
 or that syncd itself wrote to (:func:`syncd.mirror.dirty.mark_dirty`); each time, the outbox's
-duplicate detector (:mod:`syncd.outbox.duplicates`) compares them with what syncd sent. An invoice the mirror
-holds as open that the open scan no longer lists (paid, credited) is read once by id so the
-mirror never keeps it open.
+duplicate detector (:mod:`syncd.outbox.duplicates`) compares them with what syncd sent. Invoices the mirror
+holds as open that the open scan no longer lists (paid, credited) are re-read so the mirror never
+keeps them open: by one ``status==paid`` listing from the right ``invoiceDate`` when that costs
+fewer requests than reading them by id (:func:`settled_from`), the rest by id.
 
-Known gap: a partial credit note published on an invoice that is already ``underPaid`` or
-``overdue`` changes neither the invoice's status nor its refs; the next full sweep sees it.
+A credit note published on an invoice that is already ``underPaid`` or ``overdue`` changes
+neither the invoice's status nor its refs; the sweep's credit-note listing
+(:mod:`syncd.pull.sweep`) sees it before the next bank day.
 """
 
 from __future__ import annotations
