@@ -1,7 +1,8 @@
 """A simulated month of the reference company: every Bokio request the daemon makes, against an
 independent minimum.
 
-Run on demand: ``python tests/bench/bench_pull_month.py`` (not a pytest test). The sandbox runs on a
+Run on demand: ``python tests/bench/bench_pull_month.py`` (not a pytest test);
+``--missing-bank-files`` drops every fifth bank file so the poll job has work. The sandbox runs on a
 manual clock; the daemon's own jobs run against it (in-process transport, SQLite) in time order:
 each job's next fire time comes from the trigger :meth:`syncd.daemon.service.Daemon.schedule`
 gave it (the poll job re-arms its own), and the clock is set to it before the job function is
@@ -84,6 +85,13 @@ class Month:
 
     changes: list[Change] = field(default_factory=list)
     bank_days: list[dt.date] = field(default_factory=list)
+    no_bank_file: set[dt.date] = field(default_factory=set)
+    """Bank days whose bank file never came: the poll job must read at the day's end instead."""
+
+    def read_at(self, day: dt.date) -> dt.datetime:
+        """When the mirror must have learnt the changes so far on this bank day."""
+        return local(day, 22, 0) if day in self.no_bank_file else local(day, 8, 5)
+
     misses: list[str] = field(default_factory=list)
 
 
@@ -133,7 +141,7 @@ class Job:
     next_after: Callable[[dt.datetime], dt.datetime | None]
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
     configure_logging(level="WARNING", fmt="console", secrets=[])
     rng = random.Random(4)
     sandbox = make_sandbox(start=MONTH_START - dt.timedelta(days=1))
@@ -207,8 +215,12 @@ def main() -> None:
         daemon.cycle(company).after_bank_data()
 
     bank_job = counted("bank-day refresh (+ match, push)", bank_data)
+    args = sys.argv[1:] if argv is None else argv
+    if "--missing-bank-files" in args:  # a variant: the poll job's work shows
+        month.no_bank_file = set(month.bank_days[3::5])
     for day in month.bank_days:
-        jobs.append(Job("bank", local(day, 8, 5), bank_job, lambda _now: None))
+        if day not in month.no_bank_file:
+            jobs.append(Job("bank", local(day, 8, 5), bank_job, lambda _now: None))
         jobs.append(
             Job(
                 "check",
@@ -371,7 +383,7 @@ def minimum_total(sandbox: Any, month: Month) -> int:
         views = {i: b.view(inv) for i, inv in b.company.invoices.items()}
     total, previous = 0, MONTH_START
     for day in month.bank_days:
-        morning = local(day, 8, 5)
+        morning = month.read_at(day)
         batch = [c for c in month.changes if previous <= c.at < morning]
         total += minimum_for_day(batch, views)
         previous = morning
@@ -384,7 +396,7 @@ def report(
 ) -> None:
     kinds = Counter(c.kind for c in month.changes)
     print(
-        f"month: March 2026, {len(month.bank_days)} bank days; changes in Bokio: {kinds['new']} new invoices, "
+        f"month: March 2026, {len(month.bank_days)} bank days ({len(month.no_bank_file)} without a bank file); changes in Bokio: {kinds['new']} new invoices, "
         f"{kinds['paid']} paid, {kinds['credited']} credited, {kinds['reopened']} re-opened, "
         f"{kinds['customer']} customer edits"
     )
