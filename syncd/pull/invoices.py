@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from syncd.bokio import models as bm
 from syncd.bokio.errors import NotFoundError
 from syncd.bokio.paths import C
-from syncd.bokio.query import F, invoice_dated_from, status_is_one_of
+from syncd.bokio.query import invoice_dated_from, paid_dated_from, status_is_one_of
 from syncd.clock import business_date
 from syncd.domain import invoice_math as im
 from syncd.domain.money import ZERO
@@ -52,11 +52,6 @@ BATCH = 25
 def open_query() -> str:
     """Invoices in an open status (invoice_math.OPEN_STATUSES)."""
     return status_is_one_of(store.OPEN)
-
-
-def paid_dated_from(day: dt.date) -> str:
-    """``status==paid&&invoiceDate>=day``."""
-    return str((F("status") == PAID) & (F("invoiceDate") >= day))
 
 
 def window_query(run: Run) -> str:

@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from syncd.bokio import models as bm
 from syncd.bokio.paths import C
-from syncd.bokio.query import F
+from syncd.bokio.query import credited_from, invoice_dated_between
 from syncd.clock import business_date, parse_timestamp
 from syncd.mirror import mapping, repo
 from syncd.mirror.dirty import STREAM
@@ -103,20 +103,6 @@ def slice_end(session: Session, company_pk: int, start: dt.date | None, rows: in
     return end if start is None or end > start else start + dt.timedelta(days=1)
 
 
-def slice_query(start: dt.date | None, end: dt.date | None) -> str | None:
-    """``invoiceDate`` bounds of one slice (None: every invoice).
-
-    >>> slice_query(dt.date(2026, 1, 1), dt.date(2026, 2, 1))
-    'invoiceDate>=2026-01-01&&invoiceDate<2026-02-01'
-    """
-    parts = ([F("invoiceDate") >= start] if start else []) + ([F("invoiceDate") < end] if end else [])
-    if not parts:
-        return None
-    if len(parts) == 1:
-        return str(parts[0])
-    return str(parts[0] & parts[1])
-
-
 def sweep(run: Run) -> None:
     """One nightly sweep (see the module docstring)."""
     recent_credit_notes(run)
@@ -165,7 +151,7 @@ def recent_credit_notes(run: Run) -> None:
         run.scan(
             NOTES,
             kind="recent",
-            query=str(F("creditDate") >= since),
+            query=credited_from(since),
             model=bm.CreditNote,
             template=C + "/credit-notes",
             prepare=prepare,
@@ -196,7 +182,7 @@ def rolling_slice(run: Run) -> bool:
         if rolling.paced_to is None:
             _keep(run, Rolling(rolling.start, run.now))
         return False
-    query = slice_query(rolling.start, end)
+    query = invoice_dated_between(rolling.start, end)
     seen = set(
         run.scan(
             STREAM,
