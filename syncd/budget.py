@@ -1,9 +1,10 @@
 """The monthly Bokio request budget: usage from the ledger, and a planner that spaces polls.
 
 Bokio allows a private integration 5,000 requests per company per month (~7 an hour). The
-ledger counts every call; the planner spreads the pollers' share of what is left over the rest of
+ledger counts every call; the planner spaces the poll job's reads over the rest of
 the month, keeping a reserve for pushes (design §2.1). Bank data arriving triggers an immediate
-open-invoice refresh, so the timer only has to catch changes made in Bokio by people.
+open-invoice refresh, so the timer only has to catch changes made in Bokio by people: it polls
+when the freshness target makes a poll due, and spends no more than the month's target allows.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
     from syncd.bokio.engine import RequestRecord
 
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+SPENT = "budget spent: only bank-data refreshes"
+"""The poll plan's reason once neither the target nor the quota's headroom affords a poll."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,10 +59,12 @@ class BudgetUsage:
 
 @dataclass(frozen=True, slots=True)
 class PollPlan:
-    """How often the pollers may run for the rest of the month."""
+    """When the poll job may next read Bokio, and why."""
 
     interval: dt.timedelta
+    """From now to the next poll."""
     poll_allowance: int
+    """Reads left this month under the target (or, once it is spent, the quota's headroom)."""
     reason: str
 
 
@@ -79,29 +84,38 @@ def usage(session: Session, company_id: int, company: str, *, quota: int, now: d
 def plan_polls(
     used: BudgetUsage,
     *,
-    poll_share: float,
+    target: int,
     write_reserve: int,
     cost_per_poll: int,
+    due_in: dt.timedelta,
     min_interval: dt.timedelta = dt.timedelta(minutes=15),
     max_interval: dt.timedelta = dt.timedelta(hours=12),
 ) -> PollPlan:
-    """Space polls so the month ends under ``poll_share`` of the quota, reserve untouched.
+    """Poll when the freshness makes it due (``due_in``), no sooner; later only if the month's
+    target cannot afford polls at that pace.
+
+    Polling more often than the freshness needs buys nothing: bank data arriving refreshes open
+    invoices at once, so the timer only catches changes people make in Bokio (design §2.1). Once
+    the target is spent, polls are spread over the quota's headroom above the write reserve;
+    once that is spent too, only bank data refreshes.
 
     >>> start = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
     >>> u = BudgetUsage("c", 5000, 0, 0, 0, start, start + dt.timedelta(days=30), start)
-    >>> plan_polls(u, poll_share=0.5, write_reserve=1000, cost_per_poll=3).interval
-    datetime.timedelta(seconds=2592)
+    >>> plan_polls(u, target=700, write_reserve=1000, cost_per_poll=5, due_in=dt.timedelta(hours=20))
+    PollPlan(interval=datetime.timedelta(seconds=72000), poll_allowance=700, reason='freshness')
     """
-    ceiling = min(round(used.quota * poll_share), used.quota - write_reserve)
-    allowance = ceiling - used.reads
     left = used.month_end - used.now
+    ceiling = min(target, used.quota - write_reserve)
+    allowance, reason = ceiling - used.reads, "target"
+    if allowance < cost_per_poll:
+        allowance, reason = used.quota - write_reserve - used.reads, "over target: quota headroom"
     if allowance < cost_per_poll or left <= dt.timedelta(0):
-        return PollPlan(max_interval, max(allowance, 0), "poll share used up: only bank-data refreshes")
-    polls = allowance // max(cost_per_poll, 1)
-    interval = left / polls
-    clamped = min(max(interval, min_interval), max_interval)
-    reason = "budget" if clamped == interval else ("floor" if clamped == min_interval else "ceiling")
-    return PollPlan(clamped, allowance, reason)
+        return PollPlan(max_interval, max(allowance, 0), SPENT)
+    affordable = left / (allowance // max(cost_per_poll, 1))
+    wait = max(due_in, min_interval)
+    if affordable > wait:
+        return PollPlan(affordable, allowance, reason)
+    return PollPlan(wait, allowance, "freshness" if reason == "target" else f"freshness; {reason}")
 
 
 @dataclass

@@ -37,6 +37,11 @@ from syncd.domain import invoice_math as im
 from syncd.errors import ConfigError
 
 DEFAULT_BASE_URL = "https://api.bokio.se/v1"
+RETIRED = {
+    "budget.poll_share": "polls now follow [budget] freshness_bank_days within [budget] monthly_target "
+    "(default 700 reads a month) instead of a share of the quota; remove the key",
+}
+"""Keys older versions read, with what replaced them (an old config gets told, not guessed)."""
 DEFAULT_CONFIG_PATH = Path("config/syncd.toml")
 PLACEHOLDER_TOKENS = frozenset(
     {
@@ -112,6 +117,10 @@ class PullSettings(_Strict):
     customer_lag_minutes: int = Field(default=10, ge=0)
     full_sweep_hours: float = Field(default=24, gt=0)
     page_size: int = Field(default=100, ge=1, le=100)
+    sweep_cycle_days: float = Field(default=28, gt=0, le=366)
+    """The daemon's nightly sweep re-lists every invoice once per this many days, a slice a night
+    (a changed closed invoice no other read reveals is seen within it); ``syncd pull --full`` is
+    the whole listing at once."""
 
 
 class IngestSettings(_Strict):
@@ -145,7 +154,12 @@ class BudgetSettings(_Strict):
     """The monthly request budget per company (design §2.1)."""
 
     monthly_quota: int = Field(default=5000, gt=0)
-    poll_share: float = Field(default=0.5, gt=0, le=1)
+    monthly_target: int = Field(default=700, gt=0)
+    """Reads syncd plans to stay under a month (never past ``monthly_quota - write_reserve``); once
+    the month's reads reach it, polls are spaced out beyond the freshness."""
+    freshness_bank_days: int = Field(default=1, ge=1, le=20)
+    """A change made in Bokio is in the mirror by the end of this many bank days (Mon-Fri): the
+    poll job reads open invoices only on a bank day that has had no open scan by its end."""
     write_reserve: int = Field(default=1000, ge=0)
 
 
@@ -519,10 +533,7 @@ def _validate(data: dict[str, Any], sources: dict[tuple[str, ...], str]) -> Sett
     except ValidationError as exc:
         for error in exc.errors():
             loc = tuple(str(part) for part in error["loc"])
-            message = error["msg"]
-            if error["type"] == "extra_forbidden":
-                message = "unknown key" + _did_you_mean(loc[-1], _known_keys(loc[:-1]))
-                message += "; see config/syncd.example.toml for the keys syncd reads"
+            message = _unknown_key(loc) if error["type"] == "extra_forbidden" else error["msg"]
             problems.append(ConfigError(message, key=".".join(loc), source=_source_for(loc, sources)))
     companies = data.get("companies")
     for index, company in enumerate(companies if isinstance(companies, list) else []):
@@ -579,6 +590,18 @@ def _company_problems(settings: Settings) -> list[ConfigError]:
             )
         )
     return problems
+
+
+def _unknown_key(loc: tuple[str, ...]) -> str:
+    """What to tell about a key syncd does not read: what replaced it, or what it may mean."""
+    retired = RETIRED.get(".".join(loc))
+    if retired is not None:
+        return f"{loc[-1]!r} is retired: {retired}"
+    return (
+        "unknown key"
+        + _did_you_mean(loc[-1], _known_keys(loc[:-1]))
+        + "; see config/syncd.example.toml for the keys syncd reads"
+    )
 
 
 def _known_keys(loc: tuple[str, ...]) -> list[str]:

@@ -164,3 +164,27 @@ def invoice_dated_from(day: dt.date) -> str:
 def modified_since(instant: dt.datetime) -> str:
     """``modifiedDateTime>=instant``: records changed at or after ``instant`` (customers)."""
     return str(F("modifiedDateTime") >= instant)
+
+
+def paid_dated_from(day: dt.date) -> str:
+    """``status==paid&&invoiceDate>=day``: paid invoices dated on or after ``day``."""
+    return str((F("status") == "paid") & (F("invoiceDate") >= day))
+
+
+def invoice_dated_between(start: dt.date | None, end: dt.date | None) -> str | None:
+    """``invoiceDate>=start&&invoiceDate<end`` (either bound optional; None: no filter).
+
+    >>> invoice_dated_between(dt.date(2026, 1, 1), dt.date(2026, 2, 1))
+    'invoiceDate>=2026-01-01&&invoiceDate<2026-02-01'
+    >>> invoice_dated_between(None, dt.date(2026, 2, 1))
+    'invoiceDate<2026-02-01'
+    """
+    parts = ([F("invoiceDate") >= start] if start else []) + ([F("invoiceDate") < end] if end else [])
+    if not parts:
+        return None
+    return str(Query("&&", tuple(parts)))
+
+
+def credited_from(day: dt.date) -> str:
+    """``creditDate>=day``: credit notes dated on or after ``day``."""
+    return str(F("creditDate") >= day)

@@ -35,7 +35,8 @@ def _budget(args: argparse.Namespace) -> int:
         print(
             f"{view['company']}: used {view['used']}/{view['quota']} (reads {view['reads']}, writes "
             f"{view['writes']}), remaining {view['remaining']}, projected month end "
-            f"{view['projected_month_end']}; poll every {view['poll_interval_s'] // 60} min "
-            f"({view['poll_reason']}, ~{view['cost_per_poll']} requests a poll){paused}"
+            f"{view['projected_month_end']}; next poll in {view['poll_interval_s'] // 60} min "
+            f"({view['poll_reason']}, ~{view['cost_per_poll']} requests a poll, "
+            f"{view['poll_allowance']} left for polls){paused}"
         )
     return 0

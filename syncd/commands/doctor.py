@@ -380,7 +380,7 @@ def _bokio(app: App, company: CompanySettings, checks: list[Check]) -> None:
             f"{key} budget",
             status,
             f"{used.used} of {used.quota} requests used this month, projected {used.projected_month_end}",
-            "" if status == "ok" else "lower pull frequency ([pull] full_sweep_hours, [budget] poll_share)",
+            "" if status == "ok" else "lower [budget] monthly_target or raise [pull] sweep_cycle_days",
         )
     )
 

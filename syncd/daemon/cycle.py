@@ -29,7 +29,7 @@ from syncd.logging import bind_job_context, get_logger
 from syncd.mirror import pauses, repo
 from syncd.ops.locks import company_job_lock
 from syncd.outbox.pusher import Pusher, PushPolicy
-from syncd.pull import Puller, spread
+from syncd.pull import Puller, PullReport, spread
 from syncd.settings import CompanySettings, Settings
 
 log = get_logger(__name__)
@@ -151,32 +151,23 @@ class CompanyCycle:
 
         return self._stage("import", work)
 
-    def pull(self, *, full: bool = False, refresh: bool = False) -> StageResult:
-        """Incremental pull, full sweep, or (``refresh``) the open invoices only."""
+    def pull(self, *, full: bool = False, refresh: bool = False, sweep: bool = False) -> StageResult:
+        """Incremental pull, full pull, (``refresh``) the open invoices only, or (``sweep``) the
+        nightly sweep's paced slice (:meth:`syncd.pull.Puller.sweep`)."""
 
         def work(result: StageResult) -> None:
             now = self.app.clock()
-            if refresh and not self._spreading():
+            if sweep:
+                report = self.puller.sweep(self.company, now=now)
+            elif refresh and not self._spreading():
                 report = self.puller.refresh_open_invoices(self.company, now=now)
             else:
                 # a first pull (or sweep) too big for one day is spread over days (syncd.pull.spread)
                 report = self.puller.pull_within_share(self.company, full=full, now=now)
-            result.detail = {
-                "mode": "refresh" if refresh else ("full" if full else "incremental"),
-                "requests": report.total_requests,
-                "problems": list(report.problems),
-            }
-            if report.resumed:
-                result.detail["resumed"] = report.resumed
-            if report.first_pull:
-                result.detail["first_pull"] = report.first_pull
+            mode = "sweep" if sweep else "refresh" if refresh else ("full" if full else "incremental")
+            _describe(result, report, mode)
             if report.pause_kind:
                 result.detail["pause"] = self._pause_json()
-            if report.skipped:
-                result.skipped = report.skipped
-            if report.problems:
-                result.ok = False
-                result.error = "; ".join(report.problems)
 
         return self._stage("pull", work)
 
@@ -310,6 +301,20 @@ class CompanyCycle:
         if self.on_stage is not None:
             self.on_stage(result)
         return result
+
+
+def _describe(result: StageResult, report: PullReport, mode: str) -> None:
+    """A pull's report as its stage result."""
+    result.detail = {"mode": mode, "requests": report.total_requests, "problems": list(report.problems)}
+    if report.resumed:
+        result.detail["resumed"] = report.resumed
+    if report.first_pull:
+        result.detail["first_pull"] = report.first_pull
+    if report.skipped:
+        result.skipped = report.skipped
+    if report.problems:
+        result.ok = False
+        result.error = "; ".join(report.problems)
 
 
 def push_policy(settings: Settings, base: PushPolicy | None = None) -> PushPolicy:

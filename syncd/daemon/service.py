@@ -4,10 +4,14 @@ Jobs per company (all ``max_instances=1``, ``coalesce=True``, an explicit misfir
 
 * ``inbox``  every ``inbox_interval_s``: import bank files; new money triggers refresh → match →
   push at once, without waiting for the next tick (no Bokio call when the inbox is empty);
-* ``pull``   at the interval the budget planner allows, re-armed after every run;
+* ``pull``   the poll job: reads Bokio only when the freshness target makes a poll due (a bank
+  day ended without an open-invoice scan; bank data arriving refreshes at once) and the month's
+  target allows; re-armed after every run to the time the planner gives (:mod:`syncd.pull.schedule`);
 * ``match``  every ``match_interval_s`` (also after every import and pull);
 * ``push``   every ``push_interval_s``: retries and unknown outcomes;
-* ``sweep``  nightly at ``sweep_at`` (Stockholm time): a full pull;
+* ``sweep``  at ``sweep_at`` (Stockholm time) before each bank day (Mon-Fri): recent credit
+  notes and a paced slice of all invoices, every invoice once per ``[pull] sweep_cycle_days``
+  (:mod:`syncd.pull.sweep`); a full pull is ``syncd pull --full``;
 * ``audit``  every ``audit_interval_s`` (default weekly) counted from the company's last audit:
   syncd's bookings against Bokio's ledger, one request per fiscal year, skipped while the
   month's budget is down to the write reserve; its counts become ``syncd_audit_*`` metrics.
@@ -45,7 +49,7 @@ from syncd.ops.metrics import Metrics
 from syncd.ops.sdnotify import SystemdNotifier
 from syncd.ops.server import OpsServer
 from syncd.ops.shutdown import ShutdownSignal
-from syncd.pull.schedule import poll_plan
+from syncd.pull.schedule import BudgetView, poll_plan
 from syncd.settings import CompanySettings
 
 log = get_logger(__name__)
@@ -150,12 +154,17 @@ class Daemon:
                 ("pull", self.pull_job, IntervalTrigger(seconds=self._pull_interval(company)), first),
                 ("match", self.match_job, IntervalTrigger(seconds=daemon.match_interval_s), None),
                 ("push", self.push_job, IntervalTrigger(seconds=daemon.push_interval_s), first),
-                ("sweep", self.sweep_job, CronTrigger(hour=hour, minute=minute, timezone=STOCKHOLM), None),
+                ("sweep", self.sweep_job, self._sweep_trigger(hour, minute), None),
             ]
             audit_every = IntervalTrigger(seconds=daemon.audit_interval_s)
             jobs.append(("audit", self.audit_job, audit_every, self._first_audit(company, start)))
             for name, func, trigger, at in jobs:
                 self._add(name, func, trigger, company=company, first=at)
+
+    @staticmethod
+    def _sweep_trigger(hour: int, minute: int) -> CronTrigger:
+        """Bank-day mornings (Mon-Fri): a weekend's changes are seen on Monday, within a bank day."""
+        return CronTrigger(day_of_week="mon-fri", hour=hour, minute=minute, timezone=STOCKHOLM)
 
     def _add(
         self, name: str, func: Any, trigger: Any, *, company: CompanySettings, first: dt.datetime | None
@@ -185,11 +194,13 @@ class Daemon:
                 cycle.after_bank_data()
 
     def pull_job(self, company: CompanySettings) -> None:
-        cycle = self.cycle(company)
-        result = cycle.pull()
-        if result.ok and not result.skipped and not self.shutdown.requested:
-            cycle.match()
-            cycle.push()
+        """Poll when due (freshness, budget); either way re-arm for the next due time."""
+        if self._poll_due(company):
+            cycle = self.cycle(company)
+            result = cycle.pull()
+            if result.ok and not result.skipped and not self.shutdown.requested:
+                cycle.match()
+                cycle.push()
         self._rearm_pull(company)
 
     def match_job(self, company: CompanySettings) -> None:
@@ -201,7 +212,7 @@ class Daemon:
         self.cycle(company).push()
 
     def sweep_job(self, company: CompanySettings) -> None:
-        self.cycle(company).pull(full=True)
+        self.cycle(company).pull(sweep=True)
 
     def audit_job(self, company: CompanySettings) -> None:
         """Audit the company against Bokio's ledger when the budget allows; publish the counts."""
@@ -255,16 +266,31 @@ class Daemon:
             return soonest
         return max(soonest, row.finished_at + dt.timedelta(seconds=self.settings.daemon.audit_interval_s))
 
+    def _poll_view(self, company: CompanySettings) -> BudgetView:
+        with self.app.sessions() as session:
+            return poll_plan(
+                session,
+                str(company.id),
+                self.settings.budget,
+                now=self.app.clock(),
+                config=self.puller.config,
+            )
+
+    def _poll_due(self, company: CompanySettings) -> bool:
+        try:
+            view = self._poll_view(company)
+        except Exception:  # the planner failing must not stop the mirror from being kept fresh
+            log.exception("daemon.poll_plan_failed", company=str(company.id))
+            return True
+        if not view.poll_now:
+            log.debug(
+                "daemon.poll_not_due", company=str(company.id), due_at=view.due_at, reason=view.plan.reason
+            )
+        return view.poll_now
+
     def _pull_interval(self, company: CompanySettings) -> int:
         try:
-            with self.app.sessions() as session:
-                view = poll_plan(
-                    session,
-                    str(company.id),
-                    self.settings.budget,
-                    now=self.app.clock(),
-                    config=self.puller.config,
-                )
+            view = self._poll_view(company)
             return max(60, int(view.plan.interval.total_seconds()))
         except Exception:  # the planner must not stop the daemon from starting
             log.exception("daemon.poll_plan_failed", company=str(company.id))

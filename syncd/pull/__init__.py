@@ -6,7 +6,7 @@ first pull over days, and the poll schedule. The mirror's tables, mapping, deriv
 marks and company pauses are :mod:`syncd.mirror`'s. Built by the composition root
 (``App.puller``); imports nothing above it.
 
-Public API: :class:`Puller` (``pull``, ``pull_within_share``, ``refresh_open_invoices``,
+Public API: :class:`Puller` (``pull``, ``pull_within_share``, ``sweep``, ``refresh_open_invoices``,
 ``refresh_invoices``, ``mark_dirty``, ``full_sweep_due``, ``pull_all``), :class:`PullConfig`,
 :class:`PullReport`.
 """

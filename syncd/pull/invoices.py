@@ -5,16 +5,19 @@ invoices (status filter) and, when worth it, a recent ``invoiceDate`` window; up
 content hashes. Payments and settlements are read only for invoices whose paid amount,
 credit-note references or journal entry changed, whose status left or entered the open set,
 or that syncd itself wrote to (:func:`syncd.mirror.dirty.mark_dirty`); each time, the outbox's
-duplicate detector (:mod:`syncd.outbox.duplicates`) compares them with what syncd sent. An invoice the mirror
-holds as open that the open scan no longer lists (paid, credited) is read once by id so the
-mirror never keeps it open.
+duplicate detector (:mod:`syncd.outbox.duplicates`) compares them with what syncd sent. Invoices the mirror
+holds as open that the open scan no longer lists (paid, credited) are re-read so the mirror never
+keeps them open: by one ``status==paid`` listing from the right ``invoiceDate`` when that costs
+fewer requests than reading them by id (:func:`settled_from`), the rest by id.
 
-Known gap: a partial credit note published on an invoice that is already ``underPaid`` or
-``overdue`` changes neither the invoice's status nor its refs; the next full sweep sees it.
+A credit note published on an invoice that is already ``underPaid`` or ``overdue`` changes
+neither the invoice's status nor its refs; the sweep's credit-note listing
+(:mod:`syncd.pull.sweep`) sees it before the next bank day.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -26,8 +29,9 @@ from sqlalchemy.orm import Session
 from syncd.bokio import models as bm
 from syncd.bokio.errors import NotFoundError
 from syncd.bokio.paths import C
-from syncd.bokio.query import invoice_dated_from, status_is_one_of
+from syncd.bokio.query import invoice_dated_from, paid_dated_from, status_is_one_of
 from syncd.clock import business_date
+from syncd.domain import invoice_math as im
 from syncd.domain.money import ZERO
 from syncd.mirror import dirty as marks
 from syncd.mirror import mapping, repo
@@ -41,6 +45,7 @@ from syncd.pull.run import Run, Writer
 
 TEMPLATE = C + "/invoices"
 OPEN = frozenset(store.OPEN)
+PAID = im.Status.PAID.value
 BATCH = 25
 
 
@@ -322,6 +327,7 @@ def pull_incremental(run: Run, *, window: bool | None = None) -> None:
         vanished_in_window = int(session.scalar(in_window.where(Invoice.bokio_id.in_(sorted(vanished)))) or 0)
     if window if window is not None else pages_for(window_rows, run.config.page_size) < vanished_in_window:
         _scan(run, "window", query)
+    _list_settled(run, seen_open)
     with run.read() as session:
         vanished = store.open_invoice_ids(session, run.company_pk) - seen_open
     fetch_by_ids(run, vanished, force=False)
@@ -329,6 +335,59 @@ def pull_incremental(run: Run, *, window: bool | None = None) -> None:
         run.finish_scan(session, "invoices", "open")
         run.finish_scan(session, "invoices", "window")
     _dirty_leftovers(run)
+
+
+def settled_from(vanished: list[dt.date], paid: list[dt.date], page_size: int) -> dt.date | None:
+    """The ``invoiceDate`` from which listing paid invoices costs less than reading the invoices
+    that left the open set by id (None: by id is cheapest).
+
+    Those invoices are paid now, mostly: listing ``status==paid&&invoiceDate>=d`` returns them
+    with the paid invoices the mirror already holds from ``d`` on; the ones dated before ``d`` (or
+    not paid after all) are still read by id.
+
+    >>> d = dt.date(2026, 3, 1)
+    >>> settled_from([d] * 9, [d] * 150, 100)
+    datetime.date(2026, 3, 1)
+    >>> settled_from([d, d], [d] * 150, 100) is None
+    True
+    """
+    best, cost = None, len(vanished)
+    for start in sorted(set(vanished)):
+        listed = sum(1 for day in paid if day >= start) + sum(1 for day in vanished if day >= start)
+        here = pages_for(listed, page_size) + sum(1 for day in vanished if day < start)
+        if here < cost:
+            best, cost = start, here
+    return best
+
+
+def _list_settled(run: Run, seen_open: frozenset[str]) -> None:
+    """Invoices that left the open set: by one ``status==paid`` listing when that is cheaper."""
+    with run.read() as session:
+        vanished = sorted(store.open_invoice_ids(session, run.company_pk) - seen_open)
+        if len(vanished) < 2:
+            return
+        dates = list(
+            session.scalars(
+                select(Invoice.invoice_date).where(
+                    Invoice.company_id == run.company_pk, Invoice.bokio_id.in_(vanished)
+                )
+            )
+        )
+        paid = list(
+            session.scalars(
+                select(Invoice.invoice_date).where(
+                    Invoice.company_id == run.company_pk,
+                    Invoice.deleted_at.is_(None),
+                    Invoice.status == PAID,
+                    Invoice.invoice_date >= min(dates),
+                )
+            )
+        )
+    start = settled_from(dates, paid, run.config.page_size)
+    if start is not None:
+        _scan(run, "settled", paid_dated_from(start))
+        with run.txn() as session:
+            run.finish_scan(session, "invoices", "settled")
 
 
 def _dirty_leftovers(run: Run) -> None:

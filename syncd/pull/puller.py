@@ -2,7 +2,8 @@
 
 Entry points (how the rest of syncd calls the mirror):
 
-- the scheduler: :meth:`Puller.pull` on its timer (``full=True`` when :meth:`Puller.full_sweep_due`);
+- the scheduler: :meth:`Puller.pull_within_share` when a poll is due (:mod:`syncd.pull.schedule`),
+  :meth:`Puller.sweep` nightly (a paced slice, not a full listing: :mod:`syncd.pull.sweep`);
 - the bank-file import job: :meth:`Puller.refresh_open_invoices` when new bank data arrived;
 - the pusher: :func:`syncd.mirror.dirty.mark_dirty` inside its own transaction, or
   :meth:`Puller.refresh_invoices` right after a push to read the invoice back at once.
@@ -37,7 +38,7 @@ from syncd.mirror.dirty import STREAM, mark_dirty
 from syncd.mirror.syncstate import peek_state, state
 from syncd.mirror.tables import Company
 from syncd.outbox.wake import wake_parked
-from syncd.pull import dryrun, invoices, spread, streams
+from syncd.pull import dryrun, invoices, spread, streams, sweep
 from syncd.pull.dryrun import first_pull_pending, plan
 from syncd.pull.report import REFERENCE_STREAMS, STREAMS, PullReport
 from syncd.pull.run import ProgressHook, PullConfig, RequestCapReached, RequestTap, Run
@@ -209,6 +210,19 @@ class Puller:
         with self.sessions.begin() as session:
             pk = repo.ensure_company(session, str(company.id), company.name).id
             spread.save(session, pk, record)
+
+    def sweep(self, company: CompanySettings, *, now: dt.datetime | None = None) -> PullReport:
+        """The daemon's nightly sweep: recent credit notes and a paced slice of every invoice
+        (:mod:`syncd.pull.sweep`); before the first pull is complete, that pull instead."""
+        now = now or self.clock()
+        with self.sessions() as session:
+            pending = spread.load(session, str(company.id)) is not None or first_pull_pending(
+                session, str(company.id), ("customers", "invoices")
+            )
+        if pending:
+            return self.pull_within_share(company, now=now)
+        report = PullReport(str(company.id))
+        return self._execute(company, report, now, lambda run: self._guarded(run, "invoices", sweep.sweep))
 
     def refresh_open_invoices(
         self, company: CompanySettings, *, now: dt.datetime | None = None

@@ -79,6 +79,8 @@ class PullConfig:
     resume_within: dt.timedelta = dt.timedelta(hours=1)
     """An interrupted scan younger than this resumes; an older one starts again."""
     full_sweep_every: dt.timedelta = dt.timedelta(hours=24)
+    sweep_cycle: dt.timedelta = dt.timedelta(days=28)
+    """The nightly sweep's slices list every invoice once per this long (:mod:`syncd.pull.sweep`)."""
     settlement_sign: im.SettlementSign = im.DEFAULT_SETTLEMENT_SIGN
     paid_includes_settlements: bool = im.PAID_INCLUDES_SETTLEMENTS
 
@@ -91,6 +93,7 @@ class PullConfig:
             customer_lag=dt.timedelta(minutes=pull.customer_lag_minutes),
             page_size=pull.page_size,
             full_sweep_every=dt.timedelta(hours=pull.full_sweep_hours),
+            sweep_cycle=dt.timedelta(days=pull.sweep_cycle_days),
             settlement_sign=im.SettlementSign(settings.bokio.settlement_sign),
             paid_includes_settlements=settings.bokio.paid_includes_settlements,
         )

@@ -241,14 +241,14 @@ def test_config_show_json_lists_every_value_with_its_source(
     company = str(uuid.uuid4())
     monkeypatch.setenv("SYNCD_COMPANY_ID", company)
     monkeypatch.setenv("SYNCD_BOKIO_TOKEN", "t0ken-not-to-print")
-    monkeypatch.setenv("SYNCD_BUDGET__POLL_SHARE", "0.25")
+    monkeypatch.setenv("SYNCD_BUDGET__MONTHLY_TARGET", "900")
     code, shown = cli_json(capsys, "config", "show")
     assert code == 0
     values = {row["key"]: row for row in shown["values"]}
-    assert values["budget.poll_share"] == {
-        "key": "budget.poll_share",
-        "value": "0.25",  # exact, as a string like every number in syncd's JSON
-        "source": "environment SYNCD_BUDGET__POLL_SHARE",
+    assert values["budget.monthly_target"] == {
+        "key": "budget.monthly_target",
+        "value": 900,
+        "source": "environment SYNCD_BUDGET__MONTHLY_TARGET",
     }
     assert values["bokio.deadline_s"]["value"] == "120.0"
     assert values["bokio.deadline_s"]["source"] == "default"

@@ -54,7 +54,7 @@ def test_environment_overrides_the_file_and_secret_files_override_both(tmp_path:
 log_level = "WARNING"
 database_url = "sqlite:///from-file.sqlite3"
 [budget]
-poll_share = 0.4
+monthly_target = 900
 [[companies]]
 id = "{COMPANY_A}"
 token = "from-toml-file"
@@ -64,14 +64,14 @@ token = "from-toml-file"
         {
             "SYNCD_CONFIG": str(config),
             "SYNCD_LOG_LEVEL": "DEBUG",
-            "SYNCD_BUDGET__POLL_SHARE": "0.3",
+            "SYNCD_BUDGET__MONTHLY_TARGET": "800",
             "SYNCD_COMPANY_ID": COMPANY_A,
             "SYNCD_BOKIO_TOKEN": "from-environment",
             "SYNCD_BOKIO_TOKEN_FILE": str(token_file),
         }
     )
     assert settings.log_level == "DEBUG"
-    assert settings.budget.poll_share == 0.3
+    assert settings.budget.monthly_target == 800
     assert settings.database_url.get_secret_value() == "sqlite:///from-file.sqlite3"
     (company,) = settings.companies
     assert company.token is not None
@@ -180,3 +180,11 @@ def test_the_example_config_documents_valid_keys() -> None:
     example = Path(__file__).resolve().parents[2] / "config" / "syncd.example.toml"
     settings = load_settings({}, config_path=example)
     assert settings.companies, "the example shows at least one company"
+
+
+def test_an_old_config_with_poll_share_is_told_what_replaced_it(tmp_path: Path) -> None:
+    config = write(tmp_path / "syncd.toml", "[budget]\npoll_share = 0.5\n")
+    with pytest.raises(ConfigError) as caught:
+        load_settings({}, config_path=config)
+    assert "'poll_share' is retired" in str(caught.value)
+    assert "monthly_target" in str(caught.value)

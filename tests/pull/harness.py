@@ -45,12 +45,17 @@ def make_sandbox(*, quota: int | None = None, start: datetime = START) -> Sandbo
 
 
 def make_app(
-    database_url: str, sandbox: Sandbox, companies: tuple[CompanySettings, ...] | None = None
+    database_url: str,
+    sandbox: Sandbox,
+    companies: tuple[CompanySettings, ...] | None = None,
+    **sections: Any,
 ) -> App:
+    """``sections`` are further settings (``pull=PullSettings(page_size=10)``)."""
     settings = Settings(
         database_url=SecretStr(database_url),
         bokio=BokioSettings(base_url="http://sandbox.test/v1", rate_limit_per_minute=1_000_000),
         companies=companies or (company_settings(),),
+        **sections,
     )
     return App(settings, transport=SandboxTransport(sandbox), clock=sandbox.clock)
 

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy import select
 
 from syncd import cli
-from syncd.budget import BudgetUsage, plan_polls
+from syncd.budget import SPENT, BudgetUsage, plan_polls
+from syncd.clock import STOCKHOLM
 from syncd.mirror.tables import Company
-from syncd.pull.schedule import poll_plan
+from syncd.pull.schedule import poll_due_at, poll_plan
 from syncd.sandbox.limits import Counters
 from syncd.sandbox.seed import seed_demo
 from syncd.settings import BudgetSettings
@@ -57,14 +58,45 @@ def _usage(used: int, *, day: int) -> BudgetUsage:
     )
 
 
-def test_the_poll_interval_widens_as_the_month_is_used_up() -> None:
-    intervals = [
-        plan_polls(_usage(used, day=10), poll_share=0.5, write_reserve=1000, cost_per_poll=6).interval
-        for used in (0, 1500, 2400)
+def test_a_poll_waits_for_the_freshness_however_much_budget_is_left() -> None:
+    due = dt.timedelta(hours=20)
+    plans = [
+        plan_polls(_usage(used, day=10), target=700, write_reserve=1000, cost_per_poll=6, due_in=due)
+        for used in (0, 300)
     ]
-    assert intervals[0] < intervals[1] < intervals[2]
-    exhausted = plan_polls(_usage(2600, day=10), poll_share=0.5, write_reserve=1000, cost_per_poll=6)
-    assert "used up" in exhausted.reason
+    assert [p.interval for p in plans] == [due, due]
+    assert {p.reason for p in plans} == {"freshness"}
+
+
+def test_polls_are_spaced_beyond_the_freshness_once_the_target_cannot_afford_them() -> None:
+    due = dt.timedelta(hours=20)
+    near = plan_polls(_usage(690, day=10), target=700, write_reserve=1000, cost_per_poll=6, due_in=due)
+    assert near.interval > dt.timedelta(days=10)  # one poll left for 21 days
+    assert near.reason == "target"
+    over = plan_polls(_usage(800, day=10), target=700, write_reserve=1000, cost_per_poll=6, due_in=due)
+    assert over.interval == due  # the quota's headroom still pays for the freshness
+    assert "over target" in over.reason
+    spent = plan_polls(_usage(3999, day=10), target=700, write_reserve=1000, cost_per_poll=6, due_in=due)
+    assert spent.reason == SPENT
+
+
+@pytest.mark.parametrize(
+    ("scanned", "bank_days", "due"),
+    [
+        ("2026-03-02T09:00", 1, "2026-03-03T22:00"),  # Monday morning: by Tuesday evening
+        ("2026-03-06T09:00", 1, "2026-03-09T22:00"),  # Friday: the weekend does not count
+        ("2026-03-07T12:00", 1, "2026-03-09T22:00"),  # a Saturday scan: Monday
+        ("2026-03-05T09:00", 2, "2026-03-09T22:00"),  # two bank days from Thursday
+    ],
+)
+def test_a_poll_is_due_at_the_end_of_the_bank_day_after_the_last_open_scan(
+    scanned: str, bank_days: int, due: str
+) -> None:
+    at = dt.datetime.fromisoformat(scanned).replace(tzinfo=STOCKHOLM)
+    found = poll_due_at(at, bank_days)
+    assert found is not None
+    assert found.astimezone(STOCKHOLM).replace(tzinfo=None) == dt.datetime.fromisoformat(due)
+    assert poll_due_at(None, bank_days) is None  # never scanned: due now
 
 
 def test_the_budget_view_counts_ledger_requests_and_prices_a_poll(world: Any) -> None:
@@ -73,7 +105,10 @@ def test_the_budget_view_counts_ledger_requests_and_prices_a_poll(world: Any) ->
         view = poll_plan(session, COMPANY, BudgetSettings(), now=world.clock())
     assert view.usage.used == report.total_requests
     assert view.cost_per_poll >= 2  # customers + at least one invoice listing
-    assert view.plan.interval >= dt.timedelta(minutes=15)
+    assert view.last_open_scan == world.clock()
+    assert not view.poll_now  # just scanned: the next poll is due at the end of the next bank day
+    assert view.due_at == poll_due_at(world.clock(), 1)
+    assert view.plan.interval == view.due_at - world.clock()
 
 
 def test_syncd_budget_json_reports_used_remaining_projection_and_interval(
