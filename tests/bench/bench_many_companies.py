@@ -36,6 +36,7 @@ wall and CPU time. The default (N=1,000) takes about 25 minutes on a loaded 2-co
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import itertools
 import os
 import random
@@ -329,29 +330,26 @@ class Replica:
 
 
 def scheduler_memory(cfg: Settings, world: World) -> tuple[float, float]:
-    """Bytes per company of a Daemon with its jobs scheduled: marginal (N vs N/2 companies) and average.
+    """Bytes per company of the scheduled jobs: marginal (the second half of the companies) and average.
 
-    tracemalloc of building the Daemon and calling ``schedule()`` (the APScheduler jobs and
-    triggers, and whatever the planner and audit look-ups at scheduling leave behind); the
-    first N/2 companies also pay the one-off caches (SQLAlchemy's compiled statements, ...).
+    tracemalloc over one Daemon that schedules the first half of the companies, then the second
+    half: the first half also pays the one-off costs (SQLAlchemy's compiled statements, the
+    planner's and the audit's first look-ups), the second half only what each company adds.
     """
     n = len(cfg.companies)
-    sizes = []
-    for count in (n // 2, n):
-        app = App(
-            cfg.model_copy(update={"companies": cfg.companies[:count]}),
-            transport=SandboxTransport(world.sandbox),
-            clock=world.clock,
-        )
-        try:
-            tracemalloc.start()
-            daemon = Daemon(app, serve_ops=False)
+    app = App(cfg, transport=SandboxTransport(world.sandbox), clock=world.clock)
+    try:
+        tracemalloc.start()
+        daemon = Daemon(app, serve_ops=False)
+        sizes = []
+        for part in (cfg.companies[: n // 2], cfg.companies[n // 2 :]):
+            daemon.settings = cfg.model_copy(update={"companies": part})
             daemon.schedule()
+            gc.collect()
             sizes.append(tracemalloc.get_traced_memory()[0])
-            tracemalloc.stop()
-            del daemon
-        finally:
-            app.close()
+        tracemalloc.stop()
+    finally:
+        app.close()
     return (sizes[1] - sizes[0]) / max(1, n - n // 2), sizes[1] / n
 
 
