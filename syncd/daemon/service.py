@@ -44,7 +44,7 @@ from syncd.ingest.inbox import InboxWatch
 from syncd.logging import get_logger
 from syncd.mirror import repo
 from syncd.ops.health import DatabaseReadiness, Heartbeat
-from syncd.ops.locks import instance_lock
+from syncd.ops.locks import company_job_lock, instance_lock
 from syncd.ops.metrics import Metrics
 from syncd.ops.sdnotify import SystemdNotifier
 from syncd.ops.server import OpsServer
@@ -215,7 +215,32 @@ class Daemon:
         self.cycle(company).pull(sweep=True)
 
     def audit_job(self, company: CompanySettings) -> None:
-        """Audit the company against Bokio's ledger when the budget allows; publish the counts."""
+        """Audit the company against Bokio's ledger when the budget allows; publish the counts.
+
+        Every replica schedules every company's audit, so it runs under the (company, audit) lock
+        and is skipped when another replica finished one within the last half interval: one audit
+        a week per company, not one per replica.
+        """
+        with company_job_lock(self.app.engine, str(company.id), "audit") as acquired:
+            if not acquired:
+                self.metrics.observe_lock_skipped("audit")
+                return
+            if self._audited_lately(company):
+                return
+            self._audit(company)
+
+    def _audited_lately(self, company: CompanySettings) -> bool:
+        row = last_run(self.app, company)
+        if row is None:
+            return False
+        since = self.app.clock() - row.finished_at
+        if since >= dt.timedelta(seconds=self.settings.daemon.audit_interval_s / 2):
+            return False
+        log.info("daemon.audit_skipped", company=str(company.id), reason="audited lately", at=row.finished_at)
+        self._publish_audit(company)
+        return True
+
+    def _audit(self, company: CompanySettings) -> None:
         if not self._audit_affordable(company):
             return
         with self.metrics.time_job("audit", str(company.id)):
