@@ -31,6 +31,7 @@ from syncd.bokio import models as bm
 from syncd.bokio.paths import C
 from syncd.bokio.query import credited_from, invoice_dated_between
 from syncd.clock import business_date, parse_timestamp
+from syncd.logging import get_logger
 from syncd.mirror import mapping, repo
 from syncd.mirror.dirty import STREAM
 from syncd.mirror.syncstate import peek_state, set_cursor, state
@@ -38,6 +39,8 @@ from syncd.mirror.tables import CreditNote, Invoice
 from syncd.pull import invoices, streams
 from syncd.pull.cursors import pages_for
 from syncd.pull.run import Run, Writer
+
+log = get_logger(__name__)
 
 NOTE_LAG = 7
 """Days before the previous sweep the credit-note listing starts (a draft published later)."""
@@ -103,8 +106,20 @@ def slice_end(session: Session, company_pk: int, start: dt.date | None, rows: in
     return end if start is None or end > start else start + dt.timedelta(days=1)
 
 
+SWEPT_LATELY = dt.timedelta(hours=6)
+"""A sweep this soon after the previous one reads nothing: every replica schedules every company's
+sweep at the same hour, and the one that comes second (after the first released the lock) would
+only spend requests on what the first just read."""
+
+
 def sweep(run: Run) -> None:
-    """One nightly sweep (see the module docstring)."""
+    """One nightly sweep (see the module docstring), unless one ran within :data:`SWEPT_LATELY`."""
+    last = last_sweep(run)
+    if last is not None and run.now - last < SWEPT_LATELY:
+        log.info(
+            "pull.sweep_skipped", company=run.client.company_id, reason="swept lately", at=last.isoformat()
+        )
+        return
     recent_credit_notes(run)
     if rolling_slice(run):
         for fn in (
@@ -118,13 +133,18 @@ def sweep(run: Run) -> None:
             fn(run)
 
 
-def recent_credit_notes(run: Run) -> None:
-    """List credit notes dated since the previous sweep (less a lag); re-read their invoices."""
+def last_sweep(run: Run) -> dt.datetime | None:
+    """When the previous sweep listed the recent credit notes (None before the first)."""
     with run.read() as session:
         row = peek_state(session, run.company_pk, NOTES)
-        last = (
+        return (
             parse_timestamp((row.cursor or {}).get("recent_at")) if row is not None and row.cursor else None
         )
+
+
+def recent_credit_notes(run: Run) -> None:
+    """List credit notes dated since the previous sweep (less a lag); re-read their invoices."""
+    last = last_sweep(run)
     since = business_date(last or run.now) - dt.timedelta(days=NOTE_LAG)
     changed: set[str] = set()
 

@@ -91,3 +91,17 @@ def test_a_full_pull_is_still_the_whole_listing(paged: World) -> None:
     report = paged.pull(full=True)
     assert not report.problems
     assert _listings(paged, before) >= 6
+
+
+def test_a_second_sweep_the_same_night_reads_nothing_so_replicas_do_not_sweep_twice(paged: World) -> None:
+    paged.pull(full=True)
+    paged.clock.advance(24 * 3600)
+    paged.puller.sweep(paged.company, now=paged.clock())  # one replica's nightly sweep
+    paged.clock.advance(5 * 60)
+    before = len(paged.sandbox.log)
+    report = paged.puller.sweep(paged.company, now=paged.clock())  # another replica's, after the lock
+    assert not report.problems
+    assert len(paged.sandbox.log) == before
+    paged.clock.advance(24 * 3600)  # the next night sweeps again
+    paged.puller.sweep(paged.company, now=paged.clock())
+    assert len(paged.sandbox.log) > before
