@@ -8,10 +8,13 @@ new access token is used, and a crash can never leave a half-written file behind
 from __future__ import annotations
 
 import datetime as dt
+import fcntl
 import json
 import os
 import re
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from pydantic import SecretStr
@@ -47,6 +50,18 @@ class FileTokenStore:
             tenant_type=data.get("tenant_type"),
             connection_id=data.get("connection_id"),
         )
+
+    @contextmanager
+    def locked(self, key: str) -> Iterator[None]:
+        """An exclusive ``flock`` on ``<key>.lock`` beside the tokens: one refresher at a time
+        across threads, processes and replicas sharing the directory (a local or block volume)."""
+        self.directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fd = os.open(self._path(key).with_suffix(".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            os.close(fd)  # closing the descriptor releases the lock
 
     def save(self, key: str, tokens: TokenSet) -> None:
         """Replace the company's tokens atomically, mode 0600."""

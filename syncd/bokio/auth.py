@@ -23,6 +23,7 @@ import hmac
 import secrets
 import threading
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
@@ -100,13 +101,24 @@ class TokenStore(Protocol):
 
     def save(self, key: str, tokens: TokenSet) -> None: ...
 
+    def locked(self, key: str) -> AbstractContextManager[object]:
+        """Held across load → refresh → save: Bokio rotates the refresh token on every refresh, so
+        two refreshers with the same token (two stages, two replicas) would disconnect the company."""
+        ...
+
 
 class InMemoryTokenStore:
     """A :class:`TokenStore` for tests and the demo."""
 
     def __init__(self) -> None:
         self._tokens: dict[str, TokenSet] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._guard = threading.Lock()
         self.saves = 0
+
+    def locked(self, key: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(key, threading.Lock())
 
     def load(self, key: str) -> TokenSet | None:
         return self._tokens.get(key)
@@ -259,22 +271,29 @@ class OAuthCompanyAuth:
         self._now = now
         self._lock = threading.Lock()
         self._force = False
+        self._used: SecretStr | None = None  # the access token Bokio last refused (see invalidate)
 
     def __repr__(self) -> str:
         return f"OAuthCompanyAuth(key={self.key!r})"
 
     def current(self) -> TokenSet:
-        """A valid token set, refreshing (and saving) first if it is about to expire."""
-        with self._lock:
+        """A valid token set, refreshing (and saving) first if it is about to expire.
+
+        Under the store's lock, so one refresher at a time rotates the token; a forced refresh
+        (after a 401) is skipped when someone else already replaced the refused token.
+        """
+        with self._lock, self._store.locked(self.key):
             tokens = self._store.load(self.key)
             if tokens is None:
                 raise AuthError(f"no OAuth tokens stored for {self.key}; connect the company first")
-            if self._force or tokens.expires_within(self._now(), self._skew):
+            forced = self._force and (self._used is None or tokens.access_token == self._used)
+            if forced or tokens.expires_within(self._now(), self._skew):
                 if tokens.refresh_token is None:
                     raise AuthError(f"OAuth token for {self.key} expired and has no refresh token")
                 tokens = self._oauth.refresh(tokens.refresh_token)
                 self._store.save(self.key, tokens)
-                self._force = False
+            self._force = False
+            self._used = tokens.access_token
             return tokens
 
     def authorization(self) -> str:
