@@ -157,7 +157,7 @@ def _frontier(session: Session, company_id: int) -> MatchFrontier:
     return frontier
 
 
-def _returned_lines(company_id: int, world: str) -> Select[tuple[int]]:
+def _returned_lines(company_id: int, world: str) -> Select[int]:
     """Lines an allocation gave back, not held by another, and not judged in this world."""
     active = aliased(Allocation)
     return (
@@ -175,7 +175,7 @@ def _returned_lines(company_id: int, world: str) -> Select[tuple[int]]:
     )
 
 
-def _undismissed_lines(company_id: int, world: str) -> Select[tuple[int]]:
+def _undismissed_lines(company_id: int, world: str) -> Select[int]:
     """Lines a person brought back, not dismissed again, and not judged in this world."""
     again = aliased(Dismissal)
     return (
@@ -200,7 +200,7 @@ def _judged_in(world: str, line_id: Any) -> Any:
     )
 
 
-def _reopened_lines(company_id: int, world: str) -> Select[tuple[int]]:
+def _reopened_lines(company_id: int, world: str) -> Select[int]:
     """Lines judged in another world, and lines waiting to become matchable."""
     return select(LineJudgement.bank_transaction_id).where(
         LineJudgement.company_id == company_id,
@@ -234,12 +234,12 @@ def _window(session: Session, company_id: int, since: dt.date) -> list[Row[Any]]
     )
 
 
-def _per_line(session: Session, query: Select[Any], ids: list[int], column: Any) -> list[Row[Any]]:
+def _per_line(session: Session, query: Any, ids: list[int], column: Any) -> list[Any]:
     """``query`` restricted to the lines ``ids`` (``column`` names the line), chunk by chunk."""
     if len(ids) > 20 * _CHUNK:  # a first cycle: one pass over the company beats many lists
         wanted = set(ids)
         return [row for row in session.execute(query) if row[0] in wanted]
-    rows: list[Row[Any]] = []
+    rows: list[Any] = []
     for chunk in _chunks(ids):
         rows += session.execute(query.where(column.in_(chunk)))
     return rows
@@ -319,7 +319,8 @@ def select_lines(
 def _payout_ids(session: Session, ids: set[int]) -> dict[int, str]:
     found: dict[int, str] = {}
     for chunk in _chunks(ids):
-        found.update(session.execute(select(PspPayout.id, PspPayout.payout_id).where(PspPayout.id.in_(chunk))).tuples())
+        query = select(PspPayout.id, PspPayout.payout_id).where(PspPayout.id.in_(chunk))
+        found.update(session.execute(query).tuples())
     return found
 
 
@@ -357,9 +358,9 @@ def record(
     judged: dict[int, str] = {}
     for line in selection.lines:
         line_id = int(line.id)
-        if line.direction is Direction.CREDIT and not line.is_reversal:
-            if selection.left[line_id] - taken[line_id] > 0:
-                judged[line_id] = JUDGED_UNMATCHED
+        incoming = line.direction is Direction.CREDIT and not line.is_reversal
+        if incoming and selection.left[line_id] - taken[line_id] > 0:
+            judged[line_id] = JUDGED_UNMATCHED
     judged.update((line_id, JUDGED_WAITING) for line_id in selection.waiting)
     forget = {int(line.id) for line in selection.lines} | set(selection.dropped) | set(selection.waiting)
     for chunk in _chunks(forget):
