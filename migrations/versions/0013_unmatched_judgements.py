@@ -1,4 +1,5 @@
-"""The match stage remembers what it already judged: unmatched bank lines and how far it has looked.
+"""The match stage remembers what it already judged (unmatched bank lines, how far it has looked),
+and what is computed from the mirror is kept per mirror generation (calibration).
 
 Revision ID: 0013
 Revises: 0012
@@ -11,6 +12,8 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy import Text
+from sqlalchemy.dialects import postgresql
 
 import syncd.db
 
@@ -63,6 +66,39 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("company_id", name=op.f("pk_match_frontiers")),
     )
+    op.create_table(
+        "mirror_generations",
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_mirror_generations_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("company_id", name=op.f("pk_mirror_generations")),
+    )
+    op.create_table(
+        "mirror_digests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=40), nullable=False),
+        sa.Column("generation", sa.Integer(), nullable=False),
+        sa.Column("key", sa.String(length=200), nullable=False),
+        sa.Column(
+            "document",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=Text()), "postgresql"),
+            nullable=False,
+        ),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_mirror_digests_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_mirror_digests")),
+        sa.UniqueConstraint("company_id", "name", name=op.f("uq_mirror_digests_company_id_name")),
+    )
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_allocations_bank_transaction_id_state"),
@@ -74,6 +110,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("allocations", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_allocations_bank_transaction_id_state"))
+    op.drop_table("mirror_digests")
+    op.drop_table("mirror_generations")
     op.drop_table("match_frontiers")
     with op.batch_alter_table("bank_line_judgements", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_bank_line_judgements_company_id_kind_world"))

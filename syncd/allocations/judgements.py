@@ -116,7 +116,6 @@ class Selection:
 
 
 def _columns() -> tuple[Any, ...]:
-    reversal = aliased(BankTransaction)
     return (
         BankTransaction.id,
         BankTransaction.booking_date,
@@ -128,7 +127,6 @@ def _columns() -> tuple[Any, ...]:
         BankTransaction.is_batch,
         BankTransaction.identity_state,
         BankTransaction.reverses_id,
-        exists().where(reversal.reverses_id == BankTransaction.id).label("reversed"),
         BankTransaction.references,
         BankTransaction.free_text,
         BankTransaction.payer_name,
@@ -138,14 +136,29 @@ def _columns() -> tuple[Any, ...]:
     )
 
 
-def _matchable(row: Row[Any]) -> bool:
+def _matchable(row: Row[Any], reversed_ids: set[int]) -> bool:
     """The rule of :func:`syncd.ingest.linking.matchable_transactions`, on one row."""
     return (
         row.status == "booked"
         and row.identity_state in MATCHABLE_IDENTITIES
         and row.reverses_id is None
-        and not row.reversed
+        and row.id not in reversed_ids
         and row.booking_date is not None
+    )
+
+
+def _reversed_ids(session: Session, company_id: int) -> set[int]:
+    """Lines some later line reverses (money that went back): one pass, few rows.
+
+    A single query rather than a correlated ``EXISTS`` per candidate: ``reverses_id`` has no index
+    of its own (ingest's table), and a per-row probe would scan the company's lines each time.
+    """
+    return set(
+        session.scalars(
+            select(BankTransaction.reverses_id).where(
+                BankTransaction.company_id == company_id, BankTransaction.reverses_id.is_not(None)
+            )
+        )
     )
 
 
@@ -292,6 +305,7 @@ def select_lines(
         rows, fresh_above = _rows(session, company_id, above=frontier.floor_id, ids=named), frontier.seen_id
         selection.seen_id = max([frontier.seen_id, *(row.id for row in rows)])
     ids = [row.id for row in rows]
+    reversed_ids = _reversed_ids(session, company_id) if rows else set()
     held = _held(session, company_id, ids)
     dismissed = _dismissed(session, company_id, ids)
     judged = set() if since is not None else _judged(session, company_id, ids, world)
@@ -299,7 +313,7 @@ def select_lines(
     for row in rows:
         if row.is_batch:
             continue  # its money reaches the matcher through its details (syncd.ingest.linking)
-        if not _matchable(row):
+        if not _matchable(row, reversed_ids):
             selection.waiting.append(row.id)
             continue
         left = row.amount - held.get(row.id, ZERO)

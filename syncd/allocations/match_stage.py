@@ -115,7 +115,7 @@ def run_match(
         selection = judgements.select_lines(session, company_id, key, world=world, since=since)
         lines = selection.lines
         result = propose(invoices, lines, rules, memory, today=today, psp_payouts=payouts)
-        calibration = calibrate(session, company_id, readings)
+        calibration = calibrate(session, company_id, readings, keep=True)
         result = hold_for_review(result, calibration)
         if dry_run:
             session.rollback()
