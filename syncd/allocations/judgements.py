@@ -108,6 +108,8 @@ class Selection:
     lines: list[BankLine] = field(default_factory=list)
     left: dict[int, Decimal] = field(default_factory=dict)
     waiting: list[int] = field(default_factory=list)
+    known_waiting: set[int] = field(default_factory=set)
+    """Waiting lines that already have a waiting judgement (nothing to write)."""
     dropped: list[int] = field(default_factory=list)
     """Lines fully allocated or dismissed: a judgement no longer applies (a returned or brought
     back line is found again by :func:`_returned_lines` / :func:`_undismissed_lines`)."""
@@ -300,6 +302,13 @@ def select_lines(
     else:
         frontier = _frontier(session, company_id)
         named = set(session.scalars(_reopened_lines(company_id, world)))
+        selection.known_waiting = set(
+            session.scalars(
+                select(LineJudgement.bank_transaction_id).where(
+                    LineJudgement.company_id == company_id, LineJudgement.kind == JUDGED_WAITING
+                )
+            )
+        )
         named |= set(session.scalars(_returned_lines(company_id, world)))
         named |= set(session.scalars(_undismissed_lines(company_id, world)))
         rows, fresh_above = _rows(session, company_id, above=frontier.floor_id, ids=named), frontier.seen_id
@@ -363,20 +372,24 @@ def record(
 ) -> None:
     """Remember what the matcher left, so the next cycle in the same world skips it.
 
-    A fed credit keeps a judgement unless this run's allocations took all its money; a line
-    found fully allocated or no longer waiting loses its judgement. The frontier moves last.
+    A fed credit the matcher judged (unmatched, or allocated in part) keeps a judgement unless
+    this run's allocations took all its money; one it set aside unjudged (booked after today) gets
+    none, so it is fed again. A line found fully allocated loses its judgement; a line still
+    waiting keeps the one it has. The frontier moves last.
     """
     taken: dict[int, Decimal] = defaultdict(Decimal)
     for allocation in result.allocations:
         taken[int(allocation.bank_line_id)] += allocation.cash
+    looked_at = set(result.unmatched) | {a.bank_line_id for a in result.allocations}
     judged: dict[int, str] = {}
     for line in selection.lines:
         line_id = int(line.id)
         incoming = line.direction is Direction.CREDIT and not line.is_reversal
-        if incoming and selection.left[line_id] - taken[line_id] > 0:
+        if incoming and line.id in looked_at and selection.left[line_id] - taken[line_id] > 0:
             judged[line_id] = JUDGED_UNMATCHED
-    judged.update((line_id, JUDGED_WAITING) for line_id in selection.waiting)
-    forget = {int(line.id) for line in selection.lines} | set(selection.dropped) | set(selection.waiting)
+    new_waiting = set(selection.waiting) - selection.known_waiting
+    judged.update((line_id, JUDGED_WAITING) for line_id in new_waiting)
+    forget = {int(line.id) for line in selection.lines} | set(selection.dropped) | new_waiting
     for chunk in _chunks(forget):
         session.execute(
             delete(LineJudgement).where(

@@ -157,3 +157,22 @@ def test_a_line_brought_back_after_a_dismissal_is_matched_when_its_invoice_comes
     cycle_world.cycle()
 
     assert _allocations(cycle_world, line_id) == [(invoice["id"], "proposed")]
+
+
+def test_a_line_booked_after_today_is_not_judged_and_is_matched_once_its_day_comes(
+    cycle_world: World,
+) -> None:
+    invoice = _issue_the_invoice(cycle_world)
+    cycle_world.cycle()
+    tomorrow = business_date(cycle_world.app.clock()) + dt.timedelta(days=1)
+    payment = BankPayment(2, tomorrow, Decimal("1250.00"), PAYER, text="Betalning")
+    cycle_world.deliver("ntf.xml", camt054([payment], "NTF-TOMORROW"))
+    cycle_world.cycle()
+    with cycle_world.app.sessions() as session:
+        (line_id,) = session.scalars(select(BankTransaction.id).where(BankTransaction.payer_name == PAYER))
+    assert _allocations(cycle_world, line_id) == []
+    assert _judgement(cycle_world, line_id) is None
+
+    _match(cycle_world, later=dt.timedelta(days=1))
+
+    assert _allocations(cycle_world, line_id) == [(invoice["id"], "proposed")]
