@@ -36,7 +36,9 @@ from syncd import migrate
 from syncd.allocations import inputs
 from syncd.allocations.match_stage import MatchReport, run_match
 from syncd.allocations.tables import Allocation
+from syncd.calibration.evidence import weigh
 from syncd.db import make_engine, session_factory
+from syncd.domain.invoice_math import DEFAULT_READINGS
 from syncd.domain.references import make_ocr
 from syncd.ingest.tables import BankFile, BankTransaction
 from syncd.logging import configure_logging
@@ -207,6 +209,11 @@ class History:
     def match(self) -> MatchReport:
         return run_match(self.sessions, self.company, now=NOW, today=TODAY)
 
+    def weigh(self) -> int:
+        """The calibration's full read of the history (what a changed mirror costs the cycle)."""
+        with self.sessions() as session:
+            return weigh(session, self.pk, DEFAULT_READINGS).invoices
+
     def old_load(self) -> int:
         with self.sessions() as session:
             return len(inputs.bank_lines(session, self.pk, str(self.company.id)))
@@ -248,12 +255,14 @@ def main() -> int:
         world.new_money()
         fresh = measure(world.match)
         old = measure(world.old_load) if n <= args.old_up_to else (float("nan"), float("nan"), None)
+        calibration = measure(world.weigh)
         report: MatchReport = fresh[2]
         rows.append((n, quiet, fresh, old))
         print(
             f"{n:>7} historical tx: quiet {quiet[0] * 1000:7.1f} ms CPU {quiet[1]:6.1f} MiB | "
             f"new money {fresh[0] * 1000:7.1f} ms CPU {fresh[1]:6.1f} MiB "
-            f"({report.bank_lines} lines fed, {report.auto_accepted} auto, {report.unmatched} unmatched) | "
+            f"({report.bank_lines} lines fed, {report.auto_accepted} auto, {report.unmatched} unmatched; "
+            f"calibration re-read alone {calibration[0] * 1000:.1f} ms) | "
             f"old full load of the lines alone {old[0] * 1000:7.1f} ms {old[1]:6.1f} MiB"
         )
         world.engine.dispose()
