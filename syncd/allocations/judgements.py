@@ -294,7 +294,8 @@ def select_lines(
     """The lines this cycle feeds the matcher (see the module docstring), with what each has left.
 
     Debits and reversals are fed once, when they are new (the matcher reports one that names an
-    invoice), and in a rerun's window; they never hold money the matcher could allocate.
+    invoice), and in a rerun's window; they never hold money the matcher could allocate, so they
+    never wait either (one booked later is not reported).
     """
     selection = Selection(world=world)
     if since is not None:
@@ -320,22 +321,19 @@ def select_lines(
     judged = set() if since is not None else _judged(session, company_id, ids, world)
     payouts = _payout_ids(session, {row.psp_payout_id for row in rows if row.psp_payout_id is not None})
     for row in rows:
-        if row.is_batch:
-            continue  # its money reaches the matcher through its details (syncd.ingest.linking)
+        outgoing = row.direction != Direction.CREDIT.value or row.is_reversal
+        if row.is_batch or (outgoing and row.id <= fresh_above):
+            continue  # a batch's money comes through its details; an old debit was reported
         if not _matchable(row, reversed_ids):
-            selection.waiting.append(row.id)
+            if not outgoing:
+                selection.waiting.append(row.id)
             continue
         left = row.amount - held.get(row.id, ZERO)
         if left <= 0 or row.id in dismissed:
             selection.dropped.append(row.id)
-            continue
-        if row.id in judged:
-            continue
-        outgoing = row.direction != Direction.CREDIT.value or row.is_reversal
-        if outgoing and row.id <= fresh_above:
-            continue
-        selection.left[row.id] = left
-        selection.lines.append(_line(row, left, company_key, payouts.get(row.psp_payout_id or -1)))
+        elif row.id not in judged:
+            selection.left[row.id] = left
+            selection.lines.append(_line(row, left, company_key, payouts.get(row.psp_payout_id or -1)))
     return selection
 
 
