@@ -105,10 +105,24 @@ def upgrade() -> None:
             ["bank_transaction_id", "state"],
             unique=False,
         )
+        batch_op.create_index(
+            batch_op.f("ix_allocations_company_id_state_push_state"),
+            ["company_id", "state", "push_state"],
+            unique=False,
+        )
+    for table in ("invoices", "invoice_payments", "invoice_settlements"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.create_index(
+                batch_op.f(f"ix_{table}_company_id_deleted_at"), ["company_id", "deleted_at"], unique=False
+            )
 
 
 def downgrade() -> None:
+    for table in ("invoices", "invoice_payments", "invoice_settlements"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            batch_op.drop_index(batch_op.f(f"ix_{table}_company_id_deleted_at"))
     with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_allocations_company_id_state_push_state"))
         batch_op.drop_index(batch_op.f("ix_allocations_bank_transaction_id_state"))
     op.drop_table("mirror_digests")
     op.drop_table("mirror_generations")

@@ -186,7 +186,7 @@ def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep:
     The answer is kept per mirror generation (:func:`syncd.mirror.repo.bump_generation`): a
     cycle in which nothing was mirrored reads one row instead of the company's whole history.
     """
-    key = f"{configured_reading(readings)!r} live={_live_rows(session, company_id)}"
+    key = f"{configured_reading(readings)!r} deleted={_deleted_rows(session, company_id)}"
     cached = repo.cached_digest(session, company_id, _DIGEST, key)
     if cached is not None:
         return _loaded(cached)
@@ -199,13 +199,16 @@ def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep:
 _DIGEST = "calibration"
 
 
-def _live_rows(session: Session, company_id: int) -> tuple[int, ...]:
-    """Live invoices, payments and settlements: a soft delete outside :mod:`syncd.mirror.repo`
-    (the pull's) does not move the generation, but it lowers one of these counts."""
+def _deleted_rows(session: Session, company_id: int) -> tuple[int, ...]:
+    """Soft-deleted invoices, payments and settlements (an index range, not the history).
+
+    A soft delete outside :mod:`syncd.mirror.repo` (the pull's) does not move the generation, but
+    it raises one of these counts; anything that brings a row back is an upsert, which does.
+    """
     counts = [
         select(func.count())
         .select_from(model)
-        .where(model.company_id == company_id, model.deleted_at.is_(None))
+        .where(model.company_id == company_id, model.deleted_at.is_not(None))
         for model in (Invoice, InvoicePayment, InvoiceSettlement)
     ]
     return tuple(int(n) for n in session.execute(select(*(c.scalar_subquery() for c in counts))).one())

@@ -56,6 +56,7 @@ class Invoice(_MirrorColumns, Base):
         Index(None, "company_id", "status"),
         Index(None, "company_id", "payment_reference"),
         Index(None, "company_id", "invoice_number"),
+        Index(None, "company_id", "deleted_at"),
     )
 
     invoice_number: Mapped[str | None] = mapped_column(String(40))
@@ -88,6 +89,7 @@ class InvoicePayment(_MirrorColumns, Base):
     __table_args__ = (
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
+        Index(None, "company_id", "deleted_at"),
     )
 
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
@@ -104,6 +106,7 @@ class InvoiceSettlement(_MirrorColumns, Base):
     __table_args__ = (
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
+        Index(None, "company_id", "deleted_at"),
     )
 
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
