@@ -110,6 +110,7 @@ def upgrade() -> None:
             ["company_id", "state", "push_state"],
             unique=False,
         )
+        batch_op.create_index(batch_op.f("ix_allocations_company_id_id"), ["company_id", "id"], unique=False)
     for table in ("invoices", "invoice_payments", "invoice_settlements"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.create_index(
@@ -122,6 +123,7 @@ def downgrade() -> None:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.drop_index(batch_op.f(f"ix_{table}_company_id_deleted_at"))
     with op.batch_alter_table("allocations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_allocations_company_id_id"))
         batch_op.drop_index(batch_op.f("ix_allocations_company_id_state_push_state"))
         batch_op.drop_index(batch_op.f("ix_allocations_bank_transaction_id_state"))
     op.drop_table("mirror_digests")

@@ -58,6 +58,7 @@ class Allocation(Base):
         Index(None, "company_id", "invoice_bokio_id"),
         Index(None, "bank_transaction_id", "state"),
         Index(None, "company_id", "state", "push_state"),
+        Index(None, "company_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -205,6 +205,8 @@ class History:
             self._line(TODAY, invoice["gross_amount"], credit=True, ocr=invoice["payment_reference"])
         self.open += [self._invoice(TODAY, paid=False) for _ in range(NEW_INVOICES)]
         self._flush()
+        with self.sessions.begin() as session:  # as the pull does when it mirrors them
+            repo.bump_generation(session, self.pk)
 
     def match(self) -> MatchReport:
         return run_match(self.sessions, self.company, now=NOW, today=TODAY)
