@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from syncd.allocations import inputs
+from syncd.allocations import inputs, judgements
 from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation as AllocationRow
 from syncd.allocations.tables import AllocationState
@@ -107,16 +107,15 @@ def run_match(
         company_id = repo.ensure_company(session, key, company.name).id
         expired = 0 if dry_run else expire_stale(session, company_id, now=now)
         invoices = inputs.open_invoices(session, company_id, key)
-        lines = inputs.bank_lines(session, company_id, key, since=since)
-        result = propose(
-            invoices,
-            lines,
-            rules,
-            inputs.memory(session, company_id, key),
-            today=today,
-            psp_payouts=inputs.psp_payouts(session, company_id, key),
+        memory = inputs.memory(session, company_id, key)
+        payouts = inputs.psp_payouts(session, company_id, key)
+        world = judgements.world_digest(
+            session, company_id, invoices=invoices, memory=memory, payouts=payouts, rules=rules
         )
-        calibration = calibrate(session, company_id, readings)
+        selection = judgements.select_lines(session, company_id, key, world=world, since=since)
+        lines = selection.lines
+        result = propose(invoices, lines, rules, memory, today=today, psp_payouts=payouts)
+        calibration = calibrate(session, company_id, readings, keep=True)
         result = hold_for_review(result, calibration)
         if dry_run:
             session.rollback()
@@ -131,6 +130,7 @@ def run_match(
                 now=now,
                 record_first=readings.record_invoice_first,
             )
+            judgements.record(session, company_id, selection, result, now=now)
     report = replace(
         _report(key, len(lines), len(invoices), result, expired=expired, dry_run=dry_run),
         auto_booking_stopped=calibration.stop_reason(),

@@ -56,6 +56,9 @@ class Allocation(Base):
         Index(None, "company_id", "state"),
         Index(None, "company_id", "bank_transaction_id"),
         Index(None, "company_id", "invoice_bokio_id"),
+        Index(None, "bank_transaction_id", "state"),
+        Index(None, "company_id", "state", "push_state"),
+        Index(None, "company_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,3 +153,45 @@ class Dismissal(Base):
     dismissed_by: Mapped[str] = mapped_column(String(120))
     undismissed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
     undismissed_by: Mapped[str | None] = mapped_column(String(120), default=None)
+
+
+JUDGED_UNMATCHED = "unmatched"
+JUDGED_WAITING = "waiting"
+
+
+class LineJudgement(Base):
+    """The matcher's last word on a bank line it left alone, so the next cycle need not ask again.
+
+    ``unmatched``: the matcher found nothing for the line's money in the world ``world`` names (a
+    digest of every input but the lines, :mod:`syncd.allocations.judgements`); the line is fed
+    again as soon as that digest changes. ``waiting``: the line was not matchable yet (pending,
+    without a booking date, held as a possible duplicate); it is looked at again every cycle.
+    """
+
+    __tablename__ = "bank_line_judgements"
+    __table_args__ = (
+        UniqueConstraint("bank_transaction_id"),
+        Index(None, "company_id", "kind", "world"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    bank_transaction_id: Mapped[int] = mapped_column(ForeignKey("bank_transactions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(10))
+    world: Mapped[str] = mapped_column(String(64), default="")
+    judged_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class MatchFrontier(Base):
+    """How far the match stage has looked through a company's bank lines (by id).
+
+    Lines above ``floor_id`` are new to it. ``seen_id`` is the highest id the last cycle saw; the
+    floor trails it by one cycle, so a line an import was still writing while that cycle ran
+    (a lower id, committed later) is not stepped over.
+    """
+
+    __tablename__ = "match_frontiers"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    floor_id: Mapped[int] = mapped_column(Integer, default=0)
+    seen_id: Mapped[int] = mapped_column(Integer, default=0)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from syncd.calibration.readings import (
@@ -32,6 +32,7 @@ from syncd.calibration.readings import (
     verdict,
 )
 from syncd.domain import invoice_math as im
+from syncd.mirror import repo
 from syncd.mirror.tables import Invoice, InvoicePayment, InvoiceSettlement
 
 EXAMPLES = 5
@@ -179,8 +180,73 @@ def company_facts(session: Session, company_id: int) -> list[tuple[str, InvoiceF
     ]
 
 
-def calibrate(session: Session, company_id: int, readings: im.Readings) -> Calibration:
-    """Weigh the company's history against ``readings`` (and SEK for ``paidAmount``)."""
+def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep: bool = False) -> Calibration:
+    """Weigh the company's history against ``readings`` (and SEK for ``paidAmount``).
+
+    The answer is kept per mirror generation (:func:`syncd.mirror.repo.bump_generation`): a
+    cycle in which nothing was mirrored reads one row instead of the company's whole history.
+    """
+    key = f"{configured_reading(readings)!r} deleted={_deleted_rows(session, company_id)}"
+    cached = repo.cached_digest(session, company_id, _DIGEST, key)
+    if cached is not None:
+        return _loaded(cached)
+    calibration = weigh(session, company_id, readings)
+    if keep:  # in the caller's transaction (the match stage's); readers only use a kept answer
+        repo.store_digest(session, company_id, _DIGEST, key, _stored(calibration))
+    return calibration
+
+
+_DIGEST = "calibration"
+
+
+def _deleted_rows(session: Session, company_id: int) -> tuple[int, ...]:
+    """Soft-deleted invoices, payments and settlements (an index range, not the history).
+
+    A soft delete outside :mod:`syncd.mirror.repo` (the pull's) does not move the generation, but
+    it raises one of these counts; anything that brings a row back is an upsert, which does.
+    """
+    counts = [
+        select(func.count())
+        .select_from(model)
+        .where(model.company_id == company_id, model.deleted_at.is_not(None))
+        for model in (Invoice, InvoicePayment, InvoiceSettlement)
+    ]
+    return tuple(int(n) for n in session.execute(select(*(c.scalar_subquery() for c in counts))).one())
+
+
+def _stored(calibration: Calibration) -> dict[str, Any]:
+    return {
+        "invoices": calibration.invoices,
+        "rules": [
+            {
+                "rule": r.rule.value,
+                "configured": r.configured,
+                "counts": r.counts,
+                "examples": dict(r.examples),
+            }
+            for r in calibration.rules
+        ],
+        "suspects": [
+            [s.bokio_id, s.number, str(s.paid), str(s.derived)] for s in calibration.suspects.values()
+        ],
+    }
+
+
+def _loaded(document: dict[str, Any]) -> Calibration:
+    rules = []
+    for item in document["rules"]:
+        evidence = RuleEvidence(Rule(item["rule"]), item["configured"], dict(item["counts"]))
+        evidence.examples.update((k, list(v)) for k, v in item["examples"].items())
+        rules.append(evidence)
+    suspects = {
+        bokio_id: Suspect(bokio_id, number, Decimal(paid), Decimal(derived))
+        for bokio_id, number, paid, derived in document["suspects"]
+    }
+    return Calibration(rules, suspects, int(document["invoices"]))
+
+
+def weigh(session: Session, company_id: int, readings: im.Readings) -> Calibration:
+    """:func:`calibrate` without its cache: every invoice of the company, read now."""
     configured = configured_reading(readings)
     rules = [RuleEvidence(rule, configured.answer(rule)) for rule in Rule]
     suspects: dict[str, Suspect] = {}

@@ -29,6 +29,8 @@ from syncd.mirror.tables import (
     Invoice,
     InvoicePayment,
     InvoiceSettlement,
+    MirrorDigest,
+    MirrorGeneration,
     RequestLedger,
 )
 
@@ -171,9 +173,11 @@ def upsert(
         )
     if rows:
         _insert_or_update(session, model, rows)
+        bump_generation(session, company_id)
     confirmed = reflected - {row["bokio_id"] for row in rows}
     if confirmed:
         _confirm_paid(session, company_id, sorted(confirmed))
+        bump_generation(session, company_id)
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
 
 
@@ -265,6 +269,7 @@ def set_paid(session: Session, row: Invoice, paid: Decimal, status: str) -> None
     """
     row.paid_amount, row.status, row.paid_from_bokio = paid, status, False
     row.content_hash = mapping.content_hash(_as_mirrored(row.raw, paid, status))
+    bump_generation(session, row.company_id)
     session.flush()
 
 
@@ -303,7 +308,56 @@ def soft_delete_missing(
             .where(model.company_id == company_id, model.bokio_id.in_(gone[start : start + 500]))
             .values(deleted_at=now)
         )
+    if gone:
+        bump_generation(session, company_id)
     return len(gone)
+
+
+def bump_generation(session: Session, company_id: int) -> None:
+    """Say the company's mirrored money changed (in the writer's transaction)."""
+    moved = session.execute(
+        update(MirrorGeneration)
+        .where(MirrorGeneration.company_id == company_id)
+        .values(generation=MirrorGeneration.generation + 1)
+    )
+    if not getattr(moved, "rowcount", 0):
+        insert = _dialect_insert(session.get_bind().dialect.name)
+        session.execute(
+            insert(MirrorGeneration)
+            .values(company_id=company_id, generation=1)
+            .on_conflict_do_update(
+                index_elements=["company_id"], set_={"generation": MirrorGeneration.generation + 1}
+            )
+        )
+
+
+def generation(session: Session, company_id: int) -> int:
+    """The company's mirror generation (0 before anything was mirrored)."""
+    found = session.scalar(
+        select(MirrorGeneration.generation).where(MirrorGeneration.company_id == company_id)
+    )
+    return int(found or 0)
+
+
+def cached_digest(session: Session, company_id: int, name: str, key: str) -> dict[str, Any] | None:
+    """The document stored under ``name`` if it was computed at this generation with this ``key``."""
+    row = session.scalar(
+        select(MirrorDigest).where(MirrorDigest.company_id == company_id, MirrorDigest.name == name)
+    )
+    if row is None or row.key != key or row.generation != generation(session, company_id):
+        return None
+    return row.document
+
+
+def store_digest(session: Session, company_id: int, name: str, key: str, document: dict[str, Any]) -> None:
+    """Keep ``document`` for this generation and ``key`` (a later writer simply replaces it)."""
+    insert = _dialect_insert(session.get_bind().dialect.name)
+    values = {"generation": generation(session, company_id), "key": key, "document": document}
+    session.execute(
+        insert(MirrorDigest)
+        .values(company_id=company_id, name=name, **values)
+        .on_conflict_do_update(index_elements=["company_id", "name"], set_=values)
+    )
 
 
 def record_request(

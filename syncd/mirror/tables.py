@@ -56,6 +56,7 @@ class Invoice(_MirrorColumns, Base):
         Index(None, "company_id", "status"),
         Index(None, "company_id", "payment_reference"),
         Index(None, "company_id", "invoice_number"),
+        Index(None, "company_id", "deleted_at"),
     )
 
     invoice_number: Mapped[str | None] = mapped_column(String(40))
@@ -88,6 +89,7 @@ class InvoicePayment(_MirrorColumns, Base):
     __table_args__ = (
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
+        Index(None, "company_id", "deleted_at"),
     )
 
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
@@ -104,6 +106,7 @@ class InvoiceSettlement(_MirrorColumns, Base):
     __table_args__ = (
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
+        Index(None, "company_id", "deleted_at"),
     )
 
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
@@ -201,3 +204,31 @@ class RequestLedger(Base):
     duration_ms: Mapped[int | None] = mapped_column(Integer)
     error_kind: Mapped[str | None] = mapped_column(String(60))
     purpose: Mapped[str | None] = mapped_column(String(40))
+
+
+class MirrorGeneration(Base):
+    """A counter that moves whenever a company's invoices, payments or settlements change.
+
+    :mod:`syncd.mirror.repo` bumps it in the transaction that writes them (an inserted or changed
+    row, a confirmed or reflected paid amount, a soft delete), so what is computed from those rows
+    can be kept until it moves (:class:`MirrorDigest`).
+    """
+
+    __tablename__ = "mirror_generations"
+
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class MirrorDigest(Base):
+    """Something computed from the mirror at one generation under one ``key`` (calibration)."""
+
+    __tablename__ = "mirror_digests"
+    __table_args__ = (UniqueConstraint("company_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(40))
+    generation: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(200), default="")
+    document: Mapped[dict[str, Any]] = mapped_column(default=dict)

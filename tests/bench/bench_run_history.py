@@ -1,0 +1,281 @@
+"""Benchmark: what one match cycle costs as a company's bank history grows (issue 16, item 2).
+
+Not collected by pytest. Run: ``nice .venv/bin/python -m tests.bench.bench_run_history [--db URL]``.
+
+For 1k, 10k and 100k historical bank transactions (70 % credits, almost all allocated and pushed
+long ago, a paid invoice behind each; 30 % debits) and 250 open invoices, the company is brought
+to its steady state (two cycles), then measured in the match stage of ``syncd run --once``:
+
+- *quiet*: a cycle with nothing new;
+- *new money*: 20 payments arrive (OCR), 5 invoices are issued: every judged line is asked again.
+
+Each row prints CPU time (``time.process_time``) and the peak of Python allocations
+(``tracemalloc``) of ``run_match``, and the 100k/1k ratio (target ≤ 1.5x). The open backlog of
+unmatched lines is fixed (50 lines a person has not handled yet) unless ``--backlog-percent``
+makes it grow with history; the old full load of every transaction (``inputs.bank_lines``) is
+timed beside it for comparison.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import tempfile
+import time
+import tracemalloc
+import uuid
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session, sessionmaker
+
+from syncd import migrate
+from syncd.allocations import inputs
+from syncd.allocations.match_stage import MatchReport, run_match
+from syncd.allocations.tables import Allocation
+from syncd.calibration.evidence import weigh
+from syncd.db import make_engine, session_factory
+from syncd.domain.invoice_math import DEFAULT_READINGS
+from syncd.domain.references import make_ocr
+from syncd.ingest.tables import BankFile, BankTransaction
+from syncd.logging import configure_logging
+from syncd.mirror import repo
+from syncd.mirror.tables import Invoice, InvoicePayment
+from syncd.settings import CompanySettings
+
+TODAY = dt.date(2026, 11, 27)
+NOW = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
+OPEN_INVOICES = 250
+NEW_PAYMENTS, NEW_INVOICES = 20, 5
+_BATCH = 5_000
+
+
+class History:
+    """One company's database, filled with ``n`` historical transactions."""
+
+    def __init__(self, url: str, n: int, backlog: int) -> None:
+        migrate.upgrade(url)
+        self.engine = make_engine(url)
+        self.sessions: sessionmaker[Session] = session_factory(self.engine)
+        self.company = CompanySettings(id=uuid.uuid4(), name="Historik AB")
+        self.next_invoice = 0
+        self.next_line = 0
+        with self.sessions.begin() as session:
+            self.pk = repo.ensure_company(session, str(self.company.id), self.company.name).id
+            self.file_id = session.scalars(
+                insert(BankFile).returning(BankFile.id),
+                [
+                    {
+                        "company_id": self.pk,
+                        "content_hash": "h",
+                        "filename": "history.xml",
+                        "size_bytes": 1,
+                        "status": "imported",
+                    }
+                ],
+            ).one()
+        self._history(n, backlog)
+        self.open = [self._invoice(TODAY - dt.timedelta(days=10), paid=False) for _ in range(OPEN_INVOICES)]
+        self._flush()
+
+    # -- rows -------------------------------------------------------------------------------
+    _invoices: list[dict[str, Any]]
+    _payments: list[dict[str, Any]]
+    _lines: list[dict[str, Any]]
+    _allocations: list[tuple[int, dict[str, Any]]]
+
+    def _invoice(self, day: dt.date, *, paid: bool) -> dict[str, Any]:
+        k = self.next_invoice = self.next_invoice + 1
+        gross = Decimal(1000 + (k * 37) % 9000) + Decimal("0.50")
+        row = {
+            "company_id": self.pk,
+            "bokio_id": f"inv-{k}",
+            "raw": {"id": f"inv-{k}"},
+            "content_hash": f"{k:064d}",
+            "invoice_number": str(10_000 + k),
+            "payment_reference": make_ocr(str(10_000 + k)),
+            "customer_bokio_id": f"cust-{k % 400}",
+            "customer_name": f"Kund {k % 400} AB",
+            "status": "paid" if paid else "published",
+            "currency_rate": Decimal(1),
+            "invoice_date": day,
+            "due_date": day + dt.timedelta(days=30),
+            "total_amount": gross,
+            "total_tax": (gross / 5).quantize(Decimal("0.01")),
+            "paid_amount": gross if paid else Decimal(0),
+            "gross_amount": gross,
+            "outstanding": Decimal(0) if paid else gross,
+            "published_at": NOW,
+        }
+        self._invoices.append(row)
+        if paid:
+            self._payments.append(
+                {
+                    "company_id": self.pk,
+                    "bokio_id": f"pay-{k}",
+                    "raw": {},
+                    "content_hash": "p",
+                    "invoice_bokio_id": row["bokio_id"],
+                    "date": day,
+                    "sum_base_currency": gross,
+                }
+            )
+        return row
+
+    def _line(self, day: dt.date, amount: Decimal, *, credit: bool, ocr: str = "", payer: str = "") -> int:
+        k = self.next_line = self.next_line + 1
+        self._lines.append(
+            {
+                "company_id": self.pk,
+                "bank_file_id": self.file_id,
+                "fingerprint": f"fp-{k}",
+                "booking_date": day,
+                "value_date": day,
+                "amount": amount,
+                "currency": "SEK",
+                "direction": "credit" if credit else "debit",
+                "references": {"items": [{"type": "ocr", "value": ocr}]} if ocr else {},
+                "payer_name": payer,
+                "free_text": "" if ocr else "Överföring",
+            }
+        )
+        return k
+
+    def _history(self, n: int, backlog: int) -> None:
+        self._invoices, self._payments, self._lines, self._allocations = [], [], [], []
+        credits = n * 7 // 10
+        for i in range(n):
+            day = TODAY - dt.timedelta(days=30 + (n - i) * 3 * 365 // n)
+            if i % 10 >= 7:
+                self._line(day, Decimal(200 + i % 5000), credit=False, payer="Leverantör AB")
+            elif credits - backlog <= 0 or i % (max(1, n // max(backlog, 1))) == 1:
+                self._line(day, Decimal(77 + i % 900) + Decimal("0.25"), credit=True, payer=f"Okänd {i}")
+            else:
+                invoice = self._invoice(day - dt.timedelta(days=20), paid=True)
+                line = self._line(day, invoice["gross_amount"], credit=True, ocr=invoice["payment_reference"])
+                self._allocations.append((line, invoice))
+
+    def _flush(self) -> None:
+        with self.sessions.begin() as session:
+            for start in range(0, len(self._invoices), _BATCH):
+                session.execute(insert(Invoice), self._invoices[start : start + _BATCH])
+            for start in range(0, len(self._payments), _BATCH):
+                session.execute(insert(InvoicePayment), self._payments[start : start + _BATCH])
+            ids = {}
+            for start in range(0, len(self._lines), _BATCH):
+                chunk = self._lines[start : start + _BATCH]
+                found = session.execute(
+                    insert(BankTransaction).returning(BankTransaction.id, BankTransaction.fingerprint), chunk
+                )
+                ids.update({fp: pk for pk, fp in found})
+            rows = [self._allocation(ids[f"fp-{line}"], invoice) for line, invoice in self._allocations]
+            for start in range(0, len(rows), _BATCH):
+                session.execute(insert(Allocation), rows[start : start + _BATCH])
+        self._invoices, self._payments, self._lines, self._allocations = [], [], [], []
+
+    def _allocation(self, line_id: int, invoice: dict[str, Any]) -> dict[str, Any]:
+        amount = invoice["gross_amount"]
+        return {
+            "company_id": self.pk,
+            "bank_transaction_id": line_id,
+            "invoice_bokio_id": invoice["bokio_id"],
+            "invoice_number": invoice["invoice_number"],
+            "group_id": f"g-{line_id}",
+            "tier": "ocr_exact",
+            "kind": "payment",
+            "decision": "auto",
+            "confidence": 100,
+            "state": "accepted",
+            "push_state": "done",
+            "amount": amount,
+            "amount_sek": amount,
+            "cash": amount,
+            "consumed": amount,
+            "payment_date": TODAY,
+            "created_at": NOW - dt.timedelta(days=30),
+        }
+
+    def new_money(self) -> None:
+        """Payments of 20 open invoices arrive by OCR, and 5 invoices are issued."""
+        paid, self.open = self.open[:NEW_PAYMENTS], self.open[NEW_PAYMENTS:]
+        for invoice in paid:
+            self._line(TODAY, invoice["gross_amount"], credit=True, ocr=invoice["payment_reference"])
+        self.open += [self._invoice(TODAY, paid=False) for _ in range(NEW_INVOICES)]
+        self._flush()
+        with self.sessions.begin() as session:  # as the pull does when it mirrors them
+            repo.bump_generation(session, self.pk)
+
+    def match(self) -> MatchReport:
+        return run_match(self.sessions, self.company, now=NOW, today=TODAY)
+
+    def weigh(self) -> int:
+        """The calibration's full read of the history (what a changed mirror costs the cycle)."""
+        with self.sessions() as session:
+            return weigh(session, self.pk, DEFAULT_READINGS).invoices
+
+    def old_load(self) -> int:
+        with self.sessions() as session:
+            return len(inputs.bank_lines(session, self.pk, str(self.company.id)))
+
+
+def measure(call: Callable[[], Any]) -> tuple[float, float, Any]:
+    """CPU seconds and peak traced MiB of one call, and its result."""
+    tracemalloc.start()
+    cpu = time.process_time()
+    result = call()
+    elapsed = time.process_time() - cpu
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    return elapsed, peak / 2**20, result
+
+
+def main() -> int:
+    configure_logging(level="WARNING", fmt="console")
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", help="database URL (default: a fresh SQLite file per size)")
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--backlog", type=int, default=50, help="unmatched lines nobody handled yet")
+    parser.add_argument("--backlog-percent", type=float, default=0.0, help="…or this % of the history")
+    parser.add_argument(
+        "--old-up-to",
+        type=int,
+        default=10_000,
+        help="time the old full load up to this size (it is quadratic)",
+    )
+    args = parser.parse_args()
+    rows = []
+    for n in (int(size) for size in args.sizes.split(",")):
+        url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'history.sqlite3'}"
+        backlog = int(n * args.backlog_percent / 100) if args.backlog_percent else args.backlog
+        world = History(url, n, backlog)
+        world.match()
+        world.match()  # steady state: the frontier has passed the history, the backlog is judged
+        quiet = measure(world.match)
+        world.new_money()
+        fresh = measure(world.match)
+        old = measure(world.old_load) if n <= args.old_up_to else (float("nan"), float("nan"), None)
+        calibration = measure(world.weigh)
+        report: MatchReport = fresh[2]
+        rows.append((n, quiet, fresh, old))
+        print(
+            f"{n:>7} historical tx: quiet {quiet[0] * 1000:7.1f} ms CPU {quiet[1]:6.1f} MiB | "
+            f"new money {fresh[0] * 1000:7.1f} ms CPU {fresh[1]:6.1f} MiB "
+            f"({report.bank_lines} lines fed, {report.auto_accepted} auto, {report.unmatched} unmatched; "
+            f"calibration re-read alone {calibration[0] * 1000:.1f} ms) | "
+            f"old full load of the lines alone {old[0] * 1000:7.1f} ms {old[1]:6.1f} MiB"
+        )
+        world.engine.dispose()
+    first, last = rows[0], rows[-1]
+    for label, index in (("quiet", 1), ("new money", 2)):
+        cpu = last[index][0] / first[index][0]
+        mem = last[index][1] / first[index][1]
+        verdict = "within" if max(cpu, mem) <= 1.5 else "OVER"
+        print(f"{label:>9} {last[0]}/{first[0]}: CPU x{cpu:.2f}, peak memory x{mem:.2f} ({verdict} 1.5x)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
