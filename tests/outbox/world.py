@@ -141,11 +141,17 @@ def company_pk(sessions: sessionmaker[Session]) -> int:
         return repo.ensure_company(session, COMPANY).id
 
 
+AHEAD = dt.timedelta(minutes=10)
+"""How far the fake clock starts ahead of the wall clock: a new command's ``next_attempt_at`` is
+stamped by the wall clock when it is written, so on a loaded machine a clock started *at* the wall
+clock could still be behind it when the test first runs the pusher, and nothing would be due."""
+
+
 class FakeClock:
     """One clock for the pusher, the client's limiter and its retry sleeps: tests never sleep."""
 
     def __init__(self, start: dt.datetime | None = None) -> None:
-        self._now = start or dt.datetime.now(dt.UTC)
+        self._now = start or dt.datetime.now(dt.UTC) + AHEAD
         self._lock = threading.Lock()
 
     def now(self) -> dt.datetime:
