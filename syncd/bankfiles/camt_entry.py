@@ -62,7 +62,7 @@ class Node:
         cut = len(prefix)
         for child in self._el:
             tag = child.tag
-            if not isinstance(tag, str):  # a comment or processing instruction
+            if tag.__class__ is not str:  # a comment or processing instruction
                 continue
             key = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
             found = kids.get(key)
@@ -79,15 +79,20 @@ class Node:
         found = (kids if kids is not None else self._index()).get(name)
         if found is None:
             return _NONE
-        if type(found[0]) is not Node:
-            found[:] = [Node(el, self._prefix) for el in found]
+        if found[0].__class__ is not Node:
+            prefix = self._prefix
+            found[:] = [Node(el, prefix) for el in found]
         return found
 
     def first_text(self, name: str) -> str | None:
         """The text of the first child with this local name (None when there is none)."""
         kids = self._kids
         found = (kids if kids is not None else self._index()).get(name)
-        return (found[0].text or "") if found else None
+        if not found:
+            return None
+        first = found[0]
+        text: str | None = (first._el if first.__class__ is Node else first).text
+        return text or ""
 
 
 _NONE: list[Node] = []
@@ -100,6 +105,7 @@ class Xml:
         self.prefix = f"{{{namespace}}}" if namespace else ""
         self.source = source
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._split: dict[str, tuple[str, str]] = {}
 
     def node(self, el: Any) -> Node:
         """A parsed element (lxml) as a :class:`Node` of this document."""
@@ -129,10 +135,13 @@ class Xml:
         """Stripped text at ``path`` or ''."""
         if el is None:
             return ""
-        head, _, last = path.rpartition("/")
+        split = self._split.get(path)
+        if split is None:
+            head, _, last = path.rpartition("/")
+            split = self._split[path] = (head, last)
+        head, last = split
         if head:
-            nodes = self.findall(el, head)
-            for node in nodes:  # ElementTree: the first ``last`` below any of them, in order
+            for node in self.findall(el, head):  # ElementTree: the first ``last`` below any of them
                 found = node.first_text(last)
                 if found is not None:
                     return found.strip()
