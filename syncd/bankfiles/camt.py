@@ -221,7 +221,7 @@ class CamtStream:
                 )
             loc = f"{self._stmt_loc}/Ntry[{self._ntry_index}]"
             for tx in entry_transactions(self._x, self._x.node(elem), self._ctx, loc, self.problems):
-                yield self._stamp(tx)
+                yield self._stamp.stamp_fresh(tx)  # built just now, seen by no one
             statement.remove(elem)  # the memory-flat part: a finished entry is dropped at once
 
     def _start_document(self, root: Any) -> None:

@@ -32,9 +32,12 @@ class Node:
 
     lxml's ``find``/``findtext`` evaluate every path in Python (≈5 µs a call, about 37 calls per
     entry: slower than the old ElementTree reader); one pass over each element's children, then
-    dict look-ups, brings the entry mapping back to ElementTree's cost. Children in another
-    namespace than the document's get a key no path can name, as they would not match a
-    namespace-qualified ``find``; comments and processing instructions get none.
+    dict look-ups, brings the entry mapping back to ElementTree's cost; :meth:`only` walks a path
+    whose steps each have one element without building lists. Children in another namespace than
+    the document's get a key no path can name, as they would not match a namespace-qualified
+    ``find``; comments and processing instructions get none. Measured slower on the benchmark:
+    indexing every descendant's full path in one walk per ``Ntry`` (recursive merge, or
+    ``iterdescendants`` with a parent map), as most of an entry's elements are then touched twice.
     """
 
     __slots__ = ("_el", "_kids", "_prefix")
@@ -62,7 +65,7 @@ class Node:
         cut = len(prefix)
         for child in self._el:
             tag = child.tag
-            if not isinstance(tag, str):  # a comment or processing instruction
+            if tag.__class__ is not str:  # a comment or processing instruction
                 continue
             key = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
             found = kids.get(key)
@@ -79,15 +82,39 @@ class Node:
         found = (kids if kids is not None else self._index()).get(name)
         if found is None:
             return _NONE
-        if type(found[0]) is not Node:
-            found[:] = [Node(el, self._prefix) for el in found]
+        if found[0].__class__ is not Node:
+            prefix = self._prefix
+            found[:] = [Node(el, prefix) for el in found]
         return found
+
+    def only(self, parts: tuple[str, ...]) -> Node | None:
+        """The element at ``parts`` when each step has exactly one; None when one has none.
+
+        Raises LookupError when a step has several (the caller then takes the general path).
+        """
+        node = self
+        for part in parts:
+            kids = node._kids
+            found = (kids if kids is not None else node._index()).get(part)
+            if not found:
+                return None
+            if len(found) > 1:
+                raise LookupError(part)
+            child = found[0]
+            if child.__class__ is not Node:
+                child = found[0] = Node(child, self._prefix)
+            node = child
+        return node
 
     def first_text(self, name: str) -> str | None:
         """The text of the first child with this local name (None when there is none)."""
         kids = self._kids
         found = (kids if kids is not None else self._index()).get(name)
-        return (found[0].text or "") if found else None
+        if not found:
+            return None
+        first = found[0]
+        text: str | None = (first._el if first.__class__ is Node else first).text
+        return text or ""
 
 
 _NONE: list[Node] = []
@@ -100,16 +127,21 @@ class Xml:
         self.prefix = f"{{{namespace}}}" if namespace else ""
         self.source = source
         self._cache: dict[str, tuple[str, ...]] = {}
+        self._split: dict[str, tuple[str, str]] = {}
 
     def node(self, el: Any) -> Node:
         """A parsed element (lxml) as a :class:`Node` of this document."""
         return Node(el, self.prefix)
 
-    def findall(self, el: Node, path: str) -> list[Node]:
-        """All elements at ``path`` below ``el``, in document order."""
+    def _parts(self, path: str) -> tuple[str, ...]:
         parts = self._cache.get(path)
         if parts is None:
             parts = self._cache[path] = tuple(path.split("/"))
+        return parts
+
+    def findall(self, el: Node, path: str) -> list[Node]:
+        """All elements at ``path`` below ``el``, in document order."""
+        parts = self._parts(path)
         nodes = el.children(parts[0])
         for part in parts[1:]:
             if not nodes:
@@ -122,22 +154,34 @@ class Xml:
 
     def find(self, el: Node, path: str) -> Node | None:
         """First element at ``path`` below ``el``."""
-        nodes = self.findall(el, path)
-        return nodes[0] if nodes else None
+        try:
+            return el.only(self._parts(path))
+        except LookupError:  # several elements on the way: the first in document order
+            nodes = self.findall(el, path)
+            return nodes[0] if nodes else None
 
     def text(self, el: Node | None, path: str) -> str:
         """Stripped text at ``path`` or ''."""
         if el is None:
             return ""
-        head, _, last = path.rpartition("/")
-        if head:
-            nodes = self.findall(el, head)
-            for node in nodes:  # ElementTree: the first ``last`` below any of them, in order
+        split = self._split.get(path)
+        if split is None:
+            head, _, last = path.rpartition("/")
+            split = self._split[path] = (head, last)
+        head, last = split
+        if not head:
+            found = el.first_text(last)
+            return found.strip() if found else ""
+        try:
+            node = el.only(self._parts(head))
+        except LookupError:  # several elements on the way: ElementTree's first ``last`` below any
+            for node in self.findall(el, head):
                 found = node.first_text(last)
                 if found is not None:
                     return found.strip()
             return ""
-        return (el.first_text(last) or "").strip()
+        found = node.first_text(last) if node is not None else None
+        return found.strip() if found else ""
 
     def fail(self, location: str, message: str) -> ParseError:
         """A ParseError for this document."""

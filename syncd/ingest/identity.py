@@ -70,12 +70,18 @@ def is_placeholder(value: str) -> bool:
 
     A zero-padded number (Bankgirot's serial ``000000000010``) is a real reference.
     """
-    normal = _NOT_ALNUM.sub("", value.upper())
+    if not value:  # most optional references of a row are empty
+        return True
+    normal = _normal(value)
     return normal in _PLACEHOLDERS or len(normal) < 3 or not normal.strip("0")
 
 
 def _normal(value: str) -> str:
-    return _NOT_ALNUM.sub("", value.upper())
+    """Upper case, only ASCII letters and digits kept."""
+    upper = value.upper()
+    if upper.isascii() and upper.isalnum():  # already normal: no regex (per row, several times)
+        return upper
+    return _NOT_ALNUM.sub("", upper)
 
 
 def _ref_value(value: str) -> str:
