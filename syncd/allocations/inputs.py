@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_EVEN, Decimal
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from syncd.allocations.held import allocated_cash
@@ -115,7 +116,7 @@ def bank_lines(
             continue
         if row.id in dismissed:
             continue
-        lines.append(_line(row, left, company_key, payout_ids.get(row.psp_payout_id or -1)))
+        lines.append(bank_line(row, left, company_key, payout_ids.get(row.psp_payout_id or -1)))
     return lines
 
 
@@ -130,7 +131,10 @@ def dismissed_line_ids(session: Session, company_id: int) -> set[int]:
     )
 
 
-def _line(row: BankTransaction, amount: Decimal, company_key: str, payout_id: str | None) -> BankLine:
+def bank_line(
+    row: BankTransaction | Row[Any], amount: Decimal, company_key: str, payout_id: str | None
+) -> BankLine:
+    """One bank transaction (an ORM row or a row of its columns) as the matcher sees it."""
     items = row.references.get("items", []) if isinstance(row.references, dict) else []
     text_parts = [
         row.free_text,

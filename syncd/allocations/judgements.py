@@ -31,6 +31,7 @@ from typing import Any
 from sqlalchemy import Row, Select, delete, exists, func, select
 from sqlalchemy.orm import Session, aliased
 
+from syncd.allocations.inputs import bank_line
 from syncd.allocations.tables import (
     ACTIVE_STATES,
     JUDGED_UNMATCHED,
@@ -333,7 +334,7 @@ def select_lines(
             selection.dropped.append(row.id)
         elif row.id not in judged:
             selection.left[row.id] = left
-            selection.lines.append(_line(row, left, company_key, payouts.get(row.psp_payout_id or -1)))
+            selection.lines.append(bank_line(row, left, company_key, payouts.get(row.psp_payout_id or -1)))
     return selection
 
 
@@ -343,26 +344,6 @@ def _payout_ids(session: Session, ids: set[int]) -> dict[int, str]:
         query = select(PspPayout.id, PspPayout.payout_id).where(PspPayout.id.in_(chunk))
         found.update(session.execute(query).tuples())
     return found
-
-
-def _line(row: Row[Any], amount: Decimal, company_key: str, payout_id: str | None) -> BankLine:
-    references = row.references if isinstance(row.references, dict) else {}
-    items = references.get("items", [])
-    text_parts = [row.free_text, *references.get("tokens", [])]
-    return BankLine(
-        company_id=company_key,
-        id=str(row.id),
-        booking_date=row.booking_date,
-        amount=amount,
-        currency=row.currency,
-        direction=Direction(row.direction),
-        is_reversal=row.is_reversal,
-        references=tuple(str(item["value"]) for item in items if item.get("value")),
-        free_text=" ".join(part for part in text_parts if part),
-        payer_name=row.payer_name,
-        payer_account=row.payer_account or row.payer_bankgiro,
-        psp_payout_id=payout_id,
-    )
 
 
 def record(
