@@ -309,8 +309,8 @@ class Replica:
         if pull_scale != 1:
             planned = self.daemon._pull_interval
 
-            def stretched(company: CompanySettings) -> int:
-                return planned(company) * pull_scale
+            def stretched(company: CompanySettings, view: Any = None) -> int:
+                return planned(company, view) * pull_scale
 
             self.daemon._pull_interval = stretched  # type: ignore[method-assign]
         observe = self.daemon._observe
