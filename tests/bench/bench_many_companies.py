@@ -249,6 +249,8 @@ class Meter:
         self.local = threading.local()
         self.lock = threading.Lock()
         self.runs: list[tuple[str, str, int, str, float]] = []  # (job, company, statements, outcome, cpu s)
+        self.checkouts: list[int] = []  # pool checkouts per job run: each one is a pre-ping round trip
+        self.connects = 0  # new PostgreSQL connections (backends started) during the measured days
         self.day_statements: Counter[str] = Counter()
         self.completed: dict[tuple[str, str], list[dt.datetime]] = defaultdict(list)
         self.skips: Counter[str] = Counter()
@@ -259,9 +261,18 @@ class Meter:
         if current is not None:
             current[0] += 1
 
+    def on_checkout(self, *_args: Any) -> None:
+        current = getattr(self.local, "checkouts", None)
+        if current is not None:
+            current[0] += 1
+
+    def on_connect(self, *_args: Any) -> None:
+        with self.lock:
+            self.connects += 1
+
     def job(self, name: str, company: str, fn: Any, *args: Any) -> None:
-        counter = [0]
-        self.local.counter, self.local.outcome = counter, "idle"
+        counter, checkouts = [0], [0]
+        self.local.counter, self.local.checkouts, self.local.outcome = counter, checkouts, "idle"
         cpu = time.thread_time()
         try:
             fn(*args)
@@ -269,10 +280,11 @@ class Meter:
             with self.lock:
                 self.failures.append(f"{name} {company}: {type(exc).__name__}: {exc}")
         finally:
-            self.local.counter = None
+            self.local.counter = self.local.checkouts = None
             cpu = time.thread_time() - cpu
         with self.lock:
             self.runs.append((name, company, counter[0], self.local.outcome, cpu))
+            self.checkouts.append(checkouts[0])
             self.day_statements[company] += counter[0]
 
     def stage(self, result: Any, now: dt.datetime) -> None:
@@ -293,6 +305,8 @@ class Meter:
 
     def reset(self) -> None:
         self.runs.clear()
+        self.checkouts.clear()
+        self.connects = 0
         self.day_statements.clear()
         self.completed.clear()
         self.skips.clear()
@@ -305,6 +319,8 @@ class Replica:
         self.n = n
         self.app = App(cfg, transport=SandboxTransport(world.sandbox), clock=world.clock)
         event.listen(self.app.engine, "before_cursor_execute", meter.on_statement)
+        event.listen(self.app.engine, "checkout", meter.on_checkout)
+        event.listen(self.app.engine, "connect", meter.on_connect)
         self.daemon = Daemon(self.app, serve_ops=False)
         if pull_scale != 1:
             planned = self.daemon._pull_interval
@@ -445,6 +461,12 @@ class Timing:
     jobs_s: float = 0.0
     harness_s: float = 0.0
     busiest_tick_s: float = 0.0
+    by_hour: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    """Wall seconds waiting for jobs, per simulated hour."""
+
+    def slowest_hours(self, k: int = 4) -> str:
+        slowest = sorted(self.by_hour.items(), key=lambda item: -item[1])[:k]
+        return ", ".join(f"{hour} {seconds:.0f} s" for hour, seconds in slowest)
 
 
 def simulate(
@@ -475,6 +497,7 @@ def simulate(
         wait([future for _replica, future, _job_id in fired])
         finished = time.perf_counter()
         timing.jobs_s += finished - started
+        timing.by_hour[f"{now.astimezone(STOCKHOLM):%a %H}h"] += finished - started
         timing.busiest_tick_s = max(timing.busiest_tick_s, finished - started)
         for replica, _future, job_id in fired:
             replica.rearm(job_id, now)
@@ -659,6 +682,11 @@ def report_statements(meter: Meter, n: int, figures: Figures) -> None:
         f"  job CPU in the replicas: {total_cpu:.0f} s, {total_cpu / n / DAYS * 1000:.0f} ms per company per day"
     )
     print(f"  lock skips: {dict(meter.skips)}")
+    print(
+        f"  pool checkouts per job run (each a pre-ping round trip, not counted above): median "
+        f"{statistics.median(meter.checkouts):.0f}, max {max(meter.checkouts)}; new PostgreSQL connections "
+        f"(pool overflow opened and closed again): {meter.connects:,}, one per {len(meter.runs) / max(1, meter.connects):.0f} runs"
+    )
     fired = Counter(name for name, *_rest in meter.runs)
     share = {name: f"{len(worked.get(name, [])) / (fired[name] / REPLICAS):.2f}" for name in sorted(fired)}
     print(f"  runs that did the work, per scheduled occurrence (of {REPLICAS} replicas firing): {share}")
@@ -668,6 +696,7 @@ def report_statements(meter: Meter, n: int, figures: Figures) -> None:
     figures.add("statements per cycle that worked, median", sum(cycle.values()), "statements")
     figures.add("statements per company per day, median", statistics.median(per_day) / DAYS, "statements")
     figures.add("job CPU per company per day", total_cpu / n / DAYS * 1000, "ms")
+    figures.add("pool checkouts per job run, median", statistics.median(meter.checkouts), "checkouts")
     figures.add("failed job runs", len(meter.failures), "runs", "<= 0")
 
 
@@ -785,6 +814,7 @@ def main() -> None:
         f"harness {timing.harness_s:.0f} s), {day_cpu:.0f} s CPU here, PostgreSQL {fmt_seconds(pg_days)} CPU "
         f"(its backends, a lower bound); busiest tick {timing.busiest_tick_s:.1f} s wall for {TICK_S} s simulated"
     )
+    print(f"  the slowest simulated hours (wall waiting for jobs): {timing.slowest_hours()}")
     usage = resource.getrusage(resource.RUSAGE_SELF)
     total_wall, total_cpu = time.perf_counter() - wall, time.process_time() - cpu
     print(
