@@ -1,7 +1,7 @@
 """Many companies per deployment: N sandbox companies, one PostgreSQL, 3 ``syncd run`` replicas, two days.
 
 Run on demand: ``nice python -m tests.bench.bench_many_companies [N]`` (or ``SYNCD_BENCH_COMPANIES=N``;
-default 1,000; ``--quick``: 30 companies, what ``make bench`` runs, ~2 minutes).
+default 1,000; ``--quick``: 30 companies, what ``make bench`` runs, about a minute).
 ``SYNCD_BENCH_DATABASE_URL`` is the admin URL (default the local ``postgres``); the database
 ``SYNCD_BENCH_DB`` (default ``bench_fleet``) is dropped and recreated each run. Not a pytest test.
 The last line is ``BENCH-SUMMARY {json}``: freshness misses, starved companies, statements per run
