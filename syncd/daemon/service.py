@@ -36,6 +36,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from syncd.app import App
 from syncd.audit.run import audit_company, last_run
+from syncd.audit.tables import AuditRun
 from syncd.budget import usage
 from syncd.clock import STOCKHOLM
 from syncd.daemon.cycle import CompanyCycle, StageResult
@@ -194,14 +195,20 @@ class Daemon:
                 cycle.after_bank_data()
 
     def pull_job(self, company: CompanySettings) -> None:
-        """Poll when due (freshness, budget); either way re-arm for the next due time."""
-        if self._poll_due(company):
+        """Poll when due (freshness, budget); either way re-arm for the next due time.
+
+        A poll that is not due re-arms from the plan it was judged by (nothing changed since); a
+        poll that ran spent requests and scanned, so its next time is planned anew.
+        """
+        view = self._poll_due(company)
+        if view is None or view.poll_now:
             cycle = self.cycle(company)
             result = cycle.pull()
             if result.ok and not result.skipped and not self.shutdown.requested:
                 cycle.match()
                 cycle.push()
-        self._rearm_pull(company)
+            view = None
+        self._rearm_pull(company, view)
 
     def match_job(self, company: CompanySettings) -> None:
         result = self.cycle(company).match()
@@ -237,7 +244,7 @@ class Daemon:
         if since >= dt.timedelta(seconds=self.settings.daemon.audit_interval_s / 2):
             return False
         log.info("daemon.audit_skipped", company=str(company.id), reason="audited lately", at=row.finished_at)
-        self._publish_audit(company)
+        self._publish_audit_row(company, row)
         return True
 
     def _audit(self, company: CompanySettings) -> None:
@@ -267,7 +274,10 @@ class Daemon:
         return True
 
     def _publish_audit(self, company: CompanySettings) -> None:
-        row = last_run(self.app, company)
+        self._publish_audit_row(company, last_run(self.app, company))
+
+    def _publish_audit_row(self, company: CompanySettings, row: AuditRun | None) -> None:
+        """Publish an audit the caller has just read (None: the company was never audited)."""
         if row is None:
             return
         kinds = ("missing", "changed", "reversed", "double_booked", "unseen_bank_money")
@@ -282,8 +292,8 @@ class Daemon:
         """An interval after the last audit (restarts do not postpone it), at least a while after start."""
         soonest = start + dt.timedelta(minutes=10)
         try:
-            self._publish_audit(company)
             row = last_run(self.app, company)
+            self._publish_audit_row(company, row)
         except Exception:  # a missing table or database hiccup must not stop the daemon from starting
             log.exception("daemon.last_audit_unreadable", company=str(company.id))
             return soonest
@@ -301,30 +311,32 @@ class Daemon:
                 config=self.puller.config,
             )
 
-    def _poll_due(self, company: CompanySettings) -> bool:
+    def _poll_due(self, company: CompanySettings) -> BudgetView | None:
+        """The company's poll plan now; None when the planner failed (then poll: stay fresh)."""
         try:
             view = self._poll_view(company)
         except Exception:  # the planner failing must not stop the mirror from being kept fresh
             log.exception("daemon.poll_plan_failed", company=str(company.id))
-            return True
+            return None
         if not view.poll_now:
             log.debug(
                 "daemon.poll_not_due", company=str(company.id), due_at=view.due_at, reason=view.plan.reason
             )
-        return view.poll_now
+        return view
 
-    def _pull_interval(self, company: CompanySettings) -> int:
+    def _pull_interval(self, company: CompanySettings, view: BudgetView | None = None) -> int:
+        """Seconds to the next poll: from ``view`` when the caller just planned, else planned now."""
         try:
-            view = self._poll_view(company)
+            view = view or self._poll_view(company)
             return max(60, int(view.plan.interval.total_seconds()))
         except Exception:  # the planner must not stop the daemon from starting
             log.exception("daemon.poll_plan_failed", company=str(company.id))
             return 3600
 
-    def _rearm_pull(self, company: CompanySettings) -> None:
+    def _rearm_pull(self, company: CompanySettings, view: BudgetView | None = None) -> None:
         if self.shutdown.requested:
             return  # the scheduler is stopping; re-arming now would wait on its own shutdown
-        seconds = self._pull_interval(company)
+        seconds = self._pull_interval(company, view)
         job_id = f"pull:{company.id}"
         if self.scheduler.get_job(job_id) is not None:
             self.scheduler.reschedule_job(job_id, trigger=IntervalTrigger(seconds=seconds))

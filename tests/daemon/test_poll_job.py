@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from syncd.clock import STOCKHOLM
+from syncd.daemon import service
 from syncd.daemon.service import Daemon
 from syncd.sandbox.seed import pay_invoice, seed_demo
 from tests.conftest import Database
@@ -91,3 +93,35 @@ def test_bank_data_arriving_makes_that_days_poll_unnecessary(daemon_world: tuple
     daemon.pull_job(world.company)
     assert len(world.sandbox.log) == before
     assert _next_poll(world, daemon) == _at(4, 22)
+
+
+def test_a_poll_that_is_not_due_plans_once_and_re_arms_from_that_plan(
+    daemon_world: tuple[World, Daemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, daemon = daemon_world
+    plans: list[dt.datetime] = []
+    real = service.poll_plan
+
+    def counted(*args: Any, **kwargs: Any) -> service.BudgetView:
+        plans.append(kwargs["now"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(service, "poll_plan", counted)
+    daemon.pull_job(world.company)
+    assert len(plans) == 1, "judged not due and re-armed from one look at the budget"
+    assert _next_poll(world, daemon) == _at(3, 22)
+
+
+def test_a_failing_planner_polls_anyway_and_re_arms_an_hour_later(
+    daemon_world: tuple[World, Daemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    world, daemon = daemon_world
+
+    def broken(*_args: Any, **_kwargs: Any) -> service.BudgetView:
+        raise RuntimeError("the request ledger is unreadable")
+
+    monkeypatch.setattr(service, "poll_plan", broken)
+    before = len(world.sandbox.log)
+    daemon.pull_job(world.company)
+    assert len(world.sandbox.log) > before, "a planner failure must not stop the mirror being kept fresh"
+    assert _next_poll(world, daemon) == world.clock() + dt.timedelta(hours=1)

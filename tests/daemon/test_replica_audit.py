@@ -6,16 +6,19 @@ the sandbox (what Bokio would bill), time moves on the sandbox's manual clock.
 
 from __future__ import annotations
 
+import pytest
 from pydantic import SecretStr
 from sqlalchemy import func, select
 
 from syncd.app import App
+from syncd.audit.run import last_run
 from syncd.audit.tables import AuditRun
+from syncd.daemon import service
 from syncd.daemon.service import Daemon
 from syncd.ops.locks import company_job_lock
 from syncd.sandbox import Limits, ManualClock, Sandbox, SandboxTransport
 from syncd.sandbox.seed import seed_demo
-from syncd.settings import BokioSettings, DaemonSettings, Settings
+from syncd.settings import BokioSettings, CompanySettings, DaemonSettings, Settings
 from tests.conftest import Database
 from tests.pull.harness import COMPANY, START, TOKEN, company_settings
 
@@ -86,3 +89,28 @@ def test_an_audit_already_running_on_another_replica_is_skipped(database: Databa
         assert skipped == 1
     finally:
         daemon.app.close()
+
+
+def test_a_replica_starting_after_an_audit_publishes_it_from_one_read_of_the_last_audit(
+    database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clock = ManualClock(START)
+    sandbox = Sandbox(clock=clock, limits=Limits(rate_limit=None), sleep=lambda _s: None)
+    seed_demo(sandbox, company_id=COMPANY, token=TOKEN, invoices=6, customers=3)
+    first, second = replica(database, sandbox), replica(database, sandbox)
+    reads: list[str] = []
+
+    def counted(app: App, company: CompanySettings) -> AuditRun | None:
+        reads.append(str(company.id))
+        return last_run(app, company)
+
+    try:
+        first.audit_job(first.settings.companies[0])
+        monkeypatch.setattr(service, "last_run", counted)
+        second.schedule()  # a replica (re)starting: every company's last audit is looked up
+        assert reads == [COMPANY], "schedule() reads each company's last audit once"
+        found = second.metrics.registry.get_sample_value("syncd_audit_bookings_found", {"company": COMPANY})
+        assert found is not None
+    finally:
+        first.app.close()
+        second.app.close()
