@@ -18,7 +18,9 @@ import pytest
 from argon2 import PasswordHasher
 
 from syncd.cli import main
+from syncd.daemon.cycle import CompanyCycle
 from syncd.settings import WebSettings, load_settings
+from syncd.web import demo
 
 COMPANY = "00000000-0000-4000-8000-000000000001"
 
@@ -196,3 +198,22 @@ def test_the_daemon_serves_the_web_page_when_enabled_and_stops_it_on_sigterm(
             process.send_signal(signal.SIGTERM)
             _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err
+
+
+def test_ctrl_c_during_a_demo_push_lets_the_push_finish_then_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pushes: list[str] = []
+
+    def push_interrupted_halfway(self: CompanyCycle) -> None:
+        pushes.append("started")
+        os.kill(os.getpid(), signal.SIGINT)  # the newcomer's Ctrl-C lands mid-push
+        time.sleep(0.2)
+        pushes.append("finished")
+
+    monkeypatch.setattr(CompanyCycle, "push", push_interrupted_halfway)
+    monkeypatch.setattr(demo, "PUSH_EVERY_S", 0.05)
+    demo.serve_demo(load_settings({}, config_path=_config(tmp_path)), port=0)
+    assert pushes == ["started", "finished"]
+    assert "stopped" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
