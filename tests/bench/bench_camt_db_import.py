@@ -71,7 +71,7 @@ def _database(tmp: Path, postgres: str | None) -> Iterator[str]:
         migrate.upgrade(url)
         yield url
         return
-    name = f"syncd_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{make_url(postgres).database or 'syncd'}_bench_{uuid.uuid4().hex[:8]}"  # beside the named one
     admin = make_engine(postgres, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:
