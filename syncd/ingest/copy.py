@@ -51,7 +51,7 @@ def copy_text(value: Any) -> str:
         return NULL
     kind = value.__class__
     if kind is str:
-        return escape(value)  # type: ignore[no-any-return]
+        return escape(value)
     if kind is bool:
         return "t" if value else "f"
     if kind is int or kind is Decimal or kind is dt.date or kind is dt.datetime:
