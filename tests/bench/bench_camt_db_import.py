@@ -36,6 +36,7 @@ row work (identity line, stored key, row values, JSON and COPY encoding) ≈ 80 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import sys
@@ -44,7 +45,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, select, text
 from sqlalchemy.engine import make_url
@@ -114,8 +117,18 @@ def _server_cpu(sessions: sessionmaker[Session]) -> dict[int, float]:
     return found
 
 
-def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: str) -> tuple[float, int]:
-    """Import one file; print and return (tx/s of CPU, transactions added).
+@dataclass(frozen=True)
+class _Load:
+    """One import's figures: tx/s of CPU (syncd plus PostgreSQL), of syncd alone, and of wall time."""
+
+    rate: float
+    here: float
+    wall: float
+    added: int
+
+
+def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: str) -> _Load:
+    """Import one file; print and return its figures (rates 0 when it did not import).
 
     Wall time on a shared machine says more about the neighbours than about syncd; the CPU
     seconds of this process plus those of its PostgreSQL backends do not. The import is serial
@@ -137,12 +150,21 @@ def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: s
         f"({report.added / cpu:,.0f} tx/s) + {server:.1f} s in PostgreSQL = {busy:.1f} s: {rate:,.0f} tx/s"
     )
     ok = report.status is ImportStatus.IMPORTED and report.added > 0
-    return (rate if ok else 0.0), report.added
+    if not ok:
+        return _Load(0.0, 0.0, 0.0, report.added)
+    return _Load(rate, report.added / cpu, report.added / wall, report.added)
+
+
+def _figure(
+    name: str, value: float, unit: str, target: str | None = None, ok: bool | None = None
+) -> dict[str, Any]:
+    return {"name": name, "value": round(value, 2), "unit": unit, "target": target, "ok": ok}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of each generated statement")
+    parser.add_argument("--quick", action="store_true", help="5 MB files (for make bench)")
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="transactions per insert")
     parser.add_argument(
         "--postgres",
@@ -151,30 +173,52 @@ def main() -> int:
         help="import into a scratch database on this server (default: $SYNCD_TEST_DATABASE_URL; unset: SQLite)",
     )
     args = parser.parse_args()
+    megabytes = 5 if args.quick else args.mb
     with tempfile.TemporaryDirectory() as tmp, _database(Path(tmp), args.postgres) as url:
         first, second = Path(tmp) / "november.camt053.xml", Path(tmp) / "december.camt053.xml"
         started = time.perf_counter()
-        entries = generate(first, args.mb, month=11)
-        entries_2 = generate(second, args.mb, month=12, first=entries)
+        entries = generate(first, megabytes, month=11)
+        entries_2 = generate(second, megabytes, month=12, first=entries)
         print(
             f"generated 2 x {first.stat().st_size / 1e6:.1f} MB, {entries} and {entries_2} entries in {time.perf_counter() - started:.1f} s"
         )
         engine = make_engine(url)
         sessions = session_factory(engine)
         rss_before = _peak_mib()
-        rate_1, added_1 = _load(sessions, first, args.batch_size, "first load (empty table)")
-        rate_2, added_2 = _load(sessions, second, args.batch_size, "second load (table holds the first)")
+        load_1 = _load(sessions, first, args.batch_size, "first load (empty table)")
+        load_2 = _load(sessions, second, args.batch_size, "second load (table holds the first)")
         again = import_file(sessions, COMPANY, first, max_bytes=first.stat().st_size + 1)
         peak = _peak_mib()
         engine.dispose()
     backend = make_url(url).get_backend_name()
+    rate_1, rate_2 = load_1.rate, load_2.rate
+    ratio = rate_2 / rate_1 if rate_1 else 0.0
     print(f"{backend}: the first file again: {again.status.value}, added {again.added}")
-    print(f"second / first load tx/s: {rate_2 / rate_1:.2f} (flat: ≈ 1.0)" if rate_1 else "first load failed")
+    print(f"second / first load tx/s: {ratio:.2f} (flat: ≈ 1.0)" if rate_1 else "first load failed")
     print(f"target ≥ 10,000 tx/s: first load at {rate_1 / 10_000:.2f} of it, second at {rate_2 / 10_000:.2f}")
     print(
         f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB"
     )
-    ok = rate_1 > 0 and rate_2 > 0 and added_1 > 0 and added_2 > 0 and again.added == 0 and peak <= 250
+    ok = (
+        rate_1 > 0
+        and rate_2 > 0
+        and load_1.added > 0
+        and load_2.added > 0
+        and again.added == 0
+        and peak <= 250
+    )
+    figures = [
+        _figure("first load, CPU (syncd + database)", rate_1, "tx/s", ">= 10000", rate_1 >= 10_000),
+        _figure("second load, CPU (syncd + database)", rate_2, "tx/s", ">= 10000", rate_2 >= 10_000),
+        _figure("second / first load", ratio, "ratio", ">= 0.8", ratio >= 0.8),
+        _figure("first load, syncd process alone", load_1.here, "tx/s"),
+        _figure("first load, wall (shared machine)", load_1.wall, "tx/s"),
+        _figure("second load, wall (shared machine)", load_2.wall, "tx/s"),
+        _figure("peak RSS", peak, "MiB", "<= 250", peak <= 250),
+        _figure("file size", megabytes, "MB"),
+    ]
+    summary = {"bench": f"bench_camt_db_import ({backend})", "figures": figures}
+    print(f"BENCH-SUMMARY {json.dumps(summary, ensure_ascii=False)}")
     return 0 if ok else 1
 
 

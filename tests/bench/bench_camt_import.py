@@ -31,6 +31,7 @@ measured slower (lxml creates a proxy per element, and nested bases walk their s
 from __future__ import annotations
 
 import argparse
+import json
 import resource
 import sys
 import tempfile
@@ -142,7 +143,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of the generated statement")
     parser.add_argument("--no-oracle", action="store_true", help="skip the old (defusedxml) parser")
+    parser.add_argument("--quick", action="store_true", help="a 5 MB file, no oracle (for make bench)")
     args = parser.parse_args()
+    if args.quick:
+        args.mb, args.no_oracle = 5, True
+    figures: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.camt053.xml"
         started = time.perf_counter()
@@ -164,6 +169,25 @@ def main() -> int:
             f"bare lxml iterparse counting {ntry} Ntry: {bare:.1f} s CPU, {count / bare:,.0f} tx/s (the ceiling)"
         )
         print(f"  parser / ceiling: {rate / (count / bare):.2f}")
+        figures += [
+            {"name": "parser", "value": round(rate), "unit": "tx/s (CPU)", "target": None, "ok": None},
+            {
+                "name": "bare lxml iterparse",
+                "value": round(count / bare),
+                "unit": "tx/s (CPU)",
+                "target": None,
+                "ok": None,
+            },
+            {
+                "name": "parser / lxml ceiling",
+                "value": round(rate / (count / bare), 3),
+                "unit": "ratio",
+                "target": None,
+                "ok": None,
+            },
+            {"name": "peak RSS", "value": round(peak), "unit": "MiB", "target": "<= 250", "ok": peak <= 250},
+            {"name": "file size", "value": args.mb, "unit": "MB", "target": None, "ok": None},
+        ]
         if not args.no_oracle:
             from tests.bankfiles.oracle_camt import CamtStream as OldStream
 
@@ -173,6 +197,16 @@ def main() -> int:
                 f"old defusedxml parser: {old_count} transactions in {old_elapsed:.1f} s CPU: {old_rate:,.0f} tx/s"
             )
             print(f"  lxml parser / old parser: {rate / old_rate:.2f}")
+            figures.append(
+                {
+                    "name": "parser / old defusedxml parser",
+                    "value": round(rate / old_rate, 2),
+                    "unit": "ratio",
+                    "target": None,
+                    "ok": None,
+                }
+            )
+    print(f"BENCH-SUMMARY {json.dumps({'bench': 'bench_camt_import', 'figures': figures})}")
     return 0 if peak <= 250 else 1
 
 
