@@ -55,6 +55,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd import migrate
 from syncd.db import make_engine, session_factory
+from syncd.ingest import importer
 from syncd.ingest.importer import BATCH_SIZE, ImportStatus, import_file
 from syncd.ingest.tables import BankTransaction
 from tests.bench.bench_camt_import import generate
@@ -119,7 +120,8 @@ def _server_cpu(sessions: sessionmaker[Session]) -> dict[int, float]:
 
 @dataclass(frozen=True)
 class _Load:
-    """One import's figures: tx/s of CPU (syncd plus PostgreSQL), of syncd alone, and of wall time."""
+    """One import's figures: tx/s of CPU (syncd plus PostgreSQL), of syncd alone (both its processes
+    when the parse runs in a child), and of wall time."""
 
     rate: float
     here: float
@@ -136,23 +138,30 @@ def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: s
     """
     size = path.stat().st_size
     server_before = _server_cpu(sessions)
-    wall, cpu = time.perf_counter(), time.process_time()
+    wall, cpu, child = time.perf_counter(), time.process_time(), _children_cpu()
     report = import_file(sessions, COMPANY, path, max_bytes=size + 1, batch_size=batch_size)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    child = _children_cpu() - child  # the parser's process, for a file parsed in a child
     server = sum(t - server_before.get(pid, 0.0) for pid, t in _server_cpu(sessions).items())
     with sessions() as session:
         rows = session.scalar(select(func.count()).select_from(BankTransaction)) or 0
-    busy = cpu + server
+    busy = cpu + child + server
     rate = report.added / busy
     print(
         f"{label}: {report.status.value}, added {report.added}, known {report.already_known}, "
         f"table now {rows} rows\n  {wall:.1f} s wall ({report.added / wall:,.0f} tx/s); CPU: {cpu:.1f} s here "
-        f"({report.added / cpu:,.0f} tx/s) + {server:.1f} s in PostgreSQL = {busy:.1f} s: {rate:,.0f} tx/s"
+        f"+ {child:.1f} s in the parser's child ({report.added / (cpu + child):,.0f} tx/s) "
+        f"+ {server:.1f} s in PostgreSQL = {busy:.1f} s: {rate:,.0f} tx/s"
     )
     ok = report.status is ImportStatus.IMPORTED and report.added > 0
     if not ok:
         return _Load(0.0, 0.0, 0.0, report.added)
-    return _Load(rate, report.added / cpu, report.added / wall, report.added)
+    return _Load(rate, report.added / (cpu + child), report.added / wall, report.added)
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _figure(
@@ -165,6 +174,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of each generated statement")
     parser.add_argument("--quick", action="store_true", help="5 MB files (for make bench)")
+    parser.add_argument(
+        "--parse-in-process", action="store_true", help="parse in the importing process (no child), as before"
+    )
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="transactions per insert")
     parser.add_argument(
         "--postgres",
@@ -174,6 +186,8 @@ def main() -> int:
     )
     args = parser.parse_args()
     megabytes = 5 if args.quick else args.mb
+    if args.parse_in_process:
+        importer.PIPELINE_MIN_BYTES = sys.maxsize
     with tempfile.TemporaryDirectory() as tmp, _database(Path(tmp), args.postgres) as url:
         first, second = Path(tmp) / "november.camt053.xml", Path(tmp) / "december.camt053.xml"
         started = time.perf_counter()
@@ -196,6 +210,8 @@ def main() -> int:
     print(f"{backend}: the first file again: {again.status.value}, added {again.added}")
     print(f"second / first load tx/s: {ratio:.2f} (flat: ≈ 1.0)" if rate_1 else "first load failed")
     print(f"target ≥ 10,000 tx/s: first load at {rate_1 / 10_000:.2f} of it, second at {rate_2 / 10_000:.2f}")
+    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"the parser's child process: {child_peak:.0f} MiB at its peak (0 when the parse ran in process)")
     print(
         f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB"
     )
@@ -205,7 +221,7 @@ def main() -> int:
         and load_1.added > 0
         and load_2.added > 0
         and again.added == 0
-        and peak <= 250
+        and max(peak, child_peak) <= 250
     )
     figures = [
         _figure("first load, CPU (syncd + database)", rate_1, "tx/s", ">= 10000", rate_1 >= 10_000),
@@ -215,9 +231,11 @@ def main() -> int:
         _figure("first load, wall (shared machine)", load_1.wall, "tx/s"),
         _figure("second load, wall (shared machine)", load_2.wall, "tx/s"),
         _figure("peak RSS", peak, "MiB", "<= 250", peak <= 250),
+        _figure("peak RSS of the parser's child process", child_peak, "MiB", "<= 250", child_peak <= 250),
         _figure("file size", megabytes, "MB"),
     ]
-    summary = {"bench": f"bench_camt_db_import ({backend})", "figures": figures}
+    how = "parsed in process" if args.parse_in_process else "parsed in a child process"
+    summary = {"bench": f"bench_camt_db_import ({backend}, {how})", "figures": figures}
     print(f"BENCH-SUMMARY {json.dumps(summary, ensure_ascii=False)}")
     return 0 if ok else 1
 
