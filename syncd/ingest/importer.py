@@ -15,7 +15,9 @@ batches as they come, so a 200 MB statement or report is never held in memory. T
 the same: a parse error or an ERROR problem anywhere in it, even after many batches, rolls the
 whole file back. A PSP report streams on the assumption that each payout's rows are together
 (PayPal: in time order); one that is not is read whole instead when it is at most
-:data:`UNORDERED_MAX_BYTES`, and quarantined with that reason when larger.
+:data:`UNORDERED_MAX_BYTES`, and quarantined with that reason when larger. A camt file of
+:data:`PIPELINE_MIN_BYTES` or more is parsed in a child process while this one writes
+(:mod:`syncd.ingest.pipeline`), with the same guarantees.
 """
 
 from __future__ import annotations

@@ -1,8 +1,9 @@
 """Writing parsed bank data: file rows, transactions, payouts. Flushes, never commits.
 
 Which transactions are new is decided by :mod:`syncd.ingest.identity` against the company's earlier
-rows: on PostgreSQL set-based (each batch is copied into a staging table and the database names the
-few lines that could be the same money as an earlier row; only those are decided in Python), on
+rows: on PostgreSQL set-based (each batch is copied into a staging table, its COPY text written
+straight from the parsed transactions, and the database names the few lines that could be the
+same money as an earlier row; only those are decided in Python), on
 SQLite by a pre-select per batch. New rows go in with ``INSERT … ON CONFLICT DO NOTHING …
 RETURNING`` on a key built from their bank references, so a concurrent import of the same
 transactions (another replica, an admin rerun) is harmless: whoever commits second finds them known.
