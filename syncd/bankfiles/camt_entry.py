@@ -40,11 +40,11 @@ class Node:
     ``iterdescendants`` with a parent map), as most of an entry's elements are then touched twice.
     """
 
-    __slots__ = ("_el", "_kids", "_prefix")
+    __slots__ = ("_el", "_keys", "_kids")
 
-    def __init__(self, el: Any, prefix: str) -> None:
+    def __init__(self, el: Any, keys: _Keys) -> None:
         self._el = el
-        self._prefix = prefix
+        self._keys = keys
         self._kids: dict[str, list[Node]] | None = None
 
     @property
@@ -61,13 +61,12 @@ class Node:
     def _index(self) -> dict[str, list[Any]]:
         """Child elements by local name; each list holds lxml elements until it is asked for Nodes."""
         kids: dict[str, list[Any]] = {}
-        prefix = self._prefix
-        cut = len(prefix)
+        keys = self._keys
         for child in self._el:
             tag = child.tag
-            if tag.__class__ is not str:  # a comment or processing instruction
-                continue
-            key = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
+            key = keys.get(tag)
+            if key is None:
+                key = keys.key(tag)
             found = kids.get(key)
             if found is None:
                 kids[key] = [child]
@@ -83,8 +82,8 @@ class Node:
         if found is None:
             return _NONE
         if found[0].__class__ is not Node:
-            prefix = self._prefix
-            found[:] = [Node(el, prefix) for el in found]
+            keys = self._keys
+            found[:] = [Node(el, keys) for el in found]
         return found
 
     def only(self, parts: tuple[str, ...]) -> Node | None:
@@ -102,7 +101,7 @@ class Node:
                 raise LookupError(part)
             child = found[0]
             if child.__class__ is not Node:
-                child = found[0] = Node(child, self._prefix)
+                child = found[0] = Node(child, self._keys)
             node = child
         return node
 
@@ -118,6 +117,32 @@ class Node:
 
 
 _NONE: list[Node] = []
+_UNNAMED = "{"  # the key of a comment or processing instruction: no path names it
+_MAX_KEYS = 4096  # distinct tags remembered per document (a hostile file cannot grow it further)
+
+
+class _Keys(dict[Any, str]):
+    """A document's element tags (lxml's ``{namespace}Local``) → the key :class:`Node` indexes by.
+
+    The local name for the document's own namespace, a key no path can name for any other
+    namespace (``{`` + the tag) or for a comment; remembered per tag, since lxml hands out the
+    same few dozen tags hundreds of thousands of times.
+    """
+
+    def __init__(self, prefix: str) -> None:
+        super().__init__()
+        self.prefix = prefix
+
+    def key(self, tag: Any) -> str:
+        """The key of a tag not yet remembered."""
+        if tag.__class__ is not str:  # a comment or processing instruction
+            return _UNNAMED
+        prefix = self.prefix
+        cut = len(prefix)
+        key: str = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
+        if len(self) < _MAX_KEYS:
+            self[tag] = key
+        return key
 
 
 class Xml:
@@ -125,13 +150,14 @@ class Xml:
 
     def __init__(self, namespace: str, source: str) -> None:
         self.prefix = f"{{{namespace}}}" if namespace else ""
+        self._keys = _Keys(self.prefix)
         self.source = source
         self._cache: dict[str, tuple[str, ...]] = {}
-        self._split: dict[str, tuple[str, str]] = {}
+        self._split: dict[str, tuple[tuple[str, ...], str]] = {}
 
     def node(self, el: Any) -> Node:
         """A parsed element (lxml) as a :class:`Node` of this document."""
-        return Node(el, self.prefix)
+        return Node(el, self._keys)
 
     def _parts(self, path: str) -> tuple[str, ...]:
         parts = self._cache.get(path)
@@ -161,27 +187,44 @@ class Xml:
             return nodes[0] if nodes else None
 
     def text(self, el: Node | None, path: str) -> str:
-        """Stripped text at ``path`` or ''."""
+        """Stripped text at ``path`` or ''.
+
+        The hottest call of the parse (about 30 an entry): the walk of :meth:`Node.only` and
+        :meth:`Node.first_text` is written out here, without their calls.
+        """
         if el is None:
             return ""
         split = self._split.get(path)
         if split is None:
             head, _, last = path.rpartition("/")
-            split = self._split[path] = (head, last)
-        head, last = split
-        if not head:
-            found = el.first_text(last)
-            return found.strip() if found else ""
-        try:
-            node = el.only(self._parts(head))
-        except LookupError:  # several elements on the way: ElementTree's first ``last`` below any
-            for node in self.findall(el, head):
-                found = node.first_text(last)
-                if found is not None:
-                    return found.strip()
+            split = self._split[path] = (tuple(head.split("/")) if head else (), last)
+        steps, last = split
+        node = el
+        for part in steps:
+            kids = node._kids
+            found = (kids if kids is not None else node._index()).get(part)
+            if not found:
+                return ""
+            if len(found) > 1:  # several elements on the way: ElementTree's first ``last`` below any
+                return self._first_below(el, steps, last)
+            child = found[0]
+            if child.__class__ is not Node:
+                child = found[0] = Node(child, node._keys)
+            node = child
+        kids = node._kids
+        found = (kids if kids is not None else node._index()).get(last)
+        if not found:
             return ""
-        found = node.first_text(last) if node is not None else None
-        return found.strip() if found else ""
+        first = found[0]
+        text: str | None = (first._el if first.__class__ is Node else first).text
+        return text.strip() if text else ""
+
+    def _first_below(self, el: Node, steps: tuple[str, ...], last: str) -> str:
+        for node in self.findall(el, "/".join(steps)):
+            found = node.first_text(last)
+            if found is not None:
+                return found.strip()
+        return ""
 
     def fail(self, location: str, message: str) -> ParseError:
         """A ParseError for this document."""

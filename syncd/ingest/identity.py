@@ -76,6 +76,16 @@ def is_placeholder(value: str) -> bool:
     return normal in _PLACEHOLDERS or len(normal) < 3 or not normal.strip("0")
 
 
+def bank_references(references: Mapping[str, str]) -> dict[str, str]:
+    """The bank references identity compares (by kind): placeholders dropped, formatting removed."""
+    return {k: _normal(v) for k, v in references.items() if k in REFERENCE_KINDS and not is_placeholder(v)}
+
+
+def normal(value: str) -> str:
+    """Upper case, only ASCII letters and digits kept (how accounts and references compare)."""
+    return _normal(value)
+
+
 def _normal(value: str) -> str:
     """Upper case, only ASCII letters and digits kept."""
     upper = value.upper()
@@ -136,9 +146,7 @@ class Line:
             is_batch=is_batch,
             account=_normal(account),
             source_format=source_format,
-            bank_refs={
-                k: _normal(v) for k, v in references.items() if k in REFERENCE_KINDS and not is_placeholder(v)
-            },
+            bank_refs=bank_references(references),
             payer_refs=frozenset(v for v in map(_ref_value, payer_references) if v),
             payer_account=_normal(payer_account).lstrip("0"),
             payer_bankgiro=_normal(payer_bankgiro).lstrip("0"),
@@ -146,6 +154,11 @@ class Line:
             balance_after=balance_after,
             content=tuple(" ".join(part.split()).upper() for part in content),
         )
+
+
+def references_of(tx: model.BankTransaction) -> dict[str, str]:
+    """The bank references of a parsed transaction, by kind, as they come."""
+    return {kind: getattr(tx, kind) for kind in REFERENCE_KINDS}
 
 
 def line_of(tx: model.BankTransaction, source_format: str) -> Line:
@@ -158,7 +171,7 @@ def line_of(tx: model.BankTransaction, source_format: str) -> Line:
         is_batch=tx.is_batch,
         account=tx.account,
         source_format=source_format,
-        references={kind: getattr(tx, kind) for kind in REFERENCE_KINDS},
+        references=references_of(tx),
         payer_references=[r.value for r in tx.references],
         payer_account=tx.payer_account,
         payer_bankgiro=tx.payer_bankgiro,

@@ -148,6 +148,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of each generated file")
     parser.add_argument("--formats", nargs="+", default=["seb", "stripe", "camt"], choices=sorted(GENERATORS))
+    parser.add_argument("--quick", action="store_true", help="5 MB files (for make bench)")
     parser.add_argument("--child", nargs=3, metavar=("FORMAT", "PATH", "URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -157,19 +158,38 @@ def main() -> int:
     results = {}
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in args.formats:
-            results[fmt] = _run_one(fmt, args.mb, Path(tmp))
+            results[fmt] = _run_one(fmt, 5 if args.quick else args.mb, Path(tmp))
     print(
         f"{'format':8} {'MB':>7} {'rows':>10} {'seconds':>8} {'rows/s':>9} {'MB/s':>6} {'peak RSS':>9}  status"
     )
     ok = True
+    figures: list[dict[str, object]] = []
     for fmt, r in results.items():
         seconds, rows, mb, peak = float(r["seconds"]), int(r["rows"]), float(r["mb"]), float(r["peak_mib"])  # type: ignore[arg-type]
         print(
             f"{fmt:8} {mb:7.1f} {rows:10,d} {seconds:8.1f} {rows / seconds:9,.0f} {mb / seconds:6.1f} "
             f"{peak:6.0f} MiB  {r['status']}{' ' + str(r['error']) if r['error'] else ''}"
         )
-        ok = ok and r["status"] == ImportStatus.IMPORTED.value and peak < TARGET_MIB
+        imported = r["status"] == ImportStatus.IMPORTED.value
+        ok = ok and imported and peak < TARGET_MIB
+        figures += [
+            {
+                "name": f"{fmt} rows/s (wall, SQLite)",
+                "value": round(rows / seconds),
+                "unit": "rows/s",
+                "target": None,
+                "ok": imported,
+            },
+            {
+                "name": f"{fmt} peak RSS",
+                "value": round(peak),
+                "unit": "MiB",
+                "target": f"< {TARGET_MIB}",
+                "ok": peak < TARGET_MIB,
+            },
+        ]
     print(f"target: peak RSS < {TARGET_MIB} MiB for each format (rows: bank transactions; Stripe: charges)")
+    print(f"BENCH-SUMMARY {json.dumps({'bench': 'bench_csv_psp_import', 'figures': figures})}")
     return 0 if ok else 1
 
 

@@ -9,9 +9,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
-from syncd.ingest.tables import BankDelivery, BankTransaction
+from syncd.bankfiles import model
+from syncd.ingest import store
+from syncd.ingest.importer import import_parsed
+from syncd.ingest.tables import BankDelivery, BankFile, BankTransaction
 from tests.conftest import Database
-from tests.ingest.conftest import counts, transactions
+from tests.ingest.conftest import COMPANY, counts, transactions
 from tests.ingest.deliveries import BankPayment, camt053, camt054
 
 DAY = dt.date(2026, 11, 24)
@@ -125,3 +128,66 @@ def test_a_statement_whose_lines_were_notified_with_their_references_adds_only_t
     with database.sessions() as session:
         deliveries = session.scalar(select(func.count()).select_from(BankDelivery))
     assert deliveries == 5
+
+
+def _awkward_lines() -> tuple[model.BankTransaction, ...]:
+    """Lines whose texts hold what COPY text must escape, and every optional column set or unset."""
+    awkward = model.BankTransaction(
+        account="SE3560000000000123456789",
+        booking_date=DAY,
+        value_date=DAY + dt.timedelta(days=1),
+        amount=Decimal("1234.50"),
+        currency="SEK",
+        direction=model.Direction.CREDIT,
+        acct_svcr_ref="REF\\001",
+        end_to_end_id="E2E\t7",
+        references=(model.Reference.classify("1004", amount=Decimal("1234.50"), scheme="SCOR"),),
+        tokens=("1004",),
+        free_text="Faktura 1004\ttack\nrad två \\ slut\r",
+        payer_name="Kund \\N AB",  # COPY's NULL marker, as text
+        payer_address="Storgatan 1\\n, Göteborg",
+        charges=Decimal("2.50"),
+        batch_key="camt:SE35:local-/Document/Ntry[1]",
+        deposit_total=Decimal("1234.50"),
+        batch_count=1,
+        statement_id="STMT\n1",
+        source_location="/Document/Ntry[1]",
+        fingerprint="awkward-1",
+    )
+    pending = model.BankTransaction(
+        account="SE3560000000000123456789",
+        booking_date=None,
+        value_date=None,
+        amount=Decimal("-0.00"),
+        currency="SEK",
+        direction=model.Direction.DEBIT,
+        status=model.Status.PENDING,
+        is_reversal=True,
+        fingerprint="pending-1",
+    )
+    return awkward, pending
+
+
+def test_texts_with_tabs_line_breaks_and_backslashes_are_stored_exactly_as_the_bank_wrote_them(
+    database: Database,
+) -> None:
+    lines = _awkward_lines()
+    result = model.ParseResult(format=model.FileFormat.CAMT054, transactions=lines)
+
+    report = import_parsed(database.sessions, COMPANY, result, content=b"awkward", filename="awkward.xml")
+
+    assert report.added == 2
+    stored = transactions(database)
+    digest = store.content_hash(b"awkward")
+    with database.sessions() as session:
+        file_id = session.scalar(select(BankFile.id))
+    assert file_id is not None
+    for line, row in zip(lines, stored, strict=True):
+        expected = store.transaction_values(
+            line, company_id=row.company_id, bank_file_id=file_id, file_digest=digest
+        )
+        got = {name: getattr(row, name) for name in expected if name != "fingerprint"}
+        assert got == {name: value for name, value in expected.items() if name != "fingerprint"}
+    assert stored[0].free_text == "Faktura 1004\ttack\nrad två \\ slut\r"
+    assert stored[0].payer_name == "Kund \\N AB"
+    assert (stored[1].booking_date, stored[1].charges, stored[1].batch_key) == (None, None, None)
