@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: demo demo-web test test-large lint bench lock smoke-wheel image clean browser contract-run
+.PHONY: demo demo-web test test-large lint bench bench-quick lock smoke-wheel image clean browser contract-run
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,7 +65,11 @@ image:
 	bash deploy/build-image.sh
 
 bench: $(STAMP)
-	@for b in tests/bench/bench_*.py; do m=$$(basename $$b .py); echo "== $$m"; $(BIN)/python -m tests.bench.$$m || exit 1; done
+	$(BIN)/python -m tests.bench.run_all $(BENCH_ARGS)
+
+## bench-quick: every benchmark at a small size (checks they run; not the targets' figures)
+bench-quick: $(STAMP)
+	$(BIN)/python -m tests.bench.run_all --quick $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -52,6 +52,7 @@ from syncd.sandbox.seed import (
     pay_invoice,
     seed_demo,
 )
+from tests.bench.summary import Figure, emit
 from tests.pull.harness import COMPANY, TOKEN, company_settings, make_app, make_sandbox, mirror_invoices
 
 MONTH_START = dt.datetime(2026, 2, 28, 23, 0, tzinfo=dt.UTC)  # 1 March 00:00 Stockholm
@@ -427,6 +428,15 @@ def report(
         print(
             f"within target: {total} <= {TARGET} reads, {ratio:.2f} <= {RATIO} x minimum, every change in time"
         )
+    emit(
+        "bench_pull_month",
+        [
+            Figure("Bokio reads in the month, everything the daemon does", total, "reads", f"<= {TARGET}"),
+            Figure("reads / independent minimum", round(ratio, 3), "x", f"<= {RATIO}"),
+            Figure("freshness misses", len(month.misses), "changes", "<= 0"),
+            Figure("request ledger minus sandbox count", ledger - (total + writes), "requests", "== 0"),
+        ],
+    )
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from syncd.db import make_engine, session_factory
 from syncd.logging import configure_logging
 from syncd.outbox.client import company_client
 from syncd.outbox.pusher import Pusher
+from tests.bench.summary import Figure, emit
 from tests.outbox.world import (
     COMPANY,
     TOKEN,
@@ -81,6 +82,14 @@ def main() -> int:
     print(f"elapsed              {elapsed:.1f} s  ({requests / elapsed:.1f} req/s)")
     print(f"rate-limit bound     {LIMIT} per {WINDOW_S:.0f} s -> {bound:.0f} requests in {elapsed:.1f} s")
     print(f"achieved / bound     {achieved_ratio:.3f}")
+    emit(
+        "bench_push",
+        [
+            Figure("requests per allocation", round(requests / args.allocations, 3), "requests"),
+            Figure("429 answers after the first", max(0, limited - 1), "answers", "<= 0"),
+            Figure("achieved request rate / rate-limit bound", round(achieved_ratio, 3), "", ">= 0.9"),
+        ],
+    )
     engine.dispose()
     return 0
 

@@ -63,6 +63,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from tests.bench.summary import Figure, emit
+
 
 def _run(argv: list[str], env: dict[str, str]) -> tuple[float, float]:
     """Wall and CPU seconds (user + system, of the child) of one run."""
@@ -118,6 +120,13 @@ def main() -> int:
         walls = [wall for wall, _ in measured]
         cpus = [cpu for _, cpu in measured]
         print(f"{name:<26} {min(walls):>9.3f}s {statistics.median(walls):>11.3f}s {min(cpus):>8.3f}s")
+    targets = {"syncd --help": "<= 0.3", "syncd review show": "<= 0.6"}
+    figures = []
+    for name, measured in runs.items():
+        label = name.removesuffix(f" {proposal}")
+        best = min(wall for wall, _ in measured)
+        figures.append(Figure(f"{label}: best wall", round(best, 3), "s", targets.get(label)))
+    emit("bench_startup", figures)
     return 0
 
 
