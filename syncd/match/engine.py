@@ -162,6 +162,7 @@ def propose(
     problems: list[Problem] = []
     books = _books(open_invoices, problems)
     lines = _lines(bank_lines, today, problems)
+    books.update({c: Book(c, ()) for c in {line.company_id for line in lines}.difference(books)})
     ctx = _context(rules, memory, today, psp_payouts)
     views = [LineView.of(line) for line in lines]
     outcomes: dict[_LineKey, Outcome] = {}
@@ -169,7 +170,7 @@ def propose(
     reversed_credits = _reversed_credits(lines)
     for view in views:
         line = view.line
-        book = books.setdefault(line.company_id, Book(line.company_id, ()))
+        book = books[line.company_id]
         held = reversed_credits.get((line.company_id, line.id))
         if held is not None:
             outcomes[(line.company_id, line.id)] = Outcome(problems=[held])

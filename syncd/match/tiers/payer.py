@@ -29,13 +29,19 @@ class _Option:
 
 
 def _customers(view: LineView, book: Book, ctx: RunContext) -> list[tuple[str, int, int]]:
-    """(customer, name score, alias confirmations) for this payer, best first."""
+    """(customer, name score, alias confirmations) for this payer, best first.
+
+    Only customers whose open invoices can add up to the amount are scored: the others have no
+    option to offer, and scoring every similar name would grow with the book.
+    """
     found: dict[str, tuple[int, int]] = {}
     for customer_id, confirmations in ctx.aliases.get((book.company_id, view.payer), ()):
         if customer_id in book.by_customer:
             found[customer_id] = (ALIAS_SCORE, confirmations)
-    for customer_id, score in book.customers_like(view.payer, ctx.rules.name_score_review):
-        found.setdefault(customer_id, (score, 0))
+    for customer_id in book.customers_paying(view.payer, view.line.amount).difference(found):
+        score = book.customer_score(view.payer, customer_id)
+        if score >= ctx.rules.name_score_review:
+            found[customer_id] = (score, 0)
     return sorted(((c, s, n) for c, (s, n) in found.items()), key=lambda t: (-t[1], -t[2], t[0]))
 
 
