@@ -42,7 +42,6 @@ table, tried for normalising, measured 2-5 µs a string: slower than the regular
 from __future__ import annotations
 
 import argparse
-import json
 import resource
 import sys
 import tempfile
@@ -51,6 +50,7 @@ from pathlib import Path
 
 from syncd.bankfiles import CamtStream, iter_chunks
 from syncd.domain.references import make_ocr
+from tests.bench.summary import Figure, emit
 
 HEAD = """<?xml version="1.0" encoding="UTF-8"?>
 <Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02">
@@ -158,7 +158,7 @@ def main() -> int:
     args = parser.parse_args()
     if args.quick:
         args.mb, args.no_oracle = 5, True
-    figures: list[dict[str, object]] = []
+    figures: list[Figure] = []
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "bench.camt053.xml"
         started = time.perf_counter()
@@ -181,23 +181,11 @@ def main() -> int:
         )
         print(f"  parser / ceiling: {rate / (count / bare):.2f}")
         figures += [
-            {"name": "parser", "value": round(rate), "unit": "tx/s (CPU)", "target": None, "ok": None},
-            {
-                "name": "bare lxml iterparse",
-                "value": round(count / bare),
-                "unit": "tx/s (CPU)",
-                "target": None,
-                "ok": None,
-            },
-            {
-                "name": "parser / lxml ceiling",
-                "value": round(rate / (count / bare), 3),
-                "unit": "ratio",
-                "target": None,
-                "ok": None,
-            },
-            {"name": "peak RSS", "value": round(peak), "unit": "MiB", "target": "<= 250", "ok": peak <= 250},
-            {"name": "file size", "value": args.mb, "unit": "MB", "target": None, "ok": None},
+            Figure("parser", round(rate), "tx/s (CPU)"),
+            Figure("bare lxml iterparse", round(count / bare), "tx/s (CPU)"),
+            Figure("parser / lxml ceiling", round(rate / (count / bare), 3), "ratio"),
+            Figure("peak RSS", round(peak), "MiB", "<= 250"),
+            Figure("file size", args.mb, "MB"),
         ]
         if not args.no_oracle:
             from tests.bankfiles.oracle_camt import CamtStream as OldStream
@@ -208,16 +196,8 @@ def main() -> int:
                 f"old defusedxml parser: {old_count} transactions in {old_elapsed:.1f} s CPU: {old_rate:,.0f} tx/s"
             )
             print(f"  lxml parser / old parser: {rate / old_rate:.2f}")
-            figures.append(
-                {
-                    "name": "parser / old defusedxml parser",
-                    "value": round(rate / old_rate, 2),
-                    "unit": "ratio",
-                    "target": None,
-                    "ok": None,
-                }
-            )
-    print(f"BENCH-SUMMARY {json.dumps({'bench': 'bench_camt_import', 'figures': figures})}")
+            figures.append(Figure("parser / old defusedxml parser", round(rate / old_rate, 2), "ratio"))
+    emit("bench_camt_import", figures)
     return 0 if peak <= 250 else 1
 
 

@@ -29,6 +29,7 @@ from syncd.db import make_engine, session_factory
 from syncd.ingest.importer import ImportStatus, import_file
 from syncd.ingest.tables import BankTransaction, PspCharge
 from tests.bench.bench_camt_import import generate as generate_camt
+from tests.bench.summary import Figure, emit
 
 COMPANY = "7e1f0c2d-3a4b-4c5d-8e6f-9a0b1c2d3e4f"
 TARGET_MIB = 250
@@ -163,7 +164,7 @@ def main() -> int:
         f"{'format':8} {'MB':>7} {'rows':>10} {'seconds':>8} {'rows/s':>9} {'MB/s':>6} {'peak RSS':>9}  status"
     )
     ok = True
-    figures: list[dict[str, object]] = []
+    figures: list[Figure] = []
     for fmt, r in results.items():
         seconds, rows, mb, peak = float(r["seconds"]), int(r["rows"]), float(r["mb"]), float(r["peak_mib"])  # type: ignore[arg-type]
         print(
@@ -173,23 +174,11 @@ def main() -> int:
         imported = r["status"] == ImportStatus.IMPORTED.value
         ok = ok and imported and peak < TARGET_MIB
         figures += [
-            {
-                "name": f"{fmt} rows/s (wall, SQLite)",
-                "value": round(rows / seconds),
-                "unit": "rows/s",
-                "target": None,
-                "ok": imported,
-            },
-            {
-                "name": f"{fmt} peak RSS",
-                "value": round(peak),
-                "unit": "MiB",
-                "target": f"< {TARGET_MIB}",
-                "ok": peak < TARGET_MIB,
-            },
+            Figure(f"{fmt} rows/s (wall, SQLite)", round(rows / seconds), "rows/s"),
+            Figure(f"{fmt} peak RSS", round(peak), "MiB", f"< {TARGET_MIB}"),
         ]
     print(f"target: peak RSS < {TARGET_MIB} MiB for each format (rows: bank transactions; Stripe: charges)")
-    print(f"BENCH-SUMMARY {json.dumps({'bench': 'bench_csv_psp_import', 'figures': figures})}")
+    emit("bench_csv_psp_import", figures)
     return 0 if ok else 1
 
 

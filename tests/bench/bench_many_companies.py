@@ -59,7 +59,6 @@ import datetime as dt
 import gc
 import heapq
 import itertools
-import json
 import os
 import random
 import resource
@@ -104,6 +103,7 @@ from syncd.settings import (
     IngestSettings,
     Settings,
 )
+from tests.bench.summary import Figure, emit
 
 REPLICAS = 3
 
@@ -586,15 +586,13 @@ def database_size(url: str) -> int:
 class Figures:
     """What the summary line states."""
 
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Figure] = field(default_factory=list)
 
     def add(self, name: str, value: float | None, unit: str, target: str | None = None) -> None:
-        ok: bool | None = None
-        if target is not None and value is not None:
-            op, bound = target.split()
-            ok = value <= float(bound) if op == "<=" else value >= float(bound)
-        value = round(value, 3) if isinstance(value, float) else value
-        self.rows.append({"name": name, "value": value, "unit": unit, "target": target, "ok": ok})
+        if value is not None:
+            self.rows.append(
+                Figure(name, round(value, 3) if isinstance(value, float) else value, unit, target)
+            )
 
 
 def report_freshness(world: World, cfg: Settings, mirror: Mirror, figures: Figures) -> None:
@@ -850,9 +848,7 @@ def main() -> None:
         replica.app.close()
     mirror.close()
     postgres.close()
-    print(
-        "BENCH-SUMMARY " + json.dumps({"bench": "bench_many_companies", "figures": figures.rows}), flush=True
-    )
+    emit("bench_many_companies", figures.rows)
 
 
 def fmt_seconds(value: float | None) -> str:

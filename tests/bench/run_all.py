@@ -1,6 +1,6 @@
 """Run every benchmark and print their figures side by side against their targets (``make bench``).
 
-Not collected by pytest. Run: ``.venv/bin/python -m tests.bench.run_all [--quick] [--only NAME ...] [--json]``.
+Not collected by pytest. Run: ``.venv/bin/python -m tests.bench.run_all [--quick] [--only NAME ...]``.
 
 Each ``tests/bench/bench_*.py`` runs in a child process of its own (its peak RSS is its own), its
 report streamed through as it runs; the ``BENCH-SUMMARY`` line it prints last
@@ -25,9 +25,9 @@ from tests.bench.summary import Figure, parse
 
 HERE = Path(__file__).resolve().parent
 QUICK: dict[str, list[str]] = {
-    "bench_camt_db_import": ["--mb", "5"],
-    "bench_camt_import": ["--mb", "5"],
-    "bench_csv_psp_import": ["--mb", "5"],
+    "bench_camt_db_import": ["--quick"],
+    "bench_camt_import": ["--quick"],
+    "bench_csv_psp_import": ["--quick"],
     "bench_many_companies": ["--quick"],
     "bench_match": ["--quick"],
     "bench_pull_month": [],
