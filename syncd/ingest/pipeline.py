@@ -28,18 +28,14 @@ from typing import Any
 
 from syncd.bankfiles import CamtStream, iter_chunks
 from syncd.bankfiles.model import BankTransaction, FileFormat, ParseResult, ProblemLog
-from syncd.errors import ParseError
+from syncd.errors import ParseError, SyncdError
 
 JOIN_SECONDS = 5.0
 """How long closing waits for the child to end after terminating it, before killing it."""
 
 
-class ParserProcessError(RuntimeError):
-    """The parser's child process failed other than with a ParseError (or vanished).
-
-    Not a :class:`~syncd.errors.SyncdError`: like an unexpected error in an in-process parse, it
-    rolls the import back and propagates.
-    """
+class ParserProcessError(SyncdError):
+    """The parser's child process failed other than with a ParseError (or vanished)."""
 
 
 def _parse(path: str, source: str, max_bytes: int | None, batch_size: int, send: Any) -> None:
