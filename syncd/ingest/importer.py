@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import itertools
-import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -281,10 +280,10 @@ def _parser(
     """The stream to import and how far into the file it has read.
 
     A camt file of :data:`PIPELINE_MIN_BYTES` or more is parsed in a child process
-    (:mod:`syncd.ingest.pipeline`), so parsing and writing run on two cores (with one, the child
-    would only add its pickling); the child is ended when the import is, however it ends.
+    (:mod:`syncd.ingest.pipeline`), so parsing and writing run on two cores; the child is ended
+    when the import is, however it ends.
     """
-    if fmt in _CAMT and received.size >= PIPELINE_MIN_BYTES and _cores() > 1:
+    if fmt in _CAMT and received.size >= PIPELINE_MIN_BYTES:
         with ParsedInChild(
             path, source=received.filename, max_bytes=options.max_bytes, batch_size=options.batch_size
         ) as child:
@@ -300,13 +299,6 @@ def _parser(
             stripe_reference_keys=options.stripe_reference_keys,
         )
         yield stream, handle.tell
-
-
-def _cores() -> int:
-    """How many CPUs this process may run on."""
-    if hasattr(os, "sched_getaffinity"):
-        return len(os.sched_getaffinity(0))
-    return os.cpu_count() or 1
 
 
 @dataclass
