@@ -26,7 +26,6 @@ import dataclasses
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -58,7 +57,6 @@ from syncd.bankfiles.detect import HEAD_BYTES
 from syncd.bankfiles.model import Fingerprinter
 from syncd.errors import ParseError
 from syncd.ingest import accounts, linking, reversals, store
-from syncd.ingest.pipeline import ParsedInChild
 from syncd.ingest.report import ImportReport, ImportStatus, hint_for, problem_json
 from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
@@ -67,9 +65,6 @@ from syncd.mirror.tables import Company
 BATCH_SIZE = 2000  # transactions (or PSP charges) per insert when a file is streamed
 UNORDERED_MAX_BYTES = 32 * 1024 * 1024  # a PSP report out of payout order is read whole up to this
 _STREAMED = frozenset(FileFormat) - {FileFormat.BGMAX}
-_CAMT = frozenset({FileFormat.CAMT053, FileFormat.CAMT054})
-PIPELINE_MIN_BYTES = 16 * 1024 * 1024
-"""From this size on, a camt file is parsed in a child process while this one writes (two cores)."""
 PROGRESS_LOG_BYTES = 8 * 1024 * 1024
 """From this size on, a streamed file logs its progress at info after every batch (else at debug)."""
 T = TypeVar("T")
@@ -254,41 +249,6 @@ def _import_stream(
     seen = _already_imported(sessions, received, dry_run=dry_run)
     if seen is not None:
         return seen
-    with _parser(path, fmt, received, options) as (stream, position):
-
-        def write(session: Session, company_id: int) -> ImportReport | _Refusal:
-            opened = _open_file(session, company_id, received, fmt, None)
-            if not isinstance(opened, int):
-                return opened
-            delivery = store.Delivery(company_id, opened, received.digest, fmt.value)
-            inserter = _Inserter(session, delivery)
-            progress = _Progress(received, position, options.on_progress)
-            _stream_into(stream, inserter, options.batch_size, progress)
-            result = stream.result()
-            refusal = _refusal_of(result, allow_test)
-            if refusal is not None:
-                return refusal
-            return _finish(session, received, result, inserter)
-
-        return _atomically(sessions, received, write, stream.result, dry_run=dry_run, reraise=UnorderedReport)
-
-
-@contextmanager
-def _parser(
-    path: Path, fmt: FileFormat, received: _Received, options: _StreamOptions
-) -> Iterator[tuple[Stream | ParsedInChild, Callable[[], int]]]:
-    """The stream to import and how far into the file it has read.
-
-    A camt file of :data:`PIPELINE_MIN_BYTES` or more is parsed in a child process
-    (:mod:`syncd.ingest.pipeline`), so parsing and writing run on two cores; the child is ended
-    when the import is, however it ends.
-    """
-    if fmt in _CAMT and received.size >= PIPELINE_MIN_BYTES:
-        with ParsedInChild(
-            path, source=received.filename, max_bytes=options.max_bytes, batch_size=options.batch_size
-        ) as child:
-            yield child, lambda: child.position
-        return
     with path.open("rb") as handle:
         stream = open_stream(
             iter_chunks(handle),
@@ -298,7 +258,22 @@ def _parser(
             csv_mapping=options.csv_mapping,
             stripe_reference_keys=options.stripe_reference_keys,
         )
-        yield stream, handle.tell
+
+        def write(session: Session, company_id: int) -> ImportReport | _Refusal:
+            opened = _open_file(session, company_id, received, fmt, None)
+            if not isinstance(opened, int):
+                return opened
+            delivery = store.Delivery(company_id, opened, received.digest, fmt.value)
+            inserter = _Inserter(session, delivery)
+            progress = _Progress(received, handle.tell, options.on_progress)
+            _stream_into(stream, inserter, options.batch_size, progress)
+            result = stream.result()
+            refusal = _refusal_of(result, allow_test)
+            if refusal is not None:
+                return refusal
+            return _finish(session, received, result, inserter)
+
+        return _atomically(sessions, received, write, stream.result, dry_run=dry_run, reraise=UnorderedReport)
 
 
 @dataclass
@@ -328,9 +303,7 @@ class _Progress:
             self.hook(event)
 
 
-def _stream_into(
-    stream: Stream | ParsedInChild, inserter: _Inserter, batch_size: int, progress: _Progress
-) -> None:
+def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int, progress: _Progress) -> None:
     """Insert what ``stream`` yields in batches; after the first ERROR problem only parse on.
 
     Parsing on after a refusal gives the complete problem list for the quarantine note; inserting

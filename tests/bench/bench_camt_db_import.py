@@ -2,7 +2,7 @@
 
 Run on demand (pytest does not collect ``bench_*.py``)::
 
-    .venv/bin/python -m tests.bench.bench_camt_db_import [--mb 200 | --quick] [--batch-size 2000] [--parse-in-process]
+    .venv/bin/python -m tests.bench.bench_camt_db_import [--mb 200 | --quick] [--batch-size 2000]
     .venv/bin/python -m tests.bench.bench_camt_db_import --postgres postgresql+psycopg://postgres@127.0.0.1:5432/test
 
 Two statements are generated as in :mod:`tests.bench.bench_camt_import` (November, then December
@@ -10,10 +10,10 @@ with other bank references) and imported with :func:`syncd.ingest.importer.impor
 hashed, parsed and inserted in batches inside one transaction) into a freshly migrated SQLite file,
 or into a scratch PostgreSQL database created next to the one ``--postgres`` (default
 ``$SYNCD_TEST_DATABASE_URL``) names and dropped afterwards; then the first file again, which must
-add nothing. Prints, per load, wall time and the CPU seconds of this process, of the parser's
-child process (if the file was parsed in one) and of its PostgreSQL backends (read from /proc: the
-machine is shared, CPU is what a calm machine would take), the second load's rate over the
-first's (flat as the table grows: ≈ 1.0) and peak RSS of each process (target ≤ 250 MB), then one
+add nothing. Prints, per load, wall time and the CPU seconds of this process and of its
+PostgreSQL backends (read from /proc: the machine is shared, CPU is what a calm machine would
+take), the second load's rate over the first's (flat as the table grows: ≈ 1.0) and peak RSS
+(target ≤ 250 MB), then one
 ``BENCH-SUMMARY`` line. No assertion on time.
 
 Measured 2026-11-30 on the 2-core machine under a load average of 13-17 (``--mb 200``, 181,200
@@ -45,15 +45,11 @@ of CPU (1.29 times). Per transaction now: parse ≈ 150 µs, row work ≈ 27 µs
 (≈ 28,000 rows/s); 10,000 tx/s of CPU would need the parse under ≈ 40 µs, near libxml2's own
 ≈ 17 µs: out of reach for a mapping in Python.
 
-Parsed in a child process (the default from 16 MiB, :mod:`syncd.ingest.pipeline`), ``--mb 50``
-at the same load: 2.5 s CPU here + 11.1 s in the child + 1.6 s in PostgreSQL = 3,017 tx/s of CPU,
-then 2,966 (ratio 0.98); peak RSS 93 MiB in each process. Pickling a batch costs ≈ 18 µs a
-transaction in the child and unpickling ≈ 13 µs here, and the child starts an interpreter, so the
-CPU total is ≈ 20 % above the in-process parse; what it buys is wall time on two otherwise idle
-cores, where the importer's ≈ 75 µs (row work, unpickling, waiting for PostgreSQL) runs beside
-the child's ≈ 170 µs: projected ≈ 5,900 tx/s of wall against ≈ 4,700 serially. On this shared
-machine the wall time measures the neighbours (347 against 433 tx/s, a run apart) and can show
-neither. ``--parse-in-process`` gives the serial figures.
+A parse in a child process while this one writes (pickled batches through a pipe) was tried
+and taken out again: ``--mb 30`` on PostgreSQL, alternating, load average 7-9 on the 2 cores,
+the child took 8.5-10.6 s of wall and 6.2-6.4 s of CPU (4,300-4,500 tx/s) per load against
+5.3-5.9 s of wall and 4.4-4.8 s of CPU (5,800-6,300 tx/s) in process: pickling and unpickling
+(≈ 30 µs a transaction) and a second interpreter cost more than the second core gave back.
 """
 
 from __future__ import annotations
@@ -76,7 +72,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from syncd import migrate
 from syncd.db import make_engine, session_factory
-from syncd.ingest import importer
 from syncd.ingest.importer import BATCH_SIZE, ImportStatus, import_file
 from syncd.ingest.tables import BankTransaction
 from tests.bench.bench_camt_import import generate
@@ -142,8 +137,7 @@ def _server_cpu(sessions: sessionmaker[Session]) -> dict[int, float]:
 
 @dataclass(frozen=True)
 class _Load:
-    """One import's figures: tx/s of CPU (syncd plus PostgreSQL), of syncd alone (both its processes
-    when the parse runs in a child), and of wall time."""
+    """One import's figures: tx/s of CPU (syncd plus PostgreSQL), of syncd alone, and of wall time."""
 
     rate: float
     here: float
@@ -160,30 +154,23 @@ def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: s
     """
     size = path.stat().st_size
     server_before = _server_cpu(sessions)
-    wall, cpu, child = time.perf_counter(), time.process_time(), _children_cpu()
+    wall, cpu = time.perf_counter(), time.process_time()
     report = import_file(sessions, COMPANY, path, max_bytes=size + 1, batch_size=batch_size)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
-    child = _children_cpu() - child  # the parser's process, for a file parsed in a child
     server = sum(t - server_before.get(pid, 0.0) for pid, t in _server_cpu(sessions).items())
     with sessions() as session:
         rows = session.scalar(select(func.count()).select_from(BankTransaction)) or 0
-    busy = cpu + child + server
+    busy = cpu + server
     rate = report.added / busy
     print(
         f"{label}: {report.status.value}, added {report.added}, known {report.already_known}, "
         f"table now {rows} rows\n  {wall:.1f} s wall ({report.added / wall:,.0f} tx/s); CPU: {cpu:.1f} s here "
-        f"+ {child:.1f} s in the parser's child ({report.added / (cpu + child):,.0f} tx/s) "
-        f"+ {server:.1f} s in PostgreSQL = {busy:.1f} s: {rate:,.0f} tx/s"
+        f"({report.added / cpu:,.0f} tx/s) + {server:.1f} s in PostgreSQL = {busy:.1f} s: {rate:,.0f} tx/s"
     )
     ok = report.status is ImportStatus.IMPORTED and report.added > 0
     if not ok:
         return _Load(0.0, 0.0, 0.0, report.added)
-    return _Load(rate, report.added / (cpu + child), report.added / wall, report.added)
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
+    return _Load(rate, report.added / cpu, report.added / wall, report.added)
 
 
 def _figure(name: str, value: float, unit: str, target: str | None = None) -> Figure:
@@ -194,9 +181,6 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of each generated statement")
     parser.add_argument("--quick", action="store_true", help="5 MB files (for make bench)")
-    parser.add_argument(
-        "--parse-in-process", action="store_true", help="parse in the importing process (no child), as before"
-    )
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE, help="transactions per insert")
     parser.add_argument(
         "--postgres",
@@ -206,14 +190,11 @@ def main() -> int:
     )
     args = parser.parse_args()
     megabytes = 5 if args.quick else args.mb
-    if args.parse_in_process:
-        importer.PIPELINE_MIN_BYTES = sys.maxsize
     with tempfile.TemporaryDirectory() as tmp, _database(Path(tmp), args.postgres) as url:
         first, second = Path(tmp) / "november.camt053.xml", Path(tmp) / "december.camt053.xml"
         started = time.perf_counter()
         entries = generate(first, megabytes, month=11)
         entries_2 = generate(second, megabytes, month=12, first=entries)
-        size = first.stat().st_size
         print(
             f"generated 2 x {first.stat().st_size / 1e6:.1f} MB, {entries} and {entries_2} entries in {time.perf_counter() - started:.1f} s"
         )
@@ -231,8 +212,6 @@ def main() -> int:
     print(f"{backend}: the first file again: {again.status.value}, added {again.added}")
     print(f"second / first load tx/s: {ratio:.2f} (flat: ≈ 1.0)" if rate_1 else "first load failed")
     print(f"target ≥ 10,000 tx/s: first load at {rate_1 / 10_000:.2f} of it, second at {rate_2 / 10_000:.2f}")
-    child_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"the parser's child process: {child_peak:.0f} MiB at its peak (0 when the parse ran in process)")
     print(
         f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB"
     )
@@ -242,7 +221,7 @@ def main() -> int:
         and load_1.added > 0
         and load_2.added > 0
         and again.added == 0
-        and max(peak, child_peak) <= 250
+        and peak <= 250
     )
     figures = [
         _figure("first load, CPU (syncd + database)", rate_1, "tx/s", ">= 10000"),
@@ -252,12 +231,9 @@ def main() -> int:
         _figure("first load, wall (shared machine)", load_1.wall, "tx/s"),
         _figure("second load, wall (shared machine)", load_2.wall, "tx/s"),
         _figure("peak RSS", peak, "MiB", "<= 250"),
-        _figure("peak RSS of the parser's child process", child_peak, "MiB", "<= 250"),
         _figure("file size", megabytes, "MB"),
     ]
-    in_child = size >= importer.PIPELINE_MIN_BYTES  # sys.maxsize with --parse-in-process
-    how = "parsed in a child process" if in_child else "parsed in process"
-    emit(f"bench_camt_db_import ({backend}, {how})", figures)
+    emit(f"bench_camt_db_import ({backend})", figures)
     return 0 if ok else 1
 
 
