@@ -63,6 +63,7 @@ class History:
         self.company = CompanySettings(id=uuid.uuid4(), name="Historik AB")
         self.next_invoice = 0
         self.next_line = 0
+        self.stamp = 0  # the mirror generation new rows are stamped with (0: mirrored long ago)
         with self.sessions.begin() as session:
             self.pk = repo.ensure_company(session, str(self.company.id), self.company.name).id
             self.file_id = session.scalars(
@@ -95,6 +96,7 @@ class History:
             "bokio_id": f"inv-{k}",
             "raw": {"id": f"inv-{k}"},
             "content_hash": f"{k:064d}",
+            "stamp": self.stamp,
             "invoice_number": str(10_000 + k),
             "payment_reference": make_ocr(str(10_000 + k)),
             "customer_bokio_id": f"cust-{k % 400}",
@@ -118,6 +120,7 @@ class History:
                     "bokio_id": f"pay-{k}",
                     "raw": {},
                     "content_hash": "p",
+                    "stamp": self.stamp,
                     "invoice_bokio_id": row["bokio_id"],
                     "date": day,
                     "sum_base_currency": gross,
@@ -200,13 +203,13 @@ class History:
 
     def new_money(self) -> None:
         """Payments of 20 open invoices arrive by OCR, and 5 invoices are issued."""
+        with self.sessions.begin() as session:  # as the pull does when it mirrors them
+            self.stamp = repo.bump_generation(session, self.pk)
         paid, self.open = self.open[:NEW_PAYMENTS], self.open[NEW_PAYMENTS:]
         for invoice in paid:
             self._line(TODAY, invoice["gross_amount"], credit=True, ocr=invoice["payment_reference"])
         self.open += [self._invoice(TODAY, paid=False) for _ in range(NEW_INVOICES)]
         self._flush()
-        with self.sessions.begin() as session:  # as the pull does when it mirrors them
-            repo.bump_generation(session, self.pk)
 
     def match(self) -> MatchReport:
         return run_match(self.sessions, self.company, now=NOW, today=TODAY)
