@@ -1,5 +1,6 @@
 """Calibration weighs only what changed: a change stamp on invoices, payments and settlements, and
-each invoice's own answers to Bokio's open rules kept beside the company's calibration.
+each invoice's own answers to Bokio's open rules and its record order kept beside the company's
+calibration.
 
 Rows mirrored before this revision are stamped 0 (older than any kept calibration); the first
 cycle after it weighs the whole history once and keeps it.
@@ -57,6 +58,30 @@ def upgrade() -> None:
             batch_op.create_index(
                 f"ix_invoice_evidence_{name}", ["company_id", column, "invoice_id"], unique=False
             )
+    op.create_table(
+        "invoice_record_order",
+        sa.Column("invoice_id", sa.Integer(), nullable=False),
+        sa.Column("company_id", sa.Integer(), nullable=False),
+        sa.Column("invoice_first", sa.Boolean(), nullable=False),
+        sa.Column("number", sa.String(length=40), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["company_id"],
+            ["companies.id"],
+            name=op.f("fk_invoice_record_order_company_id_companies"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["invoice_id"],
+            ["invoices.id"],
+            name=op.f("fk_invoice_record_order_invoice_id_invoices"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("invoice_id", name=op.f("pk_invoice_record_order")),
+    )
+    with op.batch_alter_table("invoice_record_order", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_invoice_record_order_first", ["company_id", "invoice_first", "number"], unique=False
+        )
     for table in _STAMPED:
         with op.batch_alter_table(table, schema=None) as batch_op:
             batch_op.add_column(sa.Column("stamp", sa.Integer(), nullable=True))
@@ -75,3 +100,6 @@ def downgrade() -> None:
         for name, _ in reversed(_ANSWERS):
             batch_op.drop_index(f"ix_invoice_evidence_{name}")
     op.drop_table("invoice_evidence")
+    with op.batch_alter_table("invoice_record_order", schema=None) as batch_op:
+        batch_op.drop_index("ix_invoice_record_order_first")
+    op.drop_table("invoice_record_order")

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select
+from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.orm import Session
 
+from syncd.calibration import changes
 from syncd.calibration.readings import (
     READINGS,
     SEK,
@@ -298,7 +299,7 @@ def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep:
     if (
         kept is None
         or kept.key != key
-        or _settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted")
+        or changes.settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted")
     ):
         calibration, outcomes = _weighed(session, company_id, configured)
         if keep:
@@ -308,7 +309,7 @@ def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep:
             _store(session, company_id, key, at=now, calibration=calibration, order=suspects)
         return calibration
     calibration, order = _loaded(kept.document["calibration"])
-    changed = _changed_invoices(session, company_id, kept.generation)
+    changed = changes.changed_invoices(session, company_id, kept.generation)
     if changed:
         _reweigh(
             session, company_id, calibration, order=order, changed=changed, configured=configured, keep=keep
@@ -316,41 +317,6 @@ def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep:
     if keep and (changed or kept.generation != now):
         _store(session, company_id, key, at=now, calibration=calibration, order=order)
     return calibration
-
-
-def _settled_deletes(session: Session, company_id: int, generation: int) -> int:
-    """Soft-deleted rows stamped at or before ``generation`` (an index range, not the history).
-
-    Every syncd writer stamps what it deletes (:func:`syncd.mirror.repo.soft_delete`); a soft
-    delete written without a stamp (an older pull, a hand-made fix) raises this count instead,
-    and calibration then weighs the whole history anew rather than miss it.
-    """
-    counts = [
-        select(func.count())
-        .select_from(model)
-        .where(model.company_id == company_id, model.deleted_at.is_not(None), model.stamp <= generation)
-        for model in (Invoice, InvoicePayment, InvoiceSettlement)
-    ]
-    return sum(int(n) for n in session.execute(select(*(c.scalar_subquery() for c in counts))).one())
-
-
-def _changed_invoices(session: Session, company_id: int, generation: int) -> set[str]:
-    """Invoices whose own row, or one of whose payments or settlements, was stamped after
-    ``generation`` or written without a stamp."""
-    changed: set[str] = set()
-    for model, column in (
-        (Invoice, Invoice.bokio_id),
-        (InvoicePayment, InvoicePayment.invoice_bokio_id),
-        (InvoiceSettlement, InvoiceSettlement.invoice_bokio_id),
-    ):
-        changed.update(
-            session.scalars(
-                select(column).where(
-                    model.company_id == company_id, or_(model.stamp > generation, model.stamp.is_(None))
-                )
-            )
-        )
-    return changed
 
 
 def _reweigh(
@@ -467,7 +433,7 @@ def _store(
     session: Session, company_id: int, key: str, *, at: int, calibration: Calibration, order: dict[str, int]
 ) -> None:
     document = {
-        "deleted": _settled_deletes(session, company_id, at),
+        "deleted": changes.settled_deletes(session, company_id, at),
         "calibration": _stored(calibration, order),
     }
     repo.store_digest(session, company_id, _DIGEST, key, document, at=at)

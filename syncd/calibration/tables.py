@@ -1,4 +1,5 @@
-"""What each invoice's own figures say about Bokio's open rules, kept so a cycle weighs only what changed.
+"""What each invoice says about Bokio's open rules and record order, kept so a cycle weighs only what
+changed.
 
 One row per invoice that counts as evidence (:func:`syncd.calibration.evidence.weigh`): for each
 rule, the one answer its figures fit, or NULL when they fit both answers or none. The answers do
@@ -30,3 +31,15 @@ class InvoiceEvidence(Base):
     paid_includes_settlements: Mapped[str | None] = mapped_column(String(40))
     settlement_sign: Mapped[str | None] = mapped_column(String(40))
     paid_currency: Mapped[str | None] = mapped_column(String(40))
+
+
+class InvoiceRecordOrder(Base):
+    """A live invoice with a recorded payment: recorded itself first, or not (:mod:`.record_order`)."""
+
+    __tablename__ = "invoice_record_order"
+    __table_args__ = (Index("ix_invoice_record_order_first", "company_id", "invoice_first", "number"),)
+
+    invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id", ondelete="CASCADE"), primary_key=True)
+    company_id: Mapped[int] = mapped_column(ForeignKey("companies.id", ondelete="CASCADE"))
+    invoice_first: Mapped[bool]
+    number: Mapped[str | None] = mapped_column(String(40))

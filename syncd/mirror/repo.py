@@ -327,8 +327,8 @@ def changed(
     """Write ``values`` on these rows outside an upsert (a soft delete, a journal entry learned).
 
     Moves the company's generation and stamps the rows with it, as an upsert does, so calibration
-    weighs their invoices again (:mod:`syncd.calibration.evidence`). Every writer of invoices,
-    payments or settlements goes through here or :func:`upsert`.
+    weighs their invoices again (:mod:`syncd.calibration.changes`). Every syncd writer of what
+    calibration reads on invoices, payments or settlements goes through here or :func:`upsert`.
     """
     if not bokio_ids:
         return
@@ -379,14 +379,6 @@ def kept_digest(session: Session, company_id: int, name: str) -> MirrorDigest | 
     return session.scalar(
         select(MirrorDigest).where(MirrorDigest.company_id == company_id, MirrorDigest.name == name)
     )
-
-
-def cached_digest(session: Session, company_id: int, name: str, key: str) -> dict[str, Any] | None:
-    """The document stored under ``name`` if it was computed at this generation with this ``key``."""
-    row = kept_digest(session, company_id, name)
-    if row is None or row.key != key or row.generation != generation(session, company_id):
-        return None
-    return row.document
 
 
 def store_digest(

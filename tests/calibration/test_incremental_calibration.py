@@ -8,6 +8,7 @@ kept answer, and a reader's answer before it is kept, with the oracle. Both data
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from sqlalchemy.orm import Session
 from syncd.bokio import models as bm
 from syncd.calibration import evidence
 from syncd.calibration.evidence import calibrate, weigh
+from syncd.calibration.record_order import afresh, record_order
 from syncd.calibration.tables import InvoiceEvidence
 from syncd.db import utcnow
 from syncd.domain import invoice_math as im
@@ -291,3 +293,43 @@ def test_many_changes_in_one_cycle_keep_the_examples_the_full_read_shows(books: 
 
     (includes,) = [rule for rule in kept["rules"] if rule["rule"] == "paid_includes_settlements"]
     assert len(includes["examples"]["agree"]) == len(includes["examples"]["disagree"]) == evidence.EXAMPLES
+
+
+def _recorded(k: int, invoice: int) -> bm.InvoicePayment:
+    payment = _payment(k, invoice, "100.00")
+    return bm.InvoicePayment.model_validate({**payment.raw, "journalEntryRef": {"id": f"je-pay-{k}"}})
+
+
+def _order(books: Books) -> tuple[int, int, dict[str, tuple[str, ...]]]:
+    """What the match stage's pusher reads (kept in its transaction), equal to a full read."""
+    with books.database.sessions.begin() as session:
+        found = record_order(session, books.pk, on=dt.date(2026, 11, 2))
+        kept = (found.invoice_first, found.payment_only, found.examples)
+    with books.database.sessions() as session:
+        assert kept == afresh(session, books.pk)
+    return kept
+
+
+def test_the_kept_record_order_follows_recorded_payments_invoices_and_deletes(books: Books) -> None:
+    recorded = _invoice(30, "100.00", journalEntryRef={"id": "je-30"})
+    books.upsert(Invoice, recorded)
+    books.upsert(InvoicePayment, _recorded(30, 30), _recorded(31, 1), _recorded(32, 2), _recorded(33, 3))
+    assert _order(books) == (1, 3, {"payment_only": ("1001", "1002", "1003"), "invoice_first": ("1030",)})
+
+    books.write(  # the outbox learned the journal entry of an invoice it recorded
+        lambda session: repo.changed(session, Invoice, books.pk, ["inv-1"], journal_entry_id="je-1")
+    )
+    books.write(
+        lambda session: store.soft_delete_children(
+            session, InvoicePayment, books.pk, "inv-2", keep=set(), now=utcnow()
+        )
+    )
+    assert _order(books) == (2, 1, {"payment_only": ("1003",), "invoice_first": ("1001", "1030")})
+
+    books.write(lambda session: store.soft_delete_ids(session, Invoice, books.pk, ["inv-3"], utcnow()))
+    books.write(  # without a stamp
+        lambda session: session.execute(
+            update(Invoice).where(Invoice.bokio_id == "inv-30").values(deleted_at=utcnow())
+        )
+    )
+    assert _order(books) == (1, 0, {"invoice_first": ("1001",)})
