@@ -19,11 +19,12 @@ timed beside it for comparison. ``--quick`` runs 1k and 10k only; the last line 
 
 Measured 2026-11-30 on SQLite, on this 2-core machine under heavy load from other benchmarks (load
 average 12-20, so absolute times are inflated; the ratios are what counts), 1k -> 100k:
-quiet 151 -> 278 ms CPU (x1.84), peak 0.8 MiB (x1.02); new money 737 -> 1,468 ms CPU (x1.99), peak
-0.8 MiB (x1.01). Before calibration kept its per-invoice answers the new-money cycle grew x22.9
-(288 ms -> 6.6 s, calm machine): the full calibration read alone is 6.6 s at 100k (printed as
-"calibration re-read alone"), and the pusher's record-order count, asked once per booked payment,
-took over a minute per call at 100k on SQLite once the history's payments are recorded.
+new money 614 -> 781 ms CPU (x1.27), peak 0.8 MiB (x1.00); quiet 104 -> 213 ms CPU (x2.05, over
+the target: the bank-line selection still grows), peak 0.8 MiB (x1.01). Before calibration kept
+its per-invoice answers the new-money cycle grew x22.9 (288 ms -> 6.6 s, calm machine): the full
+calibration read alone is 6.7 s at 100k (printed as "calibration re-read alone"), and the
+pusher's record-order count, asked once per booked payment, took over a minute per call at 100k
+on SQLite once the history's payments are recorded.
 """
 
 from __future__ import annotations
