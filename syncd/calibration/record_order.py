@@ -8,6 +8,12 @@ records an unrecorded invoice before booking a payment on it only where the hist
 invoices first and never a payment on an unrecorded invoice, and never under the cash method
 (kontantmetoden books the revenue with the payment). ``[bokio] record_invoice_first`` may
 force either answer. Queries on the mirror only; no Bokio call.
+
+Each invoice's side is kept (:class:`~syncd.calibration.tables.InvoiceRecordOrder`) with the counts
+at a mirror generation, and brought up to date from the invoices stamped since
+(:mod:`syncd.calibration.changes`) in the caller's transaction: the match stage asks once per
+booked payment, and pays for what changed, not for the company's history. A reader's session
+(doctor, ``syncd calibrate``) is never committed, so it only computes.
 """
 
 from __future__ import annotations
@@ -17,9 +23,12 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from syncd.calibration import changes
+from syncd.calibration.tables import InvoiceRecordOrder
+from syncd.mirror import repo
 from syncd.mirror.tables import FiscalYear, Invoice, InvoicePayment
 
 EXAMPLES = 5
@@ -86,41 +95,135 @@ def record_order(
     setting: RecordInvoiceFirst = RecordInvoiceFirst.AUTO,
 ) -> RecordOrder:
     """The evidence on invoices with at least one recorded payment, and the method in force ``on``."""
-    recorded_payment = exists().where(
-        InvoicePayment.company_id == company_id,
-        InvoicePayment.invoice_bokio_id == Invoice.bokio_id,
-        InvoicePayment.journal_entry_id.is_not(None),
-        InvoicePayment.deleted_at.is_(None),
-    )
-    recorded = Invoice.journal_entry_id.is_not(None)
-    rows = session.execute(
-        select(recorded, func.count())
-        .where(Invoice.company_id == company_id, Invoice.deleted_at.is_(None), recorded_payment)
-        .group_by(recorded)
-    ).all()
-    counts = {bool(first): int(n) for first, n in rows}
+    counts = _kept_counts(session, company_id)
     examples = {
-        ("invoice_first" if first else "payment_only"): _numbers(session, company_id, first, recorded_payment)
-        for first in counts
+        ("invoice_first" if first else "payment_only"): _numbers(session, company_id, first)
+        for first in (False, True)
+        if counts[first]
     }
     return RecordOrder(
-        invoice_first=counts.get(True, 0),
-        payment_only=counts.get(False, 0),
+        invoice_first=counts[True],
+        payment_only=counts[False],
         examples=examples,
         method=accounting_method(session, company_id, on),
         setting=setting,
     )
 
 
-def _numbers(session: Session, company_id: int, recorded: bool, clause: Any) -> tuple[str, ...]:
-    entry = Invoice.journal_entry_id.is_not(None) if recorded else Invoice.journal_entry_id.is_(None)
+_DIGEST = "record_order"
+_KEY = "v1"
+
+
+def _kept_counts(session: Session, company_id: int) -> dict[bool, int]:
+    """Invoices per side, with the kept rows brought up to this generation (see the module)."""
+    now = repo.generation(session, company_id)  # first: rows stamped later are classified again next time
+    kept = repo.kept_digest(session, company_id, _DIGEST)
+    if (
+        kept is None
+        or kept.key != _KEY
+        or changes.settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted")
+    ):
+        session.execute(delete(InvoiceRecordOrder).where(InvoiceRecordOrder.company_id == company_id))
+        _classify(session, company_id, None)
+        counts = _counted(session, InvoiceRecordOrder.company_id == company_id)
+    else:
+        counts = {True: int(kept.document["invoice_first"]), False: int(kept.document["payment_only"])}
+        changed = sorted(changes.changed_invoices(session, company_id, kept.generation))
+        if not changed and kept.generation == now:
+            return counts
+        for start in range(0, len(changed), _CHUNK):
+            chunk = changed[start : start + _CHUNK]
+            rows = select(Invoice.id).where(Invoice.company_id == company_id, Invoice.bokio_id.in_(chunk))
+            ours = InvoiceRecordOrder.invoice_id.in_(rows)
+            for first, n in _counted(session, ours).items():
+                counts[first] -= n
+            session.execute(delete(InvoiceRecordOrder).where(ours))
+            _classify(session, company_id, chunk)
+            for first, n in _counted(session, ours).items():
+                counts[first] += n
+    document = {
+        "deleted": changes.settled_deletes(session, company_id, now),
+        "invoice_first": counts[True],
+        "payment_only": counts[False],
+    }
+    repo.store_digest(session, company_id, _DIGEST, _KEY, document, at=now)
+    return counts
+
+
+_CHUNK = 500
+
+
+def _classify(session: Session, company_id: int, bokio_ids: list[str] | None) -> None:
+    """Keep the side of these live invoices (all when None) that have a recorded payment."""
+    among = () if bokio_ids is None else (Invoice.bokio_id.in_(bokio_ids),)
+    recorded_payments = select(InvoicePayment.invoice_bokio_id).where(
+        InvoicePayment.company_id == company_id,
+        InvoicePayment.journal_entry_id.is_not(None),
+        InvoicePayment.deleted_at.is_(None),
+        *(() if bokio_ids is None else (InvoicePayment.invoice_bokio_id.in_(bokio_ids),)),
+    )
+    session.execute(
+        insert(InvoiceRecordOrder).from_select(
+            ["invoice_id", "company_id", "invoice_first", "number"],
+            select(
+                Invoice.id, Invoice.company_id, Invoice.journal_entry_id.is_not(None), Invoice.invoice_number
+            ).where(
+                Invoice.company_id == company_id,
+                Invoice.deleted_at.is_(None),
+                Invoice.bokio_id.in_(recorded_payments),
+                *among,
+            ),
+        )
+    )
+
+
+def _counted(session: Session, clause: Any) -> dict[bool, int]:
+    rows = session.execute(
+        select(InvoiceRecordOrder.invoice_first, func.count())
+        .where(clause)
+        .group_by(InvoiceRecordOrder.invoice_first)
+    )
+    counts = {True: 0, False: 0}
+    counts.update({bool(first): int(n) for first, n in rows})
+    return counts
+
+
+def _numbers(session: Session, company_id: int, first: bool) -> tuple[str, ...]:
     numbers = session.scalars(
-        select(Invoice.invoice_number)
-        .where(Invoice.company_id == company_id, Invoice.deleted_at.is_(None), entry, clause)
-        .order_by(Invoice.invoice_number)
+        select(InvoiceRecordOrder.number)
+        .where(InvoiceRecordOrder.company_id == company_id, InvoiceRecordOrder.invoice_first == first)
+        .order_by(InvoiceRecordOrder.number)
         .limit(EXAMPLES)
     )
     return tuple(str(n) for n in numbers if n is not None)
+
+
+def afresh(session: Session, company_id: int) -> tuple[int, int, dict[str, tuple[str, ...]]]:
+    """``(invoice_first, payment_only, examples)`` read from the whole history now: what
+    :func:`record_order` keeps must equal it (its tests' oracle)."""
+    recorded_payments = select(InvoicePayment.invoice_bokio_id).where(
+        InvoicePayment.company_id == company_id,
+        InvoicePayment.journal_entry_id.is_not(None),
+        InvoicePayment.deleted_at.is_(None),
+    )
+    live = (
+        Invoice.company_id == company_id,
+        Invoice.deleted_at.is_(None),
+        Invoice.bokio_id.in_(recorded_payments),
+    )
+    counts = {True: 0, False: 0}
+    examples = {}
+    for first in (False, True):
+        side = Invoice.journal_entry_id.is_not(None) if first else Invoice.journal_entry_id.is_(None)
+        counts[first] = int(session.scalar(select(func.count()).select_from(Invoice).where(*live, side)) or 0)
+        numbers = session.scalars(
+            select(Invoice.invoice_number).where(*live, side).order_by(Invoice.invoice_number).limit(EXAMPLES)
+        )
+        if counts[first]:
+            examples["invoice_first" if first else "payment_only"] = tuple(
+                str(n) for n in numbers if n is not None
+            )
+    return counts[True], counts[False], examples
 
 
 def accounting_method(session: Session, company_id: int, on: dt.date) -> str | None:

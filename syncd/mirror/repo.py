@@ -172,12 +172,10 @@ def upsert(
             }
         )
     if rows:
-        _insert_or_update(session, model, rows)
-        bump_generation(session, company_id)
+        _insert_or_update(session, model, rows, stamp=bump_generation(session, company_id))
     confirmed = reflected - {row["bokio_id"] for row in rows}
     if confirmed:
-        _confirm_paid(session, company_id, sorted(confirmed))
-        bump_generation(session, company_id)
+        _confirm_paid(session, company_id, sorted(confirmed), bump_generation(session, company_id))
     return UpsertCounts(inserted=inserted, updated=updated, unchanged=len(by_id) - len(rows))
 
 
@@ -186,7 +184,7 @@ def _reflected(model: MirrorModel) -> tuple[Any, ...]:
     return (Invoice.paid_from_bokio,) if model is Invoice else ()
 
 
-def _confirm_paid(session: Session, company_id: int, bokio_ids: list[str]) -> None:
+def _confirm_paid(session: Session, company_id: int, bokio_ids: list[str], stamp: int) -> None:
     """A fresh read equal to syncd's reflection: the paid amount is now Bokio's own word too."""
     session.execute(
         update(Invoice)
@@ -194,7 +192,7 @@ def _confirm_paid(session: Session, company_id: int, bokio_ids: list[str]) -> No
             Invoice.company_id == company_id,
             Invoice.bokio_id.in_(bokio_ids),
         )
-        .values(paid_from_bokio=True)
+        .values(paid_from_bokio=True, stamp=stamp)
     )
 
 
@@ -269,7 +267,7 @@ def set_paid(session: Session, row: Invoice, paid: Decimal, status: str) -> None
     """
     row.paid_amount, row.status, row.paid_from_bokio = paid, status, False
     row.content_hash = mapping.content_hash(_as_mirrored(row.raw, paid, status))
-    bump_generation(session, row.company_id)
+    row.stamp = bump_generation(session, row.company_id)
     session.flush()
 
 
@@ -282,7 +280,11 @@ def _dialect_insert(dialect: str) -> Callable[[Any], postgresql.Insert | sqlite.
     return sqlite.insert
 
 
-def _insert_or_update(session: Session, model: MirrorModel, rows: list[dict[str, Any]]) -> None:
+def _insert_or_update(
+    session: Session, model: MirrorModel, rows: list[dict[str, Any]], *, stamp: int
+) -> None:
+    if model in STAMPED:
+        rows = [{**row, "stamp": stamp} for row in rows]
     dialect = session.get_bind().dialect.name
     insert = _dialect_insert(dialect)
     statement = insert(model)
@@ -302,19 +304,51 @@ def soft_delete_missing(
         select(model.bokio_id).where(model.company_id == company_id, model.deleted_at.is_(None))
     ).all()
     gone = [bokio_id for bokio_id in live if bokio_id not in seen_ids]
-    for start in range(0, len(gone), 500):
-        session.execute(
-            update(model)
-            .where(model.company_id == company_id, model.bokio_id.in_(gone[start : start + 500]))
-            .values(deleted_at=now)
-        )
-    if gone:
-        bump_generation(session, company_id)
+    soft_delete(session, model, company_id, gone, now=now)
     return len(gone)
 
 
-def bump_generation(session: Session, company_id: int) -> None:
-    """Say the company's mirrored money changed (in the writer's transaction)."""
+def soft_delete(
+    session: Session, model: MirrorModel, company_id: int, bokio_ids: list[str], *, now: dt.datetime
+) -> None:
+    """Mark these rows deleted (ones already deleted keep their date), as :func:`changed` writes."""
+    changed(session, model, company_id, bokio_ids, live_only=True, deleted_at=now)
+
+
+def changed(
+    session: Session,
+    model: MirrorModel,
+    company_id: int,
+    bokio_ids: list[str],
+    *,
+    live_only: bool = False,
+    **values: Any,
+) -> None:
+    """Write ``values`` on these rows outside an upsert (a soft delete, a journal entry learned).
+
+    Moves the company's generation and stamps the rows with it, as an upsert does, so calibration
+    weighs their invoices again (:mod:`syncd.calibration.changes`). Every syncd writer of what
+    calibration reads on invoices, payments or settlements goes through here or :func:`upsert`.
+    """
+    if not bokio_ids:
+        return
+    moved = bump_generation(session, company_id)
+    stamp = {"stamp": moved} if model in STAMPED else {}
+    live = (model.deleted_at.is_(None),) if live_only else ()
+    for start in range(0, len(bokio_ids), 500):
+        session.execute(
+            update(model)
+            .where(model.company_id == company_id, model.bokio_id.in_(bokio_ids[start : start + 500]), *live)
+            .values(**values, **stamp)
+        )
+
+
+STAMPED: frozenset[MirrorModel] = frozenset({Invoice, InvoicePayment, InvoiceSettlement})
+"""Mirrored rows calibration weighs, which carry a ``stamp`` (:class:`~syncd.mirror.tables.Invoice`)."""
+
+
+def bump_generation(session: Session, company_id: int) -> int:
+    """Say the company's mirrored money changed (in the writer's transaction); the new generation."""
     moved = session.execute(
         update(MirrorGeneration)
         .where(MirrorGeneration.company_id == company_id)
@@ -329,6 +363,7 @@ def bump_generation(session: Session, company_id: int) -> None:
                 index_elements=["company_id"], set_={"generation": MirrorGeneration.generation + 1}
             )
         )
+    return generation(session, company_id)
 
 
 def generation(session: Session, company_id: int) -> int:
@@ -339,20 +374,29 @@ def generation(session: Session, company_id: int) -> int:
     return int(found or 0)
 
 
-def cached_digest(session: Session, company_id: int, name: str, key: str) -> dict[str, Any] | None:
-    """The document stored under ``name`` if it was computed at this generation with this ``key``."""
-    row = session.scalar(
+def kept_digest(session: Session, company_id: int, name: str) -> MirrorDigest | None:
+    """The document stored under ``name``, whatever generation it was computed at."""
+    return session.scalar(
         select(MirrorDigest).where(MirrorDigest.company_id == company_id, MirrorDigest.name == name)
     )
-    if row is None or row.key != key or row.generation != generation(session, company_id):
-        return None
-    return row.document
 
 
-def store_digest(session: Session, company_id: int, name: str, key: str, document: dict[str, Any]) -> None:
-    """Keep ``document`` for this generation and ``key`` (a later writer simply replaces it)."""
+def store_digest(
+    session: Session,
+    company_id: int,
+    name: str,
+    key: str,
+    document: dict[str, Any],
+    *,
+    at: int | None = None,
+) -> None:
+    """Keep ``document`` for generation ``at`` (default: the current one) and ``key``.
+
+    A later writer simply replaces it.
+    """
     insert = _dialect_insert(session.get_bind().dialect.name)
-    values = {"generation": generation(session, company_id), "key": key, "document": document}
+    at = generation(session, company_id) if at is None else at
+    values = {"generation": at, "key": key, "document": document}
     session.execute(
         insert(MirrorDigest)
         .values(company_id=company_id, name=name, **values)

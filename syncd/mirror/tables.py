@@ -47,7 +47,15 @@ class _MirrorColumns:
     deleted_at: Mapped[dt.datetime | None] = mapped_column(default=None)
 
 
-class Invoice(_MirrorColumns, Base):
+class _Stamped:
+    """The change marker of rows calibration weighs (invoices, payments, settlements)."""
+
+    stamp: Mapped[int | None] = mapped_column(Integer, default=None)
+    """The company's mirror generation when the row last changed (:func:`syncd.mirror.repo.changed`);
+    NULL: written without saying when, so calibration weighs its invoice again every time."""
+
+
+class Invoice(_MirrorColumns, _Stamped, Base):
     """A customer invoice as Bokio last showed it, with the amounts syncd derives."""
 
     __tablename__ = "invoices"
@@ -57,6 +65,7 @@ class Invoice(_MirrorColumns, Base):
         Index(None, "company_id", "payment_reference"),
         Index(None, "company_id", "invoice_number"),
         Index(None, "company_id", "deleted_at"),
+        Index(None, "company_id", "stamp"),
     )
 
     invoice_number: Mapped[str | None] = mapped_column(String(40))
@@ -82,7 +91,7 @@ class Invoice(_MirrorColumns, Base):
     journal_entry_id: Mapped[str | None] = mapped_column(String(64))
 
 
-class InvoicePayment(_MirrorColumns, Base):
+class InvoicePayment(_MirrorColumns, _Stamped, Base):
     """A payment registered on an invoice (ours or anyone's)."""
 
     __tablename__ = "invoice_payments"
@@ -90,6 +99,7 @@ class InvoicePayment(_MirrorColumns, Base):
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
         Index(None, "company_id", "deleted_at"),
+        Index(None, "company_id", "stamp"),
     )
 
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
@@ -99,7 +109,7 @@ class InvoicePayment(_MirrorColumns, Base):
     journal_entry_id: Mapped[str | None] = mapped_column(String(64))
 
 
-class InvoiceSettlement(_MirrorColumns, Base):
+class InvoiceSettlement(_MirrorColumns, _Stamped, Base):
     """A settlement (currency, bankFee, paymentServiceFee, badDebt, balanceAdjustment…)."""
 
     __tablename__ = "invoice_settlements"
@@ -107,6 +117,7 @@ class InvoiceSettlement(_MirrorColumns, Base):
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
         Index(None, "company_id", "deleted_at"),
+        Index(None, "company_id", "stamp"),
     )
 
     invoice_bokio_id: Mapped[str] = mapped_column(String(64))
@@ -210,8 +221,9 @@ class MirrorGeneration(Base):
     """A counter that moves whenever a company's invoices, payments or settlements change.
 
     :mod:`syncd.mirror.repo` bumps it in the transaction that writes them (an inserted or changed
-    row, a confirmed or reflected paid amount, a soft delete), so what is computed from those rows
-    can be kept until it moves (:class:`MirrorDigest`).
+    row, a confirmed or reflected paid amount, a soft delete) and stamps the rows it wrote with the
+    new value, so what is computed from those rows can be kept until it moves (:class:`MirrorDigest`)
+    and then brought up to date from the rows stamped since.
     """
 
     __tablename__ = "mirror_generations"

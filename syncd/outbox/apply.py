@@ -12,7 +12,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.bokio.models import InvoicePayment as PaymentModel
@@ -180,18 +180,12 @@ def _mirror(session: Session, claimed: Claimed, outcome: Outcome, now: dt.dateti
             invoice_id=claimed.invoice_id,
         )
     if outcome.invoice_entry is not None:
-        session.execute(
-            update(Invoice)
-            .where(Invoice.company_id == claimed.company_id, Invoice.bokio_id == claimed.invoice_id)
-            .values(journal_entry_id=outcome.invoice_entry)
+        repo.changed(
+            session, Invoice, claimed.company_id, [claimed.invoice_id], journal_entry_id=outcome.invoice_entry
         )
     for what, bokio_id in outcome.deleted:
         model = InvoicePayment if what == "payment" else InvoiceSettlement
-        session.execute(
-            update(model)
-            .where(model.company_id == claimed.company_id, model.bokio_id == bokio_id)
-            .values(deleted_at=now)
-        )
+        repo.changed(session, model, claimed.company_id, [bokio_id], deleted_at=now)
 
 
 def error_body(exc: Exception, **extra: Any) -> dict[str, Any]:

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from syncd.domain import invoice_math as im
+from syncd.mirror import repo
 from syncd.mirror.syncstate import set_cursor
 from syncd.mirror.tables import CreditNote, Invoice, InvoicePayment, InvoiceSettlement, SyncState
 from syncd.pull.cursors import ScanProgress
@@ -66,12 +67,7 @@ def soft_delete_children(
         )
     ).all()
     gone = [bokio_id for bokio_id in live if bokio_id not in keep]
-    if gone:
-        session.execute(
-            update(model)
-            .where(model.company_id == company_pk, model.bokio_id.in_(gone))
-            .values(deleted_at=now)
-        )
+    repo.soft_delete(session, model, company_pk, gone, now=now)
     return len(gone)
 
 
@@ -82,9 +78,4 @@ def soft_delete_ids(
     ids: list[str],
     now: dt.datetime,
 ) -> None:
-    if ids:
-        session.execute(
-            update(model)
-            .where(model.company_id == company_pk, model.bokio_id.in_(ids), model.deleted_at.is_(None))
-            .values(deleted_at=now)
-        )
+    repo.soft_delete(session, model, company_pk, ids, now=now)

@@ -3,8 +3,10 @@
 Not collected by pytest. Run: ``nice .venv/bin/python -m tests.bench.bench_run_history [--db URL]``.
 
 For 1k, 10k and 100k historical bank transactions (70 % credits, almost all allocated and pushed
-long ago, a paid invoice behind each; 30 % debits) and 250 open invoices, the company is brought
-to its steady state (two cycles), then measured in the match stage of ``syncd run --once``:
+long ago, a paid and recorded invoice behind each, mirrored long ago; 30 % debits) and 250 open
+(unrecorded) invoices, the company is brought
+to its steady state (two cycles, and one with new money: what the first cycle after an upgrade
+reads of the whole history once is kept from then on), then measured in the match stage of ``syncd run --once``:
 
 - *quiet*: a cycle with nothing new;
 - *new money*: 20 payments arrive (OCR), 5 invoices are issued: every judged line is asked again.
@@ -13,13 +15,23 @@ Each row prints CPU time (``time.process_time``) and the peak of Python allocati
 (``tracemalloc``) of ``run_match``, and the 100k/1k ratio (target ≤ 1.5x). The open backlog of
 unmatched lines is fixed (50 lines a person has not handled yet) unless ``--backlog-percent``
 makes it grow with history; the old full load of every transaction (``inputs.bank_lines``) is
-timed beside it for comparison.
+timed beside it for comparison. ``--quick`` runs 1k and 10k only; the last line is BENCH-SUMMARY.
+
+Measured 2026-11-30 on SQLite, on this 2-core machine under heavy load from other benchmarks (load
+average 12-20, so absolute times are inflated; the ratios are what counts), 1k -> 100k:
+new money 614 -> 781 ms CPU (x1.27), peak 0.8 MiB (x1.00); quiet 104 -> 213 ms CPU (x2.05, over
+the target: the bank-line selection still grows), peak 0.8 MiB (x1.01). Before calibration kept
+its per-invoice answers the new-money cycle grew x22.9 (288 ms -> 6.6 s, calm machine): the full
+calibration read alone is 6.7 s at 100k (printed as "calibration re-read alone"), and the
+pusher's record-order count, asked once per booked payment, took over a minute per call at 100k
+on SQLite once the history's payments are recorded.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import tempfile
 import time
 import tracemalloc
@@ -51,6 +63,8 @@ NOW = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
 OPEN_INVOICES = 250
 NEW_PAYMENTS, NEW_INVOICES = 20, 5
 _BATCH = 5_000
+TARGET = 1.5
+"""Largest history over smallest: CPU and peak memory of the cycle may grow at most this much."""
 
 
 class History:
@@ -63,6 +77,7 @@ class History:
         self.company = CompanySettings(id=uuid.uuid4(), name="Historik AB")
         self.next_invoice = 0
         self.next_line = 0
+        self.stamp = 0  # the mirror generation new rows are stamped with (0: mirrored long ago)
         with self.sessions.begin() as session:
             self.pk = repo.ensure_company(session, str(self.company.id), self.company.name).id
             self.file_id = session.scalars(
@@ -95,6 +110,7 @@ class History:
             "bokio_id": f"inv-{k}",
             "raw": {"id": f"inv-{k}"},
             "content_hash": f"{k:064d}",
+            "stamp": self.stamp,
             "invoice_number": str(10_000 + k),
             "payment_reference": make_ocr(str(10_000 + k)),
             "customer_bokio_id": f"cust-{k % 400}",
@@ -109,6 +125,7 @@ class History:
             "gross_amount": gross,
             "outstanding": Decimal(0) if paid else gross,
             "published_at": NOW,
+            "journal_entry_id": f"je-{k}" if paid else None,  # history is recorded; open invoices not yet
         }
         self._invoices.append(row)
         if paid:
@@ -118,9 +135,11 @@ class History:
                     "bokio_id": f"pay-{k}",
                     "raw": {},
                     "content_hash": "p",
+                    "stamp": self.stamp,
                     "invoice_bokio_id": row["bokio_id"],
                     "date": day,
                     "sum_base_currency": gross,
+                    "journal_entry_id": f"je-pay-{k}",
                 }
             )
         return row
@@ -200,13 +219,13 @@ class History:
 
     def new_money(self) -> None:
         """Payments of 20 open invoices arrive by OCR, and 5 invoices are issued."""
+        with self.sessions.begin() as session:  # as the pull does when it mirrors them
+            self.stamp = repo.bump_generation(session, self.pk)
         paid, self.open = self.open[:NEW_PAYMENTS], self.open[NEW_PAYMENTS:]
         for invoice in paid:
             self._line(TODAY, invoice["gross_amount"], credit=True, ocr=invoice["payment_reference"])
         self.open += [self._invoice(TODAY, paid=False) for _ in range(NEW_INVOICES)]
         self._flush()
-        with self.sessions.begin() as session:  # as the pull does when it mirrors them
-            repo.bump_generation(session, self.pk)
 
     def match(self) -> MatchReport:
         return run_match(self.sessions, self.company, now=NOW, today=TODAY)
@@ -237,6 +256,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file per size)")
     parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--quick", action="store_true", help="1k and 10k only (for `make bench`)")
     parser.add_argument("--backlog", type=int, default=50, help="unmatched lines nobody handled yet")
     parser.add_argument("--backlog-percent", type=float, default=0.0, help="…or this % of the history")
     parser.add_argument(
@@ -247,12 +267,15 @@ def main() -> int:
     )
     args = parser.parse_args()
     rows = []
-    for n in (int(size) for size in args.sizes.split(",")):
+    sizes = "1000,10000" if args.quick else args.sizes
+    for n in (int(size) for size in sizes.split(",")):
         url = args.db or f"sqlite:///{Path(tempfile.mkdtemp()) / 'history.sqlite3'}"
         backlog = int(n * args.backlog_percent / 100) if args.backlog_percent else args.backlog
         world = History(url, n, backlog)
         world.match()
         world.match()  # steady state: the frontier has passed the history, the backlog is judged
+        world.new_money()
+        world.match()  # and money has been booked since syncd started (record order kept)
         quiet = measure(world.match)
         world.new_money()
         fresh = measure(world.match)
@@ -269,11 +292,30 @@ def main() -> int:
         )
         world.engine.dispose()
     first, last = rows[0], rows[-1]
+    figures = []
     for label, index in (("quiet", 1), ("new money", 2)):
         cpu = last[index][0] / first[index][0]
         mem = last[index][1] / first[index][1]
-        verdict = "within" if max(cpu, mem) <= 1.5 else "OVER"
-        print(f"{label:>9} {last[0]}/{first[0]}: CPU x{cpu:.2f}, peak memory x{mem:.2f} ({verdict} 1.5x)")
+        verdict = "within" if max(cpu, mem) <= TARGET else "OVER"
+        print(
+            f"{label:>9} {last[0]}/{first[0]}: CPU x{cpu:.2f}, peak memory x{mem:.2f} ({verdict} {TARGET}x)"
+        )
+        name = label.replace(" ", "_")
+        for what, ratio in (("cpu", cpu), ("peak_memory", mem)):
+            figures.append(
+                {
+                    "name": f"{name}_{what}_ratio_{last[0]}_over_{first[0]}",
+                    "value": round(ratio, 3),
+                    "unit": "x",
+                    "target": f"<= {TARGET}",
+                    "ok": ratio <= TARGET,
+                }
+            )
+        figures.append(
+            {"name": f"{name}_cpu_ms_at_{last[0]}", "value": round(last[index][0] * 1000, 1), "unit": "ms"}
+            | {"target": None, "ok": None}
+        )
+    print("BENCH-SUMMARY " + json.dumps({"bench": "bench_run_history", "figures": figures}))
     return 0
 
 
