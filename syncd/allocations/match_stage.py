@@ -21,6 +21,7 @@ from syncd.allocations.push import enqueue_allocation
 from syncd.allocations.tables import Allocation as AllocationRow
 from syncd.allocations.tables import AllocationState
 from syncd.calibration.evidence import Calibration, calibrate
+from syncd.calibration.record_order import RecordInvoiceFirst, record_order
 from syncd.domain import invoice_math as im
 from syncd.domain.models import Allocation, Decision, MatchResult, Problem
 from syncd.logging import get_logger
@@ -116,6 +117,14 @@ def run_match(
         lines = selection.lines
         result = propose(invoices, lines, rules, memory, today=today, psp_payouts=payouts)
         calibration = calibrate(session, company_id, readings, keep=True)
+        # kept here, under the match lock; the accepts below (and people's) only read it
+        record_order(
+            session,
+            company_id,
+            on=today,
+            setting=RecordInvoiceFirst(readings.record_invoice_first),
+            keep=True,
+        )
         result = hold_for_review(result, calibration)
         if dry_run:
             session.rollback()

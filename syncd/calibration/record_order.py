@@ -11,9 +11,11 @@ force either answer. Queries on the mirror only; no Bokio call.
 
 Each invoice's side is kept (:class:`~syncd.calibration.tables.InvoiceRecordOrder`) with the counts
 at a mirror generation, and brought up to date from the invoices stamped since
-(:mod:`syncd.calibration.changes`) in the caller's transaction: the match stage asks once per
-booked payment, and pays for what changed, not for the company's history. A reader's session
-(doctor, ``syncd calibrate``) is never committed, so it only computes.
+(:mod:`syncd.calibration.changes`): the match stage keeps them (``keep=True``, under its
+(company, match) lock, once a cycle), and pays for what changed, not for the company's history.
+Everyone else only reads: a person accepting a proposal in the web app or the CLI, doctor and
+``syncd calibrate`` add what changed since to the kept counts in memory and write nothing, so
+they never contend with the match stage for the kept rows (their examples are those kept).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from syncd.calibration import changes
@@ -93,9 +95,13 @@ def record_order(
     *,
     on: dt.date,
     setting: RecordInvoiceFirst = RecordInvoiceFirst.AUTO,
+    keep: bool = False,
 ) -> RecordOrder:
-    """The evidence on invoices with at least one recorded payment, and the method in force ``on``."""
-    counts = _kept_counts(session, company_id)
+    """The evidence on invoices with at least one recorded payment, and the method in force ``on``.
+
+    ``keep`` brings the kept rows up to date in the caller's transaction (the match stage only).
+    """
+    counts = _kept_counts(session, company_id, keep=keep)
     examples = {
         ("invoice_first" if first else "payment_only"): _numbers(session, company_id, first)
         for first in (False, True)
@@ -114,8 +120,8 @@ _DIGEST = "record_order"
 _KEY = "v1"
 
 
-def _kept_counts(session: Session, company_id: int) -> dict[bool, int]:
-    """Invoices per side, with the kept rows brought up to this generation (see the module)."""
+def _kept_counts(session: Session, company_id: int, *, keep: bool) -> dict[bool, int]:
+    """Invoices per side: the kept counts with what changed since added (see the module)."""
     now = repo.generation(session, company_id)  # first: rows stamped later are classified again next time
     kept = repo.kept_digest(session, company_id, _DIGEST)
     if (
@@ -123,6 +129,8 @@ def _kept_counts(session: Session, company_id: int) -> dict[bool, int]:
         or kept.key != _KEY
         or changes.settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted")
     ):
+        if not keep:
+            return _sides(session, _recorded(company_id, None).subquery())  # once after an upgrade
         session.execute(delete(InvoiceRecordOrder).where(InvoiceRecordOrder.company_id == company_id))
         _classify(session, company_id, None)
         counts = _counted(session, InvoiceRecordOrder.company_id == company_id)
@@ -137,24 +145,30 @@ def _kept_counts(session: Session, company_id: int) -> dict[bool, int]:
             ours = InvoiceRecordOrder.invoice_id.in_(rows)
             for first, n in _counted(session, ours).items():
                 counts[first] -= n
-            session.execute(delete(InvoiceRecordOrder).where(ours))
-            _classify(session, company_id, chunk)
-            for first, n in _counted(session, ours).items():
+            if keep:
+                session.execute(delete(InvoiceRecordOrder).where(ours))
+                _classify(session, company_id, chunk)
+                fresh = _counted(session, ours)
+            else:
+                fresh = _sides(session, _recorded(company_id, chunk).subquery())
+            for first, n in fresh.items():
                 counts[first] += n
-    document = {
-        "deleted": changes.settled_deletes(session, company_id, now),
-        "invoice_first": counts[True],
-        "payment_only": counts[False],
-    }
-    repo.store_digest(session, company_id, _DIGEST, _KEY, document, at=now)
+    if keep:
+        document = {
+            "deleted": changes.settled_deletes(session, company_id, now),
+            "invoice_first": counts[True],
+            "payment_only": counts[False],
+        }
+        repo.store_digest(session, company_id, _DIGEST, _KEY, document, at=now)
     return counts
 
 
 _CHUNK = 500
 
 
-def _classify(session: Session, company_id: int, bokio_ids: list[str] | None) -> None:
-    """Keep the side of these live invoices (all when None) that have a recorded payment."""
+def _recorded(company_id: int, bokio_ids: list[str] | None) -> Select[int, int, bool, str | None]:
+    """The side of these live invoices (all when None) that have a recorded payment, as rows of
+    :class:`~syncd.calibration.tables.InvoiceRecordOrder`."""
     among = () if bokio_ids is None else (Invoice.bokio_id.in_(bokio_ids),)
     recorded_payments = select(InvoicePayment.invoice_bokio_id).where(
         InvoicePayment.company_id == company_id,
@@ -162,30 +176,38 @@ def _classify(session: Session, company_id: int, bokio_ids: list[str] | None) ->
         InvoicePayment.deleted_at.is_(None),
         *(() if bokio_ids is None else (InvoicePayment.invoice_bokio_id.in_(bokio_ids),)),
     )
+    return select(
+        Invoice.id,
+        Invoice.company_id,
+        Invoice.journal_entry_id.is_not(None).label("invoice_first"),
+        Invoice.invoice_number,
+    ).where(
+        Invoice.company_id == company_id,
+        Invoice.deleted_at.is_(None),
+        Invoice.bokio_id.in_(recorded_payments),
+        *among,
+    )
+
+
+def _classify(session: Session, company_id: int, bokio_ids: list[str] | None) -> None:
+    """Keep the side of these live invoices (all when None) that have a recorded payment."""
     session.execute(
         insert(InvoiceRecordOrder).from_select(
-            ["invoice_id", "company_id", "invoice_first", "number"],
-            select(
-                Invoice.id, Invoice.company_id, Invoice.journal_entry_id.is_not(None), Invoice.invoice_number
-            ).where(
-                Invoice.company_id == company_id,
-                Invoice.deleted_at.is_(None),
-                Invoice.bokio_id.in_(recorded_payments),
-                *among,
-            ),
+            ["invoice_id", "company_id", "invoice_first", "number"], _recorded(company_id, bokio_ids)
         )
     )
 
 
-def _counted(session: Session, clause: Any) -> dict[bool, int]:
-    rows = session.execute(
-        select(InvoiceRecordOrder.invoice_first, func.count())
-        .where(clause)
-        .group_by(InvoiceRecordOrder.invoice_first)
-    )
+def _sides(session: Session, rows: Any) -> dict[bool, int]:
+    """Rows per side (``invoice_first``) of a subquery."""
+    found = session.execute(select(rows.c.invoice_first, func.count()).group_by(rows.c.invoice_first))
     counts = {True: 0, False: 0}
-    counts.update({bool(first): int(n) for first, n in rows})
+    counts.update({bool(first): int(n) for first, n in found})
     return counts
+
+
+def _counted(session: Session, clause: Any) -> dict[bool, int]:
+    return _sides(session, select(InvoiceRecordOrder.invoice_first).where(clause).subquery())
 
 
 def _numbers(session: Session, company_id: int, first: bool) -> tuple[str, ...]:

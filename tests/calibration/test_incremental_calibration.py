@@ -23,7 +23,7 @@ from syncd.bokio import models as bm
 from syncd.calibration import evidence
 from syncd.calibration.evidence import calibrate, weigh
 from syncd.calibration.record_order import afresh, record_order
-from syncd.calibration.tables import InvoiceEvidence
+from syncd.calibration.tables import InvoiceEvidence, InvoiceRecordOrder
 from syncd.db import utcnow
 from syncd.domain import invoice_math as im
 from syncd.mirror import repo
@@ -301,13 +301,32 @@ def _recorded(k: int, invoice: int) -> bm.InvoicePayment:
 
 
 def _order(books: Books) -> tuple[int, int, dict[str, tuple[str, ...]]]:
-    """What the match stage's pusher reads (kept in its transaction), equal to a full read."""
+    """What a person accepting a proposal reads (kept rows untouched), then what the match stage
+    keeps: both equal to a full read."""
     with books.database.sessions.begin() as session:
-        found = record_order(session, books.pk, on=dt.date(2026, 11, 2))
+        before = _kept_rows(session, books.pk)
+        read = record_order(session, books.pk, on=dt.date(2026, 11, 2))
+        assert _kept_rows(session, books.pk) == before
+    with books.database.sessions.begin() as session:
+        found = record_order(session, books.pk, on=dt.date(2026, 11, 2), keep=True)
         kept = (found.invoice_first, found.payment_only, found.examples)
     with books.database.sessions() as session:
         assert kept == afresh(session, books.pk)
+    assert (read.invoice_first, read.payment_only) == kept[:2]
     return kept
+
+
+def _kept_rows(session: Session, company_id: int) -> tuple[Any, ...]:
+    rows = session.execute(
+        select(InvoiceRecordOrder.invoice_id, InvoiceRecordOrder.invoice_first)
+        .where(InvoiceRecordOrder.company_id == company_id)
+        .order_by(InvoiceRecordOrder.invoice_id)
+    ).all()
+    digest = repo.kept_digest(session, company_id, "record_order")
+    return tuple(rows), None if digest is None else (
+        digest.generation,
+        json.dumps(digest.document, sort_keys=True),
+    )
 
 
 def test_the_kept_record_order_follows_recorded_payments_invoices_and_deletes(books: Books) -> None:
