@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import tempfile
 import time
 import tracemalloc
@@ -57,6 +56,7 @@ from syncd.logging import configure_logging
 from syncd.mirror import repo
 from syncd.mirror.tables import Invoice, InvoicePayment
 from syncd.settings import CompanySettings
+from tests.bench.summary import Figure, emit
 
 TODAY = dt.date(2026, 11, 27)
 NOW = dt.datetime(2026, 11, 27, 12, tzinfo=dt.UTC)
@@ -292,7 +292,7 @@ def main() -> int:
         )
         world.engine.dispose()
     first, last = rows[0], rows[-1]
-    figures = []
+    figures: list[Figure] = []
     for label, index in (("quiet", 1), ("new money", 2)):
         cpu = last[index][0] / first[index][0]
         mem = last[index][1] / first[index][1]
@@ -300,22 +300,12 @@ def main() -> int:
         print(
             f"{label:>9} {last[0]}/{first[0]}: CPU x{cpu:.2f}, peak memory x{mem:.2f} ({verdict} {TARGET}x)"
         )
-        name = label.replace(" ", "_")
-        for what, ratio in (("cpu", cpu), ("peak_memory", mem)):
+        for what, ratio in (("CPU", cpu), ("peak memory", mem)):
             figures.append(
-                {
-                    "name": f"{name}_{what}_ratio_{last[0]}_over_{first[0]}",
-                    "value": round(ratio, 3),
-                    "unit": "x",
-                    "target": f"<= {TARGET}",
-                    "ok": ratio <= TARGET,
-                }
+                Figure(f"{label} cycle {what}, {last[0]} / {first[0]}", round(ratio, 3), "x", f"<= {TARGET}")
             )
-        figures.append(
-            {"name": f"{name}_cpu_ms_at_{last[0]}", "value": round(last[index][0] * 1000, 1), "unit": "ms"}
-            | {"target": None, "ok": None}
-        )
-    print("BENCH-SUMMARY " + json.dumps({"bench": "bench_run_history", "figures": figures}))
+        figures.append(Figure(f"{label} cycle CPU at {last[0]}", round(last[index][0] * 1000, 1), "ms"))
+    emit("bench_run_history", figures)
     return 0
 
 
