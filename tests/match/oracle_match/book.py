@@ -11,10 +11,10 @@ import datetime as dt
 from collections.abc import Iterable
 from decimal import Decimal
 
-from oracle_match.names import block_keys, name_score, normalise_name
 from syncd.domain.models import OpenInvoice
 from syncd.domain.money import ZERO
 from syncd.domain.references import normalise
+from syncd.match.names import block_keys, name_score, normalise_name
 
 
 def number_key(reference: str) -> str:

@@ -13,13 +13,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 
 from oracle_match.book import Book
-from oracle_match.context import LineView, Outcome, RunContext, reference_hits
-from oracle_match.names import normalise_name
-from oracle_match.tiers import TierFn
-from oracle_match.tiers.ocr import ocr_tier, repair_tier
-from oracle_match.tiers.payer import payer_tier
-from oracle_match.tiers.psp import psp_tier
-from oracle_match.tiers.text import multi_tier, text_tier
+from oracle_match.payer import payer_tier
 from syncd.domain.models import (
     Allocation,
     BankLine,
@@ -32,7 +26,13 @@ from syncd.domain.models import (
 )
 from syncd.domain.money import ZERO
 from syncd.domain.references import normalise
+from syncd.match.context import LineView, Outcome, RunContext, reference_hits
+from syncd.match.names import normalise_name
 from syncd.match.rules import MatchMemory, MatchRules
+from syncd.match.tiers import TierFn
+from syncd.match.tiers.ocr import ocr_tier, repair_tier
+from syncd.match.tiers.psp import psp_tier
+from syncd.match.tiers.text import multi_tier, text_tier
 
 # PSP first: a payout id is as decisive as an OCR and its lines must not be read as one payment.
 TIERS: tuple[TierFn, ...] = (psp_tier, ocr_tier, multi_tier, repair_tier, text_tier, payer_tier)

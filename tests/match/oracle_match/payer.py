@@ -11,11 +11,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 from oracle_match.book import Book
-from oracle_match.context import LineView, Outcome, RunContext
-from oracle_match.plan import Plan, build_allocation, format_amount
-from oracle_match.subset import exact_subsets
 from syncd.domain.models import Decision, MatchKind, Problem, ProblemCode, Tier
 from syncd.domain.money import quantize, to_ore
+from syncd.match.context import LineView, Outcome, RunContext
+from syncd.match.plan import Plan, build_allocation, format_amount
+from syncd.match.subset import exact_subsets
 
 ALIAS_SCORE = 100
 
