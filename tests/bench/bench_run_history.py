@@ -25,6 +25,12 @@ its per-invoice answers the new-money cycle grew x22.9 (288 ms -> 6.6 s, calm ma
 calibration read alone is 6.7 s at 100k (printed as "calibration re-read alone"), and the
 pusher's record-order count, asked once per booked payment, took over a minute per call at 100k
 on SQLite once the history's payments are recorded.
+
+Then (record order kept once a cycle by the match stage, read by the accepts), same day at a load
+average of about 2: quiet 261 / 270 / 207 ms CPU at 1k / 10k / 100k (x0.79), peak 0.8 MiB
+(x1.02); new money 570 / 610 / 641 ms CPU (x1.12), peak 0.8 MiB (x0.97). The quiet ratio moves
+between about 0.8 and 2 from run to run: at 1k the cycle is a few hundred milliseconds of fixed
+cost, and the bank-line selection's share (≈ 200 ms of SQL at 100k under load) is what grows.
 """
 
 from __future__ import annotations
