@@ -10,7 +10,20 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from syncd.mirror.tables import Invoice, InvoicePayment, InvoiceSettlement
+from syncd.mirror import repo
+from syncd.mirror.tables import Invoice, InvoicePayment, InvoiceSettlement, MirrorDigest
+
+
+def kept_to_update(session: Session, company_id: int, name: str, key: str) -> MirrorDigest | None:
+    """What was kept under ``name`` with ``key``, if it can be brought up to date from the rows
+    stamped since; None when the whole history must be weighed (nothing kept, another key, or a
+    soft delete written without a stamp)."""
+    kept = repo.kept_digest(session, company_id, name)
+    if kept is None or kept.key != key:
+        return None
+    if settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted"):
+        return None
+    return kept
 
 
 def settled_deletes(session: Session, company_id: int, generation: int) -> int:

@@ -295,12 +295,8 @@ def calibrate(session: Session, company_id: int, readings: im.Readings, *, keep:
     configured = configured_reading(readings)
     key = f"v{_VERSION} {configured!r}"
     now = repo.generation(session, company_id)  # first: rows stamped later are weighed again next time
-    kept = repo.kept_digest(session, company_id, _DIGEST)
-    if (
-        kept is None
-        or kept.key != key
-        or changes.settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted")
-    ):
+    kept = changes.kept_to_update(session, company_id, _DIGEST, key)
+    if kept is None:
         calibration, outcomes = _weighed(session, company_id, configured)
         if keep:
             session.execute(delete(InvoiceEvidence).where(InvoiceEvidence.company_id == company_id))

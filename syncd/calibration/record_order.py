@@ -123,12 +123,8 @@ _KEY = "v1"
 def _kept_counts(session: Session, company_id: int, *, keep: bool) -> dict[bool, int]:
     """Invoices per side: the kept counts with what changed since added (see the module)."""
     now = repo.generation(session, company_id)  # first: rows stamped later are classified again next time
-    kept = repo.kept_digest(session, company_id, _DIGEST)
-    if (
-        kept is None
-        or kept.key != _KEY
-        or changes.settled_deletes(session, company_id, kept.generation) != kept.document.get("deleted")
-    ):
+    kept = changes.kept_to_update(session, company_id, _DIGEST, _KEY)
+    if kept is None:
         if not keep:
             return _sides(session, _recorded(company_id, None).subquery())  # once after an upgrade
         session.execute(delete(InvoiceRecordOrder).where(InvoiceRecordOrder.company_id == company_id))
