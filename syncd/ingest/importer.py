@@ -15,9 +15,8 @@ batches as they come, so a 200 MB statement or report is never held in memory. T
 the same: a parse error or an ERROR problem anywhere in it, even after many batches, rolls the
 whole file back. A PSP report streams on the assumption that each payout's rows are together
 (PayPal: in time order); one that is not is read whole instead when it is at most
-:data:`UNORDERED_MAX_BYTES`, and quarantined with that reason when larger. A camt file of
-:data:`PIPELINE_MIN_BYTES` or more is parsed in a child process while this one writes
-(:mod:`syncd.ingest.pipeline`), with the same guarantees.
+:data:`UNORDERED_MAX_BYTES`, and quarantined with that reason when larger. While one batch is
+written, a thread parses the next ones (:mod:`syncd.ingest.readahead`), with the same guarantees.
 """
 
 from __future__ import annotations
@@ -26,6 +25,7 @@ import dataclasses
 import hashlib
 import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -57,6 +57,7 @@ from syncd.bankfiles.detect import HEAD_BYTES
 from syncd.bankfiles.model import Fingerprinter
 from syncd.errors import ParseError
 from syncd.ingest import accounts, linking, reversals, store
+from syncd.ingest.readahead import read_ahead
 from syncd.ingest.report import ImportReport, ImportStatus, hint_for, problem_json
 from syncd.ingest.tables import BankFile
 from syncd.mirror.repo import ensure_company
@@ -307,30 +308,39 @@ def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int, progress:
     """Insert what ``stream`` yields in batches; after the first ERROR problem only parse on.
 
     Parsing on after a refusal gives the complete problem list for the quarantine note; inserting
-    on would be wasted (the transaction is rolled back).
+    on would be wasted (the transaction is rolled back). The next batches are parsed in a thread
+    while this one is written (:mod:`syncd.ingest.readahead`); each comes with the number of
+    problems logged by its end, so the thread running ahead never changes which batches go in.
     """
-    checked, refused = 0, False
-
-    def fresh_errors() -> bool:
-        nonlocal checked
-        problems = stream.problems.items
-        found = any(p.severity is Severity.ERROR for p in problems[checked:])
-        checked = len(problems)
-        return found
-
     if isinstance(stream, PspStream):
-        for payouts in _payout_batches(stream, batch_size):
-            refused = fresh_errors() or refused
-            if not refused:
-                inserter.insert_payouts(payouts)
-            progress.batch(len(payouts))
+        _write_batches(stream, _payout_batches(stream, batch_size), inserter.insert_payouts, progress)
         return
     stamp = Fingerprinter()  # one for the whole file: occurrence indexes must not restart per batch
-    for batch in _batches(stream, batch_size):
-        refused = fresh_errors() or refused
-        if not refused:
-            inserter.insert(store.fingerprinted(batch, stamp))
-        progress.batch(len(batch))
+
+    def insert(batch: list[BankTransaction]) -> None:
+        inserter.insert(store.fingerprinted(batch, stamp))
+
+    _write_batches(stream, _batches(stream, batch_size), insert, progress)
+
+
+def _write_batches(
+    stream: Stream, batches: Iterable[list[T]], write: Callable[[list[T]], None], progress: _Progress
+) -> None:
+    problems = stream.problems.items
+    checked, refused = 0, False
+    with closing(read_ahead(_marked(batches, problems))) as marked:
+        for batch, logged in marked:
+            refused = refused or any(p.severity is Severity.ERROR for p in problems[checked:logged])
+            checked = logged
+            if not refused:
+                write(batch)
+            progress.batch(len(batch))
+
+
+def _marked(batches: Iterable[list[T]], problems: Sequence[Problem]) -> Iterator[tuple[list[T], int]]:
+    """Each batch with how many problems were logged by its end (counted in the parser's thread)."""
+    for batch in batches:
+        yield batch, len(problems)
 
 
 def _payout_batches(payouts: Iterable[PspPayout], size: int) -> Iterator[list[PspPayout]]:
