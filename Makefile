@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 
 .PHONY: demo demo-web test test-large lint bench bench-quick lock smoke-wheel image clean browser contract-run
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml setup.py syncd/bankfiles/_camtflat.c
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --upgrade pip
 	@$(BIN)/python -m pip install --quiet -e '.[dev]'

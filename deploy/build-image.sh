@@ -55,30 +55,40 @@ trap cleanup EXIT
 
 # 1. Debian bookworm + python3.11 (venv needs the distutils that debootstrap does not resolve).
 #    One tarball a day; if today's debootstrap fails after its retries, the newest older one serves.
-ROOTFS="$CACHE/bookworm-python3.11-$(date -u +%Y-%m-%d).tar"
-make_rootfs() {
+#    The builder's root filesystem adds a C compiler and Python's headers (syncd's compiled camt
+#    reader); the image itself stays without them.
+PACKAGES=python3.11,python3.11-venv,python3-distutils
+make_rootfs() {  # make_rootfs EXTRA_PACKAGES: debootstrap into $WORK/rootfs
     rm -rf "$WORK/rootfs"
-    debootstrap --variant=minbase --include=python3.11,python3.11-venv,python3-distutils \
+    debootstrap --variant=minbase --include="$PACKAGES$1" \
         bookworm "$WORK/rootfs" "$MIRROR" >"$WORK/debootstrap.log" 2>&1 \
-        || { tail -20 "$WORK/debootstrap.log"; return 1; }
+        || { tail -20 "$WORK/debootstrap.log" >&2; return 1; }
 }
-if [ -s "$ROOTFS" ]; then
-    log "root filesystem from cache: $ROOTFS"
-else
-    log "debootstrap bookworm (minbase + python3.11) from $MIRROR"
-    if retry 3 make_rootfs; then
-        rm -rf "$WORK/rootfs/var/cache/apt/archives/"*.deb "$WORK/rootfs/var/lib/apt/lists/"*
-        tar -C "$WORK/rootfs" -cf "$ROOTFS.part" .
-        mv "$ROOTFS.part" "$ROOTFS"
-        rm -rf "$WORK/rootfs"
-        find "$CACHE" -maxdepth 1 -name 'bookworm-python3.11-*.tar' ! -path "$ROOTFS" -delete
-    else
-        older="$(find "$CACHE" -maxdepth 1 -name 'bookworm-python3.11-*.tar' | sort | tail -1)"
-        [ -n "$older" ] || exit 1
-        log "debootstrap failed; using the cached $older"
-        ROOTFS="$older"
+rootfs() {  # rootfs NAME EXTRA_PACKAGES: prints the tarball's path, made or taken from the cache
+    local name=$1 extra=$2 tarball older
+    tarball="$CACHE/$name-$(date -u +%Y-%m-%d).tar"
+    if [ -s "$tarball" ]; then
+        log "root filesystem from cache: $tarball" >&2
+        echo "$tarball"
+        return
     fi
-fi
+    log "debootstrap bookworm ($name) from $MIRROR" >&2
+    if retry 3 make_rootfs "$extra" >&2; then
+        rm -rf "$WORK/rootfs/var/cache/apt/archives/"*.deb "$WORK/rootfs/var/lib/apt/lists/"*
+        tar -C "$WORK/rootfs" -cf "$tarball.part" .
+        mv "$tarball.part" "$tarball"
+        rm -rf "$WORK/rootfs"
+        find "$CACHE" -maxdepth 1 -name "$name-2*.tar" ! -path "$tarball" -delete
+        echo "$tarball"
+    else
+        older="$(find "$CACHE" -maxdepth 1 -name "$name-2*.tar" | sort | tail -1)"
+        [ -n "$older" ] || return 1
+        log "debootstrap failed; using the cached $older" >&2
+        echo "$older"
+    fi
+}
+ROOTFS="$(rootfs bookworm-python3.11 "")"
+BUILDER_ROOTFS="$(rootfs bookworm-python3.11-build ",gcc,libc6-dev,libpython3.11-dev")"
 
 # 2. The locked wheels, for CPython 3.11 on glibc x86_64 (the base's platform), checked by hash.
 LOCK_SUM="$(sha256sum requirements.lock | cut -c1-16)"
@@ -98,25 +108,26 @@ else
     log "wheels from cache: $WHEELS"
 fi
 
-# 3. The local base image.
-mkdir -p "$WORK/base"
-cp "$ROOTFS" "$WORK/base/rootfs.tar"
-cp -r "$WHEELS" "$WORK/base/wheels"
-cat >"$WORK/base/Containerfile" <<'EOF'
-FROM scratch
-ADD rootfs.tar /
-COPY wheels/ /opt/wheels/
-ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/opt/wheels LANG=C.UTF-8
-CMD ["/bin/bash"]
-EOF
-log "building the local base"
-buildah "${STORE[@]}" bud --quiet --isolation chroot --pull-never --layers=false \
-    -t localhost/syncd-base:bookworm -f "$WORK/base/Containerfile" "$WORK/base" >/dev/null
+# 3. The local base images: the image's, and the builder's with the compiler.
+base_image() {  # base_image ROOTFS TAG
+    rm -rf "$WORK/base" && mkdir -p "$WORK/base"
+    cp "$1" "$WORK/base/rootfs.tar"
+    cp -r "$WHEELS" "$WORK/base/wheels"
+    printf '%s\n' 'FROM scratch' 'ADD rootfs.tar /' 'COPY wheels/ /opt/wheels/' \
+        'ENV PIP_NO_INDEX=1 PIP_FIND_LINKS=/opt/wheels LANG=C.UTF-8' 'CMD ["/bin/bash"]' \
+        >"$WORK/base/Containerfile"
+    log "building the local base $2"
+    buildah "${STORE[@]}" bud --quiet --isolation chroot --pull-never --layers=false \
+        -t "$2" -f "$WORK/base/Containerfile" "$WORK/base" >/dev/null
+}
+base_image "$ROOTFS" localhost/syncd-base:bookworm
+base_image "$BUILDER_ROOTFS" localhost/syncd-build:bookworm
 
 # 4. The image, from the repository's Dockerfile as it is.
 log "building deploy/Dockerfile on the local base"
 buildah "${STORE[@]}" bud --isolation chroot --pull-never --layers=false \
-    --build-arg BASE=localhost/syncd-base:bookworm -t localhost/syncd:ci -f deploy/Dockerfile . \
+    --build-arg BASE=localhost/syncd-base:bookworm --build-arg BUILDER_BASE=localhost/syncd-build:bookworm \
+    -t localhost/syncd:ci -f deploy/Dockerfile . \
     >"$WORK/build.log" 2>&1 || { tail -40 "$WORK/build.log"; exit 1; }
 
 # 5. Smoke test: the version and a full demo cycle, as the image's user in its working directory.
@@ -124,6 +135,8 @@ container="$(buildah "${STORE[@]}" from --pull-never localhost/syncd:ci)"
 in_image() { buildah "${STORE[@]}" run --isolation chroot "$container" -- "$@"; }
 log "syncd --version in the image"
 in_image syncd --version
+in_image test ! -e /usr/bin/gcc || { echo "the image carries the builder's compiler" >&2; exit 1; }
+in_image python -c "from syncd.bankfiles.camt_tree import compiled_reader as c; assert c(), 'no compiled camt reader'"
 log "syncd demo in the image"
 in_image syncd demo >"$WORK/demo.log" 2>&1 || { tail -40 "$WORK/demo.log"; exit 1; }
 grep -E "requests of the .* a company may make a month" "$WORK/demo.log"

@@ -38,6 +38,8 @@ log "installing $(basename "$wheel") into a fresh virtualenv (locked dependencie
 quiet_pip "$WORK/venv/bin/python" -m pip install --require-hashes -r "$REPO/requirements.lock"
 quiet_pip "$WORK/venv/bin/python" -m pip install --no-deps "$wheel"
 "$WORK/venv/bin/python" -m pip check
+"$WORK/venv/bin/python" -c "from syncd.bankfiles.camt_tree import compiled_reader as c; assert c(), 'no compiled camt reader'" \
+    || { echo "the wheel was built without its compiled camt reader (a C compiler and Python.h are needed)" >&2; exit 1; }
 for extra in jsonschema openapi_schema_validator yaml pytest; do
     if "$WORK/venv/bin/python" -c "import $extra" 2>/dev/null; then
         echo "$extra is installed: the smoke test would not prove syncd runs without extras" >&2

@@ -19,7 +19,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import IO, Any
 
-from syncd.bankfiles.camt_entry import EntryContext, Node, Xml, entry_transactions
+from syncd.bankfiles.camt_entry import EntryContext, entry_transactions
+from syncd.bankfiles.camt_tree import Node, Xml
 from syncd.bankfiles.model import (
     BankTransaction,
     FileFormat,
@@ -222,7 +223,8 @@ class CamtStream:
             loc = f"{self._stmt_loc}/Ntry[{self._ntry_index}]"
             for tx in entry_transactions(self._x, self._x.node(elem), self._ctx, loc, self.problems):
                 yield self._stamp.stamp_fresh(tx)  # built just now, seen by no one
-            statement.remove(elem)  # the memory-flat part: a finished entry is dropped at once
+            elem.clear()  # the memory-flat part: a finished entry is dropped at once (emptied
+            statement.remove(elem)  # first, so lxml need not walk its children to move them)
 
     def _start_document(self, root: Any) -> None:
         tag = root.tag if root is not None and isinstance(root.tag, str) else ""

@@ -8,254 +8,19 @@ Every value is checked before it is trusted; a value that cannot be read raises
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from decimal import Decimal
-from typing import Any
-from zoneinfo import ZoneInfo
 
+from syncd.bankfiles.camt_tree import Node, Xml, stripped
 from syncd.bankfiles.model import BankTransaction, Direction, ProblemLog, Reference, RefKind, Status
 from syncd.domain.references import candidate_tokens
-from syncd.errors import ParseError
 
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
-_AMOUNT = re.compile(r"\d{1,18}(\.\d{1,5})?")
-_CCY = re.compile(r"[A-Z]{3}")
 _STATUS = {"BOOK": Status.BOOKED, "PDNG": Status.PENDING, "FUTR": Status.PENDING, "INFO": Status.INFO}
 _DIRECTION = {"CRDT": Direction.CREDIT, "DBIT": Direction.DEBIT}
+_REFS = ("EndToEndId", "TxId", "InstrId", "AcctSvcrRef")
+_FAMILY = ("Cd", "SubFmlyCd")
 LOCAL_BATCH = "local-"  # prefix of a batch id that identifies a deposit only inside its own file
-
-
-class Node:
-    """One element of an entry, its children indexed by local name on first look.
-
-    lxml's ``find``/``findtext`` evaluate every path in Python (≈5 µs a call, about 37 calls per
-    entry: slower than the old ElementTree reader); one pass over each element's children, then
-    dict look-ups, brings the entry mapping back to ElementTree's cost; :meth:`only` walks a path
-    whose steps each have one element without building lists. Children in another namespace than
-    the document's get a key no path can name, as they would not match a namespace-qualified
-    ``find``; comments and processing instructions get none. Measured slower on the benchmark:
-    indexing every descendant's full path in one walk per ``Ntry`` (recursive merge, or
-    ``iterdescendants`` with a parent map), as most of an entry's elements are then touched twice.
-    """
-
-    __slots__ = ("_el", "_keys", "_kids")
-
-    def __init__(self, el: Any, keys: _Keys) -> None:
-        self._el = el
-        self._keys = keys
-        self._kids: dict[str, list[Node]] | None = None
-
-    @property
-    def text(self) -> str | None:
-        """The element's own text (before its first child), as NodeTree has it."""
-        text: str | None = self._el.text
-        return text
-
-    def get(self, name: str, default: str = "") -> str:
-        """An attribute's value."""
-        value: str = self._el.get(name, default)
-        return value
-
-    def _index(self) -> dict[str, list[Any]]:
-        """Child elements by local name; each list holds lxml elements until it is asked for Nodes."""
-        kids: dict[str, list[Any]] = {}
-        keys = self._keys
-        for child in self._el:
-            tag = child.tag
-            key = keys.get(tag)
-            if key is None:
-                key = keys.key(tag)
-            found = kids.get(key)
-            if found is None:
-                kids[key] = [child]
-            else:
-                found.append(child)
-        self._kids = kids
-        return kids
-
-    def children(self, name: str) -> list[Node]:
-        """Child elements of the document's namespace with this local name, in order."""
-        kids = self._kids
-        found = (kids if kids is not None else self._index()).get(name)
-        if found is None:
-            return _NONE
-        if found[0].__class__ is not Node:
-            keys = self._keys
-            found[:] = [Node(el, keys) for el in found]
-        return found
-
-    def only(self, parts: tuple[str, ...]) -> Node | None:
-        """The element at ``parts`` when each step has exactly one; None when one has none.
-
-        Raises LookupError when a step has several (the caller then takes the general path).
-        """
-        node = self
-        for part in parts:
-            kids = node._kids
-            found = (kids if kids is not None else node._index()).get(part)
-            if not found:
-                return None
-            if len(found) > 1:
-                raise LookupError(part)
-            child = found[0]
-            if child.__class__ is not Node:
-                child = found[0] = Node(child, self._keys)
-            node = child
-        return node
-
-    def first_text(self, name: str) -> str | None:
-        """The text of the first child with this local name (None when there is none)."""
-        kids = self._kids
-        found = (kids if kids is not None else self._index()).get(name)
-        if not found:
-            return None
-        first = found[0]
-        text: str | None = (first._el if first.__class__ is Node else first).text
-        return text or ""
-
-
-_NONE: list[Node] = []
-_UNNAMED = "{"  # the key of a comment or processing instruction: no path names it
-_MAX_KEYS = 4096  # distinct tags remembered per document (a hostile file cannot grow it further)
-
-
-class _Keys(dict[Any, str]):
-    """A document's element tags (lxml's ``{namespace}Local``) → the key :class:`Node` indexes by.
-
-    The local name for the document's own namespace, a key no path can name for any other
-    namespace (``{`` + the tag) or for a comment; remembered per tag, since lxml hands out the
-    same few dozen tags hundreds of thousands of times.
-    """
-
-    def __init__(self, prefix: str) -> None:
-        super().__init__()
-        self.prefix = prefix
-
-    def key(self, tag: Any) -> str:
-        """The key of a tag not yet remembered."""
-        if tag.__class__ is not str:  # a comment or processing instruction
-            return _UNNAMED
-        prefix = self.prefix
-        cut = len(prefix)
-        key: str = tag[cut:] if tag.startswith(prefix) and tag[cut : cut + 1] != "{" else "{" + tag
-        if len(self) < _MAX_KEYS:
-            self[tag] = key
-        return key
-
-
-class Xml:
-    """Namespace-agnostic paths (``"A/B"``) over :class:`Node` trees, with NodeTree's meaning."""
-
-    def __init__(self, namespace: str, source: str) -> None:
-        self.prefix = f"{{{namespace}}}" if namespace else ""
-        self._keys = _Keys(self.prefix)
-        self.source = source
-        self._cache: dict[str, tuple[str, ...]] = {}
-        self._split: dict[str, tuple[tuple[str, ...], str]] = {}
-
-    def node(self, el: Any) -> Node:
-        """A parsed element (lxml) as a :class:`Node` of this document."""
-        return Node(el, self._keys)
-
-    def _parts(self, path: str) -> tuple[str, ...]:
-        parts = self._cache.get(path)
-        if parts is None:
-            parts = self._cache[path] = tuple(path.split("/"))
-        return parts
-
-    def findall(self, el: Node, path: str) -> list[Node]:
-        """All elements at ``path`` below ``el``, in document order."""
-        parts = self._parts(path)
-        nodes = el.children(parts[0])
-        for part in parts[1:]:
-            if not nodes:
-                break
-            if len(nodes) == 1:
-                nodes = nodes[0].children(part)
-            else:
-                nodes = [kid for node in nodes for kid in node.children(part)]
-        return nodes
-
-    def find(self, el: Node, path: str) -> Node | None:
-        """First element at ``path`` below ``el``."""
-        try:
-            return el.only(self._parts(path))
-        except LookupError:  # several elements on the way: the first in document order
-            nodes = self.findall(el, path)
-            return nodes[0] if nodes else None
-
-    def text(self, el: Node | None, path: str) -> str:
-        """Stripped text at ``path`` or ''.
-
-        The hottest call of the parse (about 30 an entry): the walk of :meth:`Node.only` and
-        :meth:`Node.first_text` is written out here, without their calls.
-        """
-        if el is None:
-            return ""
-        split = self._split.get(path)
-        if split is None:
-            head, _, last = path.rpartition("/")
-            split = self._split[path] = (tuple(head.split("/")) if head else (), last)
-        steps, last = split
-        node = el
-        for part in steps:
-            kids = node._kids
-            found = (kids if kids is not None else node._index()).get(part)
-            if not found:
-                return ""
-            if len(found) > 1:  # several elements on the way: ElementTree's first ``last`` below any
-                return self._first_below(el, steps, last)
-            child = found[0]
-            if child.__class__ is not Node:
-                child = found[0] = Node(child, node._keys)
-            node = child
-        kids = node._kids
-        found = (kids if kids is not None else node._index()).get(last)
-        if not found:
-            return ""
-        first = found[0]
-        text: str | None = (first._el if first.__class__ is Node else first).text
-        return text.strip() if text else ""
-
-    def _first_below(self, el: Node, steps: tuple[str, ...], last: str) -> str:
-        for node in self.findall(el, "/".join(steps)):
-            found = node.first_text(last)
-            if found is not None:
-                return found.strip()
-        return ""
-
-    def fail(self, location: str, message: str) -> ParseError:
-        """A ParseError for this document."""
-        return ParseError(message, location=location, source=self.source)
-
-    def amount(self, el: Node, path: str, loc: str) -> tuple[Decimal, str] | None:
-        """Amount and ``Ccy`` at ``path``; None when absent, ParseError when malformed."""
-        node = self.find(el, path)
-        if node is None:
-            return None
-        text = (node.text or "").strip()
-        if not _AMOUNT.fullmatch(text):
-            raise self.fail(f"{loc}/{path}", f"not a camt amount: {text[:40]!r}")
-        ccy = node.get("Ccy", "").strip()
-        if not _CCY.fullmatch(ccy):
-            raise self.fail(f"{loc}/{path}", f"missing or invalid currency Ccy={ccy[:10]!r}")
-        return Decimal(text), ccy
-
-    def date(self, el: Node, path: str, loc: str) -> date | None:
-        """``path/Dt`` or ``path/DtTm`` as a Stockholm business date."""
-        day = self.text(el, f"{path}/Dt")
-        stamp = self.text(el, f"{path}/DtTm")
-        try:
-            if day:
-                return date.fromisoformat(day[:10])
-            if stamp:
-                moment = datetime.fromisoformat(stamp)
-                return moment.astimezone(STOCKHOLM).date() if moment.tzinfo else moment.date()
-        except ValueError as exc:
-            raise self.fail(f"{loc}/{path}", f"not a date: {(day or stamp)[:40]!r}") from exc
-        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -354,7 +119,7 @@ def _charges(x: Xml, el: Node, loc: str) -> Decimal | None:
 
 
 def _bank_tx_code(x: Xml, el: Node) -> str:
-    parts = [x.text(el, p) for p in ("BkTxCd/Domn/Cd", "BkTxCd/Domn/Fmly/Cd", "BkTxCd/Domn/Fmly/SubFmlyCd")]
+    parts = (x.text(el, "BkTxCd/Domn/Cd"), *x.leaves(el, "BkTxCd/Domn/Fmly", _FAMILY))
     return "/".join(p for p in parts if p) or x.text(el, "BkTxCd/Prtry/Cd")
 
 
@@ -362,7 +127,7 @@ def _address(x: Xml, adr: Node | None) -> str:
     """``PstlAdr`` as one line: address lines, street, post code and town, country."""
     if adr is None:
         return ""
-    lines = [(line.text or "").strip() for line in x.findall(adr, "AdrLine")]
+    lines = [stripped(line[0]) for line in x.findall(adr, "AdrLine")]
     street = " ".join(p for p in (x.text(adr, "StrtNm"), x.text(adr, "BldgNb")) if p)
     town = " ".join(p for p in (x.text(adr, "PstCd"), x.text(adr, "TwnNm")) if p)
     return ", ".join(p for p in [*lines, street, town, x.text(adr, "Ctry")] if p)
@@ -393,7 +158,7 @@ def _remittance(x: Xml, tx: Node, loc: str) -> tuple[list[Reference], list[str]]
     refs: list[Reference] = []
     texts: list[str] = []
     for rmt in x.findall(tx, "RmtInf"):
-        texts += [(u.text or "").strip() for u in x.findall(rmt, "Ustrd")]
+        texts += [stripped(u[0]) for u in x.findall(rmt, "Ustrd")]
         for strd in x.findall(rmt, "Strd"):
             amount = x.amount(strd, "RfrdDocAmt/RmtdAmt", f"{loc}/RmtInf/Strd")
             ref = x.text(strd, "CdtrRefInf/Ref")
@@ -406,7 +171,7 @@ def _remittance(x: Xml, tx: Node, loc: str) -> tuple[list[Reference], list[str]]
                 number = x.text(doc, "Nb")
                 if number:
                     refs.append(Reference(number, RefKind.INVOICE_NUMBER, True, amount and amount[0]))
-            texts += [(a.text or "").strip() for a in x.findall(strd, "AddtlRmtInf")]
+            texts += [stripped(a[0]) for a in x.findall(strd, "AddtlRmtInf")]
     return refs, [t for t in texts if t]
 
 
@@ -416,14 +181,15 @@ def _details(x: Xml, tx: Node | None, direction: Direction, loc: str) -> _Detail
         return _NO_DETAILS
     refs, texts = _remittance(x, tx, loc)
     texts.append(x.text(tx, "AddtlTxInf"))
+    end_to_end_id, tx_id, instr_id, acct_svcr_ref = x.leaves(tx, "Refs", _REFS)
     return _Details(
         references=tuple(refs),
-        end_to_end_id=x.text(tx, "Refs/EndToEndId"),
-        tx_id=x.text(tx, "Refs/TxId"),
-        instr_id=x.text(tx, "Refs/InstrId"),
+        end_to_end_id=end_to_end_id,
+        tx_id=tx_id,
+        instr_id=instr_id,
         texts=tuple(t for t in texts if t),
         party=_party(x, tx, "Dbtr" if direction is Direction.CREDIT else "Cdtr"),
-        acct_svcr_ref=x.text(tx, "Refs/AcctSvcrRef"),
+        acct_svcr_ref=acct_svcr_ref,
         return_reason=x.text(tx, "RtrInf/Rsn/Cd") or x.text(tx, "RtrInf/Rsn/Prtry"),
     )
 

@@ -70,15 +70,22 @@ def is_placeholder(value: str) -> bool:
 
     A zero-padded number (Bankgirot's serial ``000000000010``) is a real reference.
     """
-    if not value:  # most optional references of a row are empty
-        return True
-    normal = _normal(value)
+    return not value or _names_nothing(_normal(value))  # most optional references of a row are empty
+
+
+def _names_nothing(normal: str) -> bool:
     return normal in _PLACEHOLDERS or len(normal) < 3 or not normal.strip("0")
 
 
 def bank_references(references: Mapping[str, str]) -> dict[str, str]:
     """The bank references identity compares (by kind): placeholders dropped, formatting removed."""
-    return {k: _normal(v) for k, v in references.items() if k in REFERENCE_KINDS and not is_placeholder(v)}
+    found: dict[str, str] = {}
+    for kind, value in references.items():
+        if value and kind in REFERENCE_KINDS:
+            normal = _normal(value)  # once: the placeholder test and the key both need it
+            if not _names_nothing(normal):
+                found[kind] = normal
+    return found
 
 
 def normal(value: str) -> str:

@@ -71,6 +71,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from syncd import migrate
+from syncd.bankfiles.camt_tree import compiled_reader
 from syncd.db import make_engine, session_factory
 from syncd.ingest.importer import BATCH_SIZE, ImportStatus, import_file
 from syncd.ingest.tables import BankTransaction
@@ -148,11 +149,13 @@ class _Load:
 def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: str) -> _Load:
     """Import one file; print and return its figures (rates 0 when it did not import).
 
-    Wall time on a shared machine says more about the neighbours than about syncd; the CPU
-    seconds of this process plus those of its PostgreSQL backends do not. The import is serial
-    (Python waits for each batch's statements), so their sum is what a calm machine would take.
+    The import's throughput is its wall time: a reader thread parses while PostgreSQL works on
+    the previous batch, so on the 2-core machine the two overlap. Wall time on a busy machine
+    says more about the neighbours than about syncd, hence the load average printed beside it,
+    and the CPU seconds of this process plus its PostgreSQL backends: what one core would take.
     """
     size = path.stat().st_size
+    print(f"{label}: load average before {os.getloadavg()[0]:.2f}")
     server_before = _server_cpu(sessions)
     wall, cpu = time.perf_counter(), time.process_time()
     report = import_file(sessions, COMPANY, path, max_bytes=size + 1, batch_size=batch_size)
@@ -164,6 +167,7 @@ def _load(sessions: sessionmaker[Session], path: Path, batch_size: int, label: s
     rate = report.added / busy
     print(
         f"{label}: {report.status.value}, added {report.added}, known {report.already_known}, "
+        f"load average after {os.getloadavg()[0]:.2f}, "
         f"table now {rows} rows\n  {wall:.1f} s wall ({report.added / wall:,.0f} tx/s); CPU: {cpu:.1f} s here "
         f"({report.added / cpu:,.0f} tx/s) + {server:.1f} s in PostgreSQL = {busy:.1f} s: {rate:,.0f} tx/s"
     )
@@ -211,7 +215,11 @@ def main() -> int:
     ratio = rate_2 / rate_1 if rate_1 else 0.0
     print(f"{backend}: the first file again: {again.status.value}, added {again.added}")
     print(f"second / first load tx/s: {ratio:.2f} (flat: ≈ 1.0)" if rate_1 else "first load failed")
-    print(f"target ≥ 10,000 tx/s: first load at {rate_1 / 10_000:.2f} of it, second at {rate_2 / 10_000:.2f}")
+    print(
+        f"target ≥ 10,000 tx/s (wall): first load at {load_1.wall / 10_000:.2f} of it, "
+        f"second at {load_2.wall / 10_000:.2f}; CPU (one core's worth): {rate_1 / 10_000:.2f} and "
+        f"{rate_2 / 10_000:.2f}; camt reader: {'compiled' if compiled_reader() else 'pure Python'}"
+    )
     print(
         f"peak RSS: {peak:.0f} MiB (VmHWM {_hwm_mib():.0f} MiB; before importing: {rss_before:.0f} MiB); target ≤ 250 MiB"
     )
@@ -224,12 +232,15 @@ def main() -> int:
         and peak <= 250
     )
     figures = [
-        _figure("first load, CPU (syncd + database)", rate_1, "tx/s", ">= 10000"),
-        _figure("second load, CPU (syncd + database)", rate_2, "tx/s", ">= 10000"),
-        _figure("second / first load", ratio, "ratio", ">= 0.8"),
+        _figure("first load, wall", load_1.wall, "tx/s", ">= 10000"),
+        _figure("second load, wall", load_2.wall, "tx/s", ">= 10000"),
+        _figure(
+            "second / first load (wall)", load_2.wall / load_1.wall if load_1.wall else 0.0, "ratio", ">= 0.8"
+        ),
+        _figure("first load, CPU (syncd + database)", rate_1, "tx/s"),
+        _figure("second load, CPU (syncd + database)", rate_2, "tx/s"),
+        _figure("second / first load (CPU)", ratio, "ratio"),
         _figure("first load, syncd process alone", load_1.here, "tx/s"),
-        _figure("first load, wall (shared machine)", load_1.wall, "tx/s"),
-        _figure("second load, wall (shared machine)", load_2.wall, "tx/s"),
         _figure("peak RSS", peak, "MiB", "<= 250"),
         _figure("file size", megabytes, "MB"),
     ]

@@ -42,13 +42,16 @@ table, tried for normalising, measured 2-5 µs a string: slower than the regular
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
-from syncd.bankfiles import CamtStream, iter_chunks
+from syncd.bankfiles import CamtStream, camt_tree, iter_chunks
 from syncd.domain.references import make_ocr
 from tests.bench.summary import Figure, emit
 
@@ -150,6 +153,17 @@ def _ceiling(path: Path) -> tuple[int, float]:
     return count, time.process_time() - started
 
 
+@contextmanager
+def _python_reader() -> Iterator[None]:
+    """Read entries with the pure-Python reader, as where syncd was built without a C compiler."""
+    compiled = camt_tree._compiled
+    camt_tree._compiled = lambda: None  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        camt_tree._compiled = compiled
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of the generated statement")
@@ -170,9 +184,16 @@ def main() -> int:
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
         result = stream.result()  # type: ignore[attr-defined]
         rate = count / elapsed
+        reader = "compiled" if camt_tree.compiled_reader() else "pure-Python"
         print(
-            f"lxml parser:  {count} transactions in {elapsed:.1f} s CPU: {rate:,.0f} tx/s, {size / 1e6 / elapsed:.1f} MB/s"
+            f"lxml parser ({reader} reader):  {count} transactions in {elapsed:.1f} s CPU: {rate:,.0f} tx/s, "
+            f"{size / 1e6 / elapsed:.1f} MB/s (load average {os.getloadavg()[0]:.2f})"
         )
+        if camt_tree.compiled_reader():
+            with _python_reader():
+                py_count, py_elapsed, _ = _parse(CamtStream, path)
+            print(f"  the same with the pure-Python reader: {py_count / py_elapsed:,.0f} tx/s")
+            figures.append(Figure("parser, pure-Python reader", round(py_count / py_elapsed), "tx/s (CPU)"))
         print(f"problems: {len(result.problems)}; statements: {len(result.statements)}")
         print(f"peak RSS: {peak:.0f} MiB (before parsing: {rss_before:.0f} MiB); target ≤ 250 MiB")
         ntry, bare = _ceiling(path)

@@ -50,8 +50,9 @@ def test_the_dockerfile_passes_hadolint_with_the_repository_config() -> None:
 def test_the_build_is_multi_stage_on_a_base_given_as_argument_defaulting_to_python_311_slim() -> None:
     steps = instructions()
     assert steps[0] == ("ARG", "BASE=python:3.11-slim")
+    assert steps[1] == ("ARG", "BUILDER_BASE=${BASE}")  # the builder's own base, for a compiler
     froms = [args for keyword, args in steps if keyword == "FROM"]
-    assert froms == ["${BASE} AS builder", "${BASE}"]
+    assert froms == ["${BUILDER_BASE} AS builder", "${BASE}"]
     copies = [args for keyword, args in final_stage() if keyword == "COPY"]
     assert copies == ["--from=builder /opt/venv /opt/venv"]
 
