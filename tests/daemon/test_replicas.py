@@ -22,7 +22,7 @@ from syncd.ingest.tables import BankFile
 from syncd.sandbox import Sandbox
 from syncd.sandbox.seed import Mix, seed_demo
 from syncd.sandbox.server import running
-from tests.daemon.test_service import recorded_payments, start_daemon, stop, wait_for
+from tests.daemon.test_service import recorded_payments, start_daemon, stop_all, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -114,7 +114,7 @@ def test_three_replicas_reconcile_twelve_companies_and_never_write_twice_at_once
                 what=f"every company reconciled; logs:\n{logs}",
             )
         finally:
-            codes = [stop(daemon, tmp_path / f"d{n}.log") for n, (daemon, _sock) in enumerate(daemons)]
+            codes = stop_all([(daemon, tmp_path / f"d{n}.log") for n, (daemon, _sock) in enumerate(daemons)])
             for _daemon, sock in daemons:
                 sock.close()
     assert codes == [0, 0, 0]

@@ -135,12 +135,26 @@ def start_daemon(env: dict[str, str], notify: tuple[str, socket.socket], log: Pa
 
 
 def stop(daemon: Daemon, log: Path) -> int:
-    daemon.process.send_signal(signal.SIGTERM)
-    try:
-        return daemon.process.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        daemon.process.kill()
-        raise AssertionError(f"daemon did not stop on SIGTERM; log:\n{log.read_text()[-3000:]}") from None
+    return stop_all([(daemon, log)])[0]
+
+
+def stop_all(daemons: list[tuple[Daemon, Path]]) -> list[int]:
+    """SIGTERM every daemon, then wait for each; one that does not stop is killed, never left behind."""
+    for daemon, _log in daemons:
+        daemon.process.send_signal(signal.SIGTERM)
+    codes: list[int] = []
+    stuck: list[Path] = []
+    for daemon, log in daemons:
+        try:
+            codes.append(daemon.process.wait(timeout=60))
+        except subprocess.TimeoutExpired:
+            daemon.process.kill()
+            daemon.process.wait()
+            stuck.append(log)
+    if stuck:
+        logs = "\n".join(f"{log.name}:\n{log.read_text()[-3000:]}" for log in stuck)
+        raise AssertionError(f"{len(stuck)} daemon(s) did not stop on SIGTERM; logs:\n{logs}")
+    return codes
 
 
 def test_a_dropped_camt054_is_booked_in_bokio_within_a_tick_and_sigterm_exits_cleanly(
