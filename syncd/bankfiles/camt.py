@@ -2,10 +2,11 @@
 
 Safety: lxml's parser is run with no DTD loading, no entity substitution and no network, and a
 document with any DOCTYPE is refused at its first element (so no entity-expansion bombs and no
-external entities). Speed: libxml2 reports only ``Stmt``, ``Ntfctn`` and ``Ntry`` elements (a tag
-filter in C) instead of defusedxml's Python-level expat handlers for every element; a bare loop
-over those events runs at about 58,000 tx/s, so nine tenths of the parse is now the per-entry
-mapping in Python (:class:`~syncd.bankfiles.camt_entry.Node` look-ups, the transaction values).
+external entities). Speed:
+libxml2 reports only ``Stmt``, ``Ntfctn`` and ``Ntry`` elements (a tag filter in C) instead of
+defusedxml's Python-level expat handlers for every element, and each ``Ntry`` is read once into
+plain tuples (:mod:`syncd.bankfiles.camt_tree`, by the compiled reader where it was built), so most
+of the parse is the per-entry mapping in Python (the transaction values and their checks).
 Streaming: the pull parser is fed in chunks and each ``Ntry`` is converted and then detached from
 the tree, so memory stays flat on a 200 MB file (a statement's other children are small and stay
 until it ends); the :class:`CamtStream` iterator lets an importer consume transactions without
