@@ -245,6 +245,7 @@ static PyMethodDef methods[] = {
 static struct PyModuleDef module_def = {
     PyModuleDef_HEAD_INIT, "syncd.bankfiles._camtflat",
     "camt elements as plain Python values, read from libxml2's tree (see _camtflat.c).", -1, methods,
+    NULL, NULL, NULL, NULL,
 };
 
 PyMODINIT_FUNC PyInit__camtflat(void) {
