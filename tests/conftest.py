@@ -62,9 +62,14 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+# read once, at collection: a test that clears SYNCD_* (clean_env) and happens to be a worker's
+# first to ask for PostgreSQL must not make the session-scoped fixture skip the whole leg
+_PG_URL = os.environ.get(PG_ENV)
+
+
 @pytest.fixture(scope="session")
 def pg_admin_url() -> str:
-    url = os.environ.get(PG_ENV)
+    url = _PG_URL
     if not url:
         pytest.skip(f"PostgreSQL leg: set {PG_ENV} (e.g. postgresql+psycopg://postgres@127.0.0.1:5432/test)")
     return url

@@ -177,8 +177,7 @@ def _returned_lines(company_id: int, world: str) -> Select[int]:
     """Lines an allocation gave back, not held by another, and not judged in this world."""
     active = aliased(Allocation)
     return (
-        select(Allocation.bank_transaction_id)
-        .where(
+        select(Allocation.bank_transaction_id).where(
             Allocation.company_id == company_id,
             Allocation.state.in_(INACTIVE_STATES),
             ~exists().where(
@@ -186,8 +185,7 @@ def _returned_lines(company_id: int, world: str) -> Select[int]:
                 active.state.in_(ACTIVE_STATES),
             ),
             ~_judged_in(world, Allocation.bank_transaction_id),
-        )
-        .distinct()
+        )  # no DISTINCT (the caller makes a set): it would send SQLite through every allocation
     )
 
 

@@ -53,8 +53,10 @@ class Allocation(Base):
 
     __tablename__ = "allocations"
     __table_args__ = (
-        Index(None, "company_id", "state"),
-        Index(None, "company_id", "bank_transaction_id"),
+        # state, then line (given back lines); line, then state (what holds these lines): covering
+        # indexes, so neither question reads every allocation of the company's history
+        Index(None, "company_id", "state", "bank_transaction_id"),
+        Index(None, "company_id", "bank_transaction_id", "state"),
         Index(None, "company_id", "invoice_bokio_id"),
         Index(None, "bank_transaction_id", "state"),
         Index(None, "company_id", "state", "push_state"),

@@ -64,7 +64,10 @@ class Invoice(_MirrorColumns, _Stamped, Base):
         Index(None, "company_id", "status"),
         Index(None, "company_id", "payment_reference"),
         Index(None, "company_id", "invoice_number"),
-        Index(None, "company_id", "deleted_at"),
+        # live invoices by status or by id: three columns, so SQLite's planner (no statistics)
+        # prefers them to a scan of every live invoice through (company_id, deleted_at) alone
+        Index(None, "company_id", "deleted_at", "status"),
+        Index(None, "company_id", "deleted_at", "bokio_id"),
         Index(None, "company_id", "stamp"),
     )
 
@@ -98,7 +101,7 @@ class InvoicePayment(_MirrorColumns, _Stamped, Base):
     __table_args__ = (
         UniqueConstraint("company_id", "bokio_id"),
         Index(None, "company_id", "invoice_bokio_id"),
-        Index(None, "company_id", "deleted_at"),
+        Index(None, "company_id", "deleted_at", "invoice_bokio_id"),  # live payments of some invoices
         Index(None, "company_id", "stamp"),
     )
 

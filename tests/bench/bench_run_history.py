@@ -11,9 +11,9 @@ reads of the whole history once is kept from then on), then measured in the matc
 - *quiet*: a cycle with nothing new;
 - *new money*: 20 payments arrive (OCR), 5 invoices are issued: every judged line is asked again.
 
-Each row prints CPU time (``time.process_time``) and the peak of Python allocations
-(``tracemalloc``) of ``run_match``, and the 100k/1k ratio (target ≤ 1.5x). The open backlog of
-unmatched lines is fixed (50 lines a person has not handled yet) unless ``--backlog-percent``
+Each row prints CPU time (``time.process_time``, the least of a few cycles, untraced) and the peak
+of Python allocations (``tracemalloc``, one more cycle) of ``run_match``, and the 100k/1k ratio
+(target ≤ 1.5x). The open backlog of unmatched lines is fixed (50 lines a person has not handled yet) unless ``--backlog-percent``
 makes it grow with history; the old full load of every transaction (``inputs.bank_lines``) is
 timed beside it for comparison. ``--quick`` runs 1k and 10k only; the last line is BENCH-SUMMARY.
 
@@ -31,6 +31,18 @@ average of about 2: quiet 261 / 270 / 207 ms CPU at 1k / 10k / 100k (x0.79), pea
 (x1.02); new money 570 / 610 / 641 ms CPU (x1.12), peak 0.8 MiB (x0.97). The quiet ratio moves
 between about 0.8 and 2 from run to run: at 1k the cycle is a few hundred milliseconds of fixed
 cost, and the bank-line selection's share (≈ 200 ms of SQL at 100k under load) is what grows.
+
+Those figures were timed with tracemalloc on, which roughly doubles a cycle's CPU with a cost that
+does not grow, and so made the ratios look flatter than they were. Timed apart (least of three
+quiet and of two new-money cycles; the peak from one more cycle, traced), on a calm machine the
+same code took: quiet 18 -> 72 ms (x4), new money 68 -> 161 ms (x2.4). The growth was SQLite's
+planner, without statistics, reading every live invoice, payment or allocation of the company
+through two-column ``(company_id, deleted_at)``-style indexes to find the few it was asked for
+(``ANALYZE`` made it worse: 750 ms). With migration 0015's three-column indexes (and no DISTINCT
+on the given-back lines), 2026-11-30, load average under 1, 1k / 10k / 100k: quiet 12.6 / 12.4 /
+13.0 ms CPU (x1.03), new money 69.9 / 70.1 / 71.4 ms (x1.02), peak 0.8 MiB (x1.00). On
+PostgreSQL (after ``ANALYZE``, before 0015) the cycles were already flat: quiet 25 -> 24 ms,
+new money 105 -> 100 ms of syncd's CPU from 1k to 100k.
 """
 
 from __future__ import annotations
@@ -246,15 +258,34 @@ class History:
             return len(inputs.bank_lines(session, self.pk, str(self.company.id)))
 
 
-def measure(call: Callable[[], Any]) -> tuple[float, float, Any]:
-    """CPU seconds and peak traced MiB of one call, and its result."""
-    tracemalloc.start()
+def cpu_of(call: Callable[[], Any]) -> tuple[float, Any]:
+    """CPU seconds of one call (tracing off: it adds a cost of its own), and its result."""
     cpu = time.process_time()
     result = call()
-    elapsed = time.process_time() - cpu
+    return time.process_time() - cpu, result
+
+
+def peak_of(call: Callable[[], Any]) -> float:
+    """Peak traced MiB of one call."""
+    tracemalloc.start()
+    call()
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    return elapsed, peak / 2**20, result
+    return peak / 2**20
+
+
+def measure(cycle: Callable[[], Any], before: Callable[[], Any], runs: int) -> tuple[float, float, Any]:
+    """The least CPU seconds of ``runs`` cycles (``before`` each), the peak MiB of one more, and the
+    last measured cycle's result. Timed and traced apart: tracemalloc roughly doubled a cycle's CPU,
+    a fixed cost that made the 100k/1k ratios look flatter than they are."""
+    timings = []
+    result = None
+    for _ in range(runs):
+        before()
+        elapsed, result = cpu_of(cycle)
+        timings.append(elapsed)
+    before()
+    return min(timings), peak_of(cycle), result
 
 
 def main() -> int:
@@ -282,11 +313,15 @@ def main() -> int:
         world.match()  # steady state: the frontier has passed the history, the backlog is judged
         world.new_money()
         world.match()  # and money has been booked since syncd started (record order kept)
-        quiet = measure(world.match)
-        world.new_money()
-        fresh = measure(world.match)
-        old = measure(world.old_load) if n <= args.old_up_to else (float("nan"), float("nan"), None)
-        calibration = measure(world.weigh)
+        quiet = measure(world.match, lambda: None, runs=3)
+        fresh = measure(world.match, world.new_money, runs=2)
+        nothing = lambda: None  # noqa: E731 - the old load and the re-weigh need no set-up
+        old = (
+            measure(world.old_load, nothing, runs=1)
+            if n <= args.old_up_to
+            else (float("nan"), float("nan"), None)
+        )
+        calibration = measure(world.weigh, nothing, runs=1)
         report: MatchReport = fresh[2]
         rows.append((n, quiet, fresh, old))
         print(
