@@ -246,9 +246,10 @@ def main() -> int:
         and again.added == 0
         and peak <= 250
     )
+    target = ">= 10000" if backend == "postgresql" else None  # issue 16's target is PostgreSQL's
     figures = [
-        _figure("first load, wall", load_1.wall, "tx/s", ">= 10000"),
-        _figure("second load, wall", load_2.wall, "tx/s", ">= 10000"),
+        _figure("first load, wall", load_1.wall, "tx/s", target),
+        _figure("second load, wall", load_2.wall, "tx/s", target),
         _figure(
             "second / first load (wall)", load_2.wall / load_1.wall if load_1.wall else 0.0, "ratio", ">= 0.8"
         ),
