@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from syncd.bankfiles.camt_tree import Node, Xml, stripped
+from syncd.bankfiles.camt_tree import Node, Xml, own_text
 from syncd.bankfiles.model import BankTransaction, Direction, ProblemLog, Reference, RefKind, Status
 from syncd.domain.references import candidate_tokens
 
@@ -127,7 +127,7 @@ def _address(x: Xml, adr: Node | None) -> str:
     """``PstlAdr`` as one line: address lines, street, post code and town, country."""
     if adr is None:
         return ""
-    lines = [stripped(line[0]) for line in x.findall(adr, "AdrLine")]
+    lines = [own_text(line) for line in x.findall(adr, "AdrLine")]
     street = " ".join(p for p in (x.text(adr, "StrtNm"), x.text(adr, "BldgNb")) if p)
     town = " ".join(p for p in (x.text(adr, "PstCd"), x.text(adr, "TwnNm")) if p)
     return ", ".join(p for p in [*lines, street, town, x.text(adr, "Ctry")] if p)
@@ -158,7 +158,7 @@ def _remittance(x: Xml, tx: Node, loc: str) -> tuple[list[Reference], list[str]]
     refs: list[Reference] = []
     texts: list[str] = []
     for rmt in x.findall(tx, "RmtInf"):
-        texts += [stripped(u[0]) for u in x.findall(rmt, "Ustrd")]
+        texts += [own_text(u) for u in x.findall(rmt, "Ustrd")]
         for strd in x.findall(rmt, "Strd"):
             amount = x.amount(strd, "RfrdDocAmt/RmtdAmt", f"{loc}/RmtInf/Strd")
             ref = x.text(strd, "CdtrRefInf/Ref")
@@ -171,7 +171,7 @@ def _remittance(x: Xml, tx: Node, loc: str) -> tuple[list[Reference], list[str]]
                 number = x.text(doc, "Nb")
                 if number:
                     refs.append(Reference(number, RefKind.INVOICE_NUMBER, True, amount and amount[0]))
-            texts += [stripped(a[0]) for a in x.findall(strd, "AddtlRmtInf")]
+            texts += [own_text(a) for a in x.findall(strd, "AddtlRmtInf")]
     return refs, [t for t in texts if t]
 
 

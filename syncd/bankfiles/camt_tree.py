@@ -65,6 +65,11 @@ def stripped(text: str | None) -> str:
     return text.strip() if text else ""
 
 
+def own_text(node: Node) -> str:
+    """The element's own text (lxml's ``.text``), stripped."""
+    return stripped(node[0])
+
+
 class _Keys(dict[Any, str]):
     """A document's element tags (lxml's ``{namespace}Local``) → the key a :data:`Node` uses.
 
@@ -236,7 +241,7 @@ class Xml:
         node = self.find(el, path)
         if node is None:
             return None
-        text = stripped(node[0])
+        text = own_text(node)
         if not _AMOUNT.fullmatch(text):
             raise self.fail(f"{loc}/{path}", f"not a camt amount: {text[:40]!r}")
         ccy = attribute(node, "Ccy").strip()

@@ -326,6 +326,7 @@ def _stream_into(stream: Stream, inserter: _Inserter, batch_size: int, progress:
 def _write_batches(
     stream: Stream, batches: Iterable[list[T]], write: Callable[[list[T]], None], progress: _Progress
 ) -> None:
+    """``write`` each batch, read ahead in a thread, until the first ERROR problem."""
     problems = stream.problems.items
     checked, refused = 0, False
     with closing(read_ahead(_marked(batches, problems))) as marked:
