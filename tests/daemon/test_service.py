@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -138,6 +139,12 @@ def stop(daemon: Daemon, log: Path) -> int:
     return stop_all([(daemon, log)])[0]
 
 
+# what systemd gives a stop: a stage may be inside a Bokio call with retries (up to
+# bokio.deadline_s, 120 s) when SIGTERM comes, and finishes it first
+UNIT = Path(__file__).resolve().parents[2] / "deploy" / "systemd" / "syncd.service"
+STOP_TIMEOUT_S = int(re.findall(r"^TimeoutStopSec=(\d+)$", UNIT.read_text(), re.MULTILINE)[0])
+
+
 def stop_all(daemons: list[tuple[Daemon, Path]]) -> list[int]:
     """SIGTERM every daemon, then wait for each; one that does not stop is killed, never left behind."""
     for daemon, _log in daemons:
@@ -146,7 +153,7 @@ def stop_all(daemons: list[tuple[Daemon, Path]]) -> list[int]:
     stuck: list[Path] = []
     for daemon, log in daemons:
         try:
-            codes.append(daemon.process.wait(timeout=60))
+            codes.append(daemon.process.wait(timeout=STOP_TIMEOUT_S))
         except subprocess.TimeoutExpired:
             daemon.process.kill()
             daemon.process.wait()
