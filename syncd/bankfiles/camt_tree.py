@@ -23,12 +23,11 @@ import re
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, TypeAlias
-from zoneinfo import ZoneInfo
 
+from syncd.clock import STOCKHOLM
 from syncd.errors import ParseError
 
 Node: TypeAlias = tuple[str | None, tuple[tuple[str, str], ...] | None, dict[str, list[Any]] | None]
-STOCKHOLM = ZoneInfo("Europe/Stockholm")
 _AMOUNT = re.compile(r"\d{1,18}(\.\d{1,5})?")
 _CCY = re.compile(r"[A-Z]{3}")
 _DATE_CHOICE = ("Dt", "DtTm")
